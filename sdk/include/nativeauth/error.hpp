@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Error codes and the Error value every fallible nativeauth call returns instead of throwing.
+#pragma once
+
+#include <nativeauth/export.hpp>
+
+#include <string>
+
+namespace nativeauth {
+
+/// Stable error codes. Numbers never change once released; retired codes keep their number.
+/// They are grouped in ranges by area so that `code / 100` tells where a failure happened.
+enum class ErrorCode : int {
+  ok = 0,
+
+  // 1xx: the call itself
+  invalid_argument = 100,       ///< An option or argument is malformed; the message names it.
+  invalid_configuration = 101,  ///< Options are inconsistent (e.g. an http issuer that is not loopback).
+  cancelled = 102,              ///< cancel() was called from another thread.
+  timeout = 103,                ///< The overall sign-in timeout elapsed before the browser came back.
+  internal = 199,               ///< A bug in nativeauth; the message says what broke.
+
+  // 2xx: transport
+  network = 200,             ///< Could not connect / connection lost / DNS failed. Transient.
+  tls = 201,                 ///< TLS handshake or certificate verification failed.
+  http_status = 202,         ///< Unexpected HTTP status with no OAuth error body.
+  insecure_url = 203,        ///< An endpoint is not https (only loopback hosts may use http).
+  malformed_response = 204,  ///< The server answered with something that is not what the spec says.
+
+  // 3xx: discovery
+  discovery_failed = 300,   ///< Neither OpenID nor RFC 8414 metadata could be fetched.
+  issuer_mismatch = 301,    ///< The metadata's `issuer` differs from the configured issuer.
+  missing_endpoint = 302,   ///< The metadata lacks an endpoint or capability nativeauth needs.
+
+  // 4xx: authorization (the browser leg)
+  access_denied = 400,          ///< The user declined, or the provider refused (error=access_denied).
+  authorization_error = 401,    ///< The provider redirected back with another OAuth error.
+  state_mismatch = 402,         ///< Reserved: a response with a wrong state is ignored, never returned.
+  issuer_param_mismatch = 403,  ///< RFC 9207 `iss` missing or different: possible mix-up attack.
+  browser_unavailable = 404,    ///< No browser could be launched; the URL was handed to the app.
+  listener_failed = 405,        ///< The loopback redirect listener could not be opened.
+  invalid_redirect = 406,       ///< The redirect response lacks a code or is malformed.
+
+  // 5xx: token endpoint
+  token_error = 500,            ///< The token endpoint answered with an OAuth error.
+  invalid_grant = 501,          ///< The code or refresh token is invalid, expired or revoked.
+  invalid_token_response = 502, ///< The token response is missing required fields.
+
+  // 6xx: ID token validation (OIDC Core §3.1.3.7)
+  id_token_malformed = 600,
+  id_token_signature = 601,     ///< The signature does not verify with the provider's key.
+  id_token_algorithm = 602,     ///< `alg` is none, HMAC, or not advertised by the provider.
+  id_token_unknown_key = 603,   ///< No key in the JWKS matches the token, even after a refetch.
+  id_token_issuer = 604,
+  id_token_audience = 605,      ///< `aud` does not contain the client_id, or `azp` is wrong.
+  id_token_expired = 606,       ///< `exp` is in the past (beyond leeway); the message gives the skew.
+  id_token_not_yet_valid = 607, ///< `iat` is in the future (beyond leeway); the message gives the skew.
+  id_token_nonce = 608,
+  id_token_auth_time = 609,     ///< `auth_time` missing or older than `max_age` allows.
+  jwks_unavailable = 610,       ///< The provider's JWKS could not be fetched or parsed.
+
+  // 7xx: credential storage
+  storage_unavailable = 700,
+  storage_locked = 701,
+  storage_corrupt = 702,
+  storage_slot_mismatch = 703,
+
+  // 8xx: session state
+  sign_in_required = 800,  ///< No session, or the provider ended it.
+};
+
+/// Short stable name of a code, e.g. "access_denied". Never null.
+NATIVEAUTH_API const char *to_string(ErrorCode code) noexcept;
+
+/// What went wrong: a stable code, a message a person can act on, and what the server said.
+/// Never holds a token, code, verifier or request/response body.
+struct Error {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;            ///< Human readable; safe to log and to show.
+  std::string oauth_error;        ///< The server's `error`, if any (RFC 6749 §5.2, §4.1.2.1).
+  std::string oauth_description;  ///< The server's `error_description`, if any.
+  std::string oauth_uri;          ///< The server's `error_uri`, if any.
+  int http_status = 0;            ///< HTTP status of the failing response, 0 if none.
+  bool transient = false;         ///< True when retrying later may succeed (network, 5xx, ...).
+
+  /// One line for logs: "<code name>: <message> (server: <error>: <description>)".
+  NATIVEAUTH_API std::string to_string() const;
+};
+
+/// Builds an Error with a code and message.
+inline Error make_error(ErrorCode code, std::string message) {
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace nativeauth

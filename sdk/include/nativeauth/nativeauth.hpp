@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+// Umbrella header: everything an app needs to sign users in with nativeauth.
+#pragma once
+
+#include <nativeauth/client.hpp>
+#include <nativeauth/error.hpp>
+#include <nativeauth/log.hpp>
+#include <nativeauth/memory_store.hpp>
+#include <nativeauth/options.hpp>
+#include <nativeauth/result.hpp>
+#include <nativeauth/secret.hpp>
+#include <nativeauth/session.hpp>
+#include <nativeauth/version.hpp>

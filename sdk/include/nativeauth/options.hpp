@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Options for a Client (who it is, where it signs in) and for one sign-in (how the request looks).
+#pragma once
+
+#include <nativeauth/log.hpp>
+#include <nativeauth/platform/platform.hpp>
+#include <nativeauth/secret.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nativeauth {
+
+/// Where the provider sends the browser back to.
+struct RedirectOptions {
+  /// Path of the loopback redirect URI, e.g. http://127.0.0.1:PORT/callback.
+  std::string path = "/callback";
+  /// Fixed loopback port; 0 lets the OS choose one per sign-in (RFC 8252 §7.3, recommended).
+  std::uint16_t port = 0;
+  /// Also listen on [::1] (the redirect URI still names 127.0.0.1).
+  bool ipv6 = false;
+};
+
+struct ClientOptions {
+  /// The provider's issuer identifier, exactly as its metadata states it (a path is allowed).
+  /// Must be https, except for loopback hosts (development).
+  std::string issuer;
+  /// This app's client_id at the provider. Every app of a product has its own.
+  std::string client_id;
+  /// Only for confidential clients (rare for native apps; RFC 8252 §8.5). Sent with HTTP Basic.
+  SecretString client_secret;
+  /// Scopes requested by default. `offline_access` asks for a refresh token.
+  std::vector<std::string> scopes = {"openid", "profile", "offline_access"};
+  /// Names the storage slot together with issuer and client_id: one per account of this app.
+  std::string profile = "default";
+
+  RedirectOptions redirect;
+
+  /// Leeway for exp/iat/auth_time checks, absorbing clock skew between this device and the provider.
+  std::chrono::seconds clock_leeway{120};
+  /// Connect timeout and whole-request timeout for calls to the provider.
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  /// PEM CA bundle to trust instead of the system's (empty: system default). TLS is always verified.
+  std::string ca_bundle;
+
+  LogSink log;                        ///< Empty: no logging at all.
+  LogLevel log_level = LogLevel::info;
+
+  /// Replace parts of the platform (browser, listener, store, HTTP, clock). Empty members: defaults.
+  platform::Platform platform;
+};
+
+/// Per-call options of Client::sign_in(). Everything is optional.
+struct SignInOptions {
+  /// Scopes for this sign-in; empty means ClientOptions::scopes.
+  std::vector<std::string> scopes;
+  std::optional<std::string> prompt;       ///< e.g. "login", "consent", "select_account".
+  std::optional<std::string> login_hint;
+  std::optional<std::chrono::seconds> max_age;  ///< Also makes auth_time mandatory in the ID token.
+  std::optional<std::string> ui_locales;
+  std::optional<std::string> acr_values;
+  /// Further authorization request parameters, e.g. {"organization", "acme"}. They may not replace
+  /// the ones nativeauth owns (state, nonce, code_challenge, redirect_uri, ...).
+  std::vector<std::pair<std::string, std::string>> extra_params;
+
+  /// How long to wait for the browser to come back.
+  std::chrono::seconds timeout{300};
+  /// false: do not launch a browser; the app shows the URL from on_authorization_url itself.
+  bool open_browser = true;
+  /// Called once the authorization URL is ready, with whether a browser was launched. The URL is
+  /// not secret but is single-use; show it when `browser_opened` is false.
+  std::function<void(const std::string &url, bool browser_opened)> on_authorization_url;
+
+  /// After the redirect arrives the browser is sent here (302) instead of nativeauth's small page.
+  std::string success_redirect_url;
+  std::string failure_redirect_url;
+};
+
+}  // namespace nativeauth

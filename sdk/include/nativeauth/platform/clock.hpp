@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// Clock: wall-clock time, injectable so expiry rules can be tested without waiting.
+#pragma once
+
+#include <chrono>
+
+namespace nativeauth::platform {
+
+/// Thread safety: now() may be called from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+}  // namespace nativeauth::platform

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
+#pragma once
+
+#include <nativeauth/export.hpp>
+#include <nativeauth/platform/browser_launcher.hpp>
+#include <nativeauth/platform/clock.hpp>
+#include <nativeauth/platform/credential_store.hpp>
+#include <nativeauth/platform/http_transport.hpp>
+#include <nativeauth/platform/loopback_listener.hpp>
+
+#include <memory>
+
+namespace nativeauth::platform {
+
+struct Platform {
+  std::shared_ptr<BrowserLauncher> browser;          ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
+  std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
+  std::shared_ptr<CredentialStore> store;            ///< Default: in-memory (the keychain arrives later).
+  std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
+  std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
+};
+
+/// The parts of the platform nativeauth was built for (browser launcher, loopback listener).
+/// Implemented in platform/<os>/; the others are filled in by the Client.
+NATIVEAUTH_API Platform default_platform();
+
+}  // namespace nativeauth::platform

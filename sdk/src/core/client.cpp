@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+// Client::sign_in: Authorization Code + PKCE through the system browser and a loopback redirect (RFC 8252).
+#include <nativeauth/client.hpp>
+#include <nativeauth/memory_store.hpp>
+#include <nativeauth/version.hpp>
+
+#include "core/callback.hpp"
+#include "core/logger.hpp"
+#include "core/pkce.hpp"
+#include "core/record.hpp"
+#include "core/token_endpoint.hpp"
+#include "core/url.hpp"
+#include "oidc/discovery.hpp"
+#include "oidc/id_token.hpp"
+#include "transport/curl_transport.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <sstream>
+
+namespace nativeauth {
+namespace {
+
+class SystemClock final : public platform::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
+};
+
+// Parameters nativeauth computes itself; an app may not override them through extra_params.
+constexpr const char *kReservedParams[] = {"response_type", "client_id", "redirect_uri", "scope", "state",
+                                           "nonce", "code_challenge", "code_challenge_method", "prompt",
+                                           "login_hint", "max_age", "ui_locales", "acr_values", "request",
+                                           "request_uri", "response_mode"};
+
+bool valid_scope_token(const std::string &s) {
+  // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u == 0x21 || (u >= 0x23 && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
+  });
+}
+
+std::string join(const std::vector<std::string> &v, const char *sep) {
+  std::string out;
+  for (const auto &s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split_spaces(const std::string &s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string part; in >> part;) out.push_back(part);
+  return out;
+}
+
+platform::HttpReply text_reply(int status, std::string body) {
+  platform::HttpReply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+struct Client::Impl {
+  ClientOptions options;
+  core::Logger log;
+  platform::Platform platform;
+
+  std::atomic<bool> signing_in{false};
+  std::atomic<bool> cancel_requested{false};
+  std::mutex mutex;                                ///< guards active_listener and jwks
+  platform::LoopbackListener *active_listener = nullptr;
+  std::shared_ptr<oidc::JwksCache> jwks;
+  std::string jwks_uri_of_cache;
+
+  Result<Session> run_sign_in(const SignInOptions &opts);
+  Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
+                           const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
+                           const SignInOptions &opts, const std::vector<std::string> &scopes);
+  std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
+};
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(Client &&) noexcept = default;
+Client &Client::operator=(Client &&) noexcept = default;
+Client::~Client() = default;
+
+const std::string &Client::issuer() const noexcept { return impl_->options.issuer; }
+const std::string &Client::client_id() const noexcept { return impl_->options.client_id; }
+
+Result<Client> Client::create(ClientOptions options) {
+  try {
+    if (options.issuer.empty()) return make_error(ErrorCode::invalid_argument, "issuer is required");
+    if (auto ok = core::require_secure_url(options.issuer, "issuer"); !ok) return std::move(ok).error();
+    const auto issuer_url = core::parse_url(options.issuer);
+    if (!issuer_url->query.empty() || !issuer_url->fragment.empty() ||
+        options.issuer.find_first_of("?#") != std::string::npos) {
+      return make_error(ErrorCode::invalid_configuration, "issuer must not have a query or fragment (OIDC Discovery §2)");
+    }
+    if (options.client_id.empty()) return make_error(ErrorCode::invalid_argument, "client_id is required");
+    if (options.profile.empty()) return make_error(ErrorCode::invalid_argument, "profile must not be empty");
+    const auto &path = options.redirect.path;
+    if (path.empty() || path.front() != '/' || path.find_first_of("?# ") != std::string::npos) {
+      return make_error(ErrorCode::invalid_argument,
+                        "redirect path must start with '/' and contain no query, fragment or spaces: '" + path + "'");
+    }
+    for (const auto &s : options.scopes) {
+      if (!valid_scope_token(s)) return make_error(ErrorCode::invalid_argument, "invalid scope '" + s + "'");
+    }
+    if (options.request_timeout.count() <= 0 || options.connect_timeout.count() <= 0) {
+      return make_error(ErrorCode::invalid_argument, "timeouts must be positive");
+    }
+
+    auto impl = std::make_unique<Impl>();
+    impl->log = core::Logger(options.log, options.log_level);
+    platform::Platform defaults = platform::default_platform();
+    impl->platform = options.platform;
+    auto &p = impl->platform;
+    if (!p.browser) p.browser = defaults.browser;
+    if (!p.loopback) p.loopback = defaults.loopback;
+    if (!p.store) p.store = defaults.store ? defaults.store : std::make_shared<MemoryCredentialStore>();
+    if (!p.clock) p.clock = defaults.clock ? defaults.clock : std::make_shared<SystemClock>();
+    if (!p.http) {
+      transport::CurlTransportOptions t;
+      t.connect_timeout = options.connect_timeout;
+      t.request_timeout = options.request_timeout;
+      t.ca_bundle = options.ca_bundle;
+      t.user_agent = std::string("nativeauth/") + version();
+      p.http = transport::make_curl_transport(t);
+    }
+    if (!p.loopback) return make_error(ErrorCode::invalid_configuration, "this platform has no loopback listener; supply one");
+    impl->options = std::move(options);
+    return Client(std::move(impl));
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("could not create the client: ") + e.what());
+  }
+}
+
+void Client::cancel() noexcept {
+  if (!impl_) return;
+  impl_->cancel_requested = true;
+  try {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->active_listener) impl_->active_listener->cancel();
+  } catch (...) {
+    // lock failure: the flag alone still stops the sign-in at its next step
+  }
+}
+
+Result<Session> Client::sign_in(const SignInOptions &options) {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  if (impl_->signing_in.exchange(true)) {
+    return make_error(ErrorCode::invalid_argument, "a sign-in is already in progress on this client");
+  }
+  impl_->cancel_requested = false;
+  struct Reset {
+    std::atomic<bool> &flag;
+    ~Reset() { flag = false; }
+  } reset{impl_->signing_in};
+  try {
+    return impl_->run_sign_in(options);
+  } catch (const std::bad_alloc &) {
+    return make_error(ErrorCode::internal, "out of memory during sign-in");
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("unexpected failure during sign-in: ") + e.what());
+  } catch (...) {
+    return make_error(ErrorCode::internal, "unexpected failure during sign-in");
+  }
+}
+
+std::shared_ptr<oidc::JwksCache> Client::Impl::jwks_for(const std::string &uri) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!jwks || jwks_uri_of_cache != uri) {
+    jwks = std::make_shared<oidc::JwksCache>(platform.http, uri, log);
+    jwks_uri_of_cache = uri;
+  }
+  return jwks;
+}
+
+Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
+  const auto cancelled = [] { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); };
+  if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
+  for (const auto &[name, value] : opts.extra_params) {
+    if (name.empty()) return make_error(ErrorCode::invalid_argument, "extra parameter with an empty name");
+    for (const char *reserved : kReservedParams) {
+      if (name == reserved) {
+        return make_error(ErrorCode::invalid_argument,
+                          "extra parameter '" + name + "' is set by nativeauth or has its own option");
+      }
+    }
+  }
+  std::vector<std::string> scopes = opts.scopes.empty() ? options.scopes : opts.scopes;
+  for (const auto &s : scopes)
+    if (!valid_scope_token(s)) return make_error(ErrorCode::invalid_argument, "invalid scope '" + s + "'");
+  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) scopes.insert(scopes.begin(), "openid");
+
+  log.info("signing in to " + options.issuer + " as client " + options.client_id);
+  auto metadata = oidc::discover(*platform.http, options.issuer, log);
+  if (!metadata) return std::move(metadata).error();
+  const oidc::ProviderMetadata &md = **metadata;
+  if (md.jwks_uri.empty()) return make_error(ErrorCode::missing_endpoint, "provider metadata has no jwks_uri");
+  if (cancel_requested) return cancelled();
+
+  auto pkce = core::make_pkce();
+  if (!pkce) return std::move(pkce).error();
+  auto state = core::random_token();
+  if (!state) return std::move(state).error();
+  auto nonce = core::random_token();
+  if (!nonce) return std::move(nonce).error();
+
+  platform::LoopbackListenerOptions lo;
+  lo.port = options.redirect.port;
+  lo.ipv6 = options.redirect.ipv6;
+  auto listener = platform.loopback->listen(lo);
+  if (!listener) return std::move(listener).error();
+  // RFC 8252 §7.3: the IP literal, not "localhost", so no resolver or firewall can redirect it.
+  const std::string redirect_uri =
+      "http://127.0.0.1:" + std::to_string((*listener)->port()) + options.redirect.path;
+
+  core::Params params = {{"response_type", "code"},
+                         {"client_id", options.client_id},
+                         {"redirect_uri", redirect_uri},
+                         {"scope", join(scopes, " ")},
+                         {"state", *state},
+                         {"nonce", *nonce},
+                         {"code_challenge", pkce->challenge},
+                         {"code_challenge_method", "S256"}};
+  if (opts.prompt) params.emplace_back("prompt", *opts.prompt);
+  if (opts.login_hint) params.emplace_back("login_hint", *opts.login_hint);
+  if (opts.max_age) params.emplace_back("max_age", std::to_string(opts.max_age->count()));
+  if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
+  if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
+  for (const auto &p : opts.extra_params) params.push_back(p);
+  const std::string url = core::append_query(md.authorization_endpoint, params);
+  log.debug("authorization request: " + core::redact_url(url));
+
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    active_listener = listener->get();
+  }
+  struct Unregister {
+    Impl &impl;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(impl.mutex);
+      impl.active_listener = nullptr;
+    }
+  } unregister{*this};
+  if (cancel_requested) return cancelled();
+
+  bool launched = false;
+  if (opts.open_browser && platform.browser) {
+    auto opened = platform.browser->open(url);
+    launched = opened.has_value();
+    if (!opened) log.warning("could not open a browser: " + opened.error().message + "; the app must show the URL");
+  }
+  if (opts.on_authorization_url) {
+    try {
+      opts.on_authorization_url(url, launched);
+    } catch (...) {
+      log.warning("the on_authorization_url callback threw; ignored");
+    }
+  } else if (!launched) {
+    return make_error(ErrorCode::browser_unavailable,
+                      "no browser could be opened and no on_authorization_url callback was given to show the URL");
+  }
+  log.info("waiting for the browser to return to " + redirect_uri);
+
+  std::optional<Result<Session>> outcome;
+  const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
+    platform::HandlerOutcome out;
+    const auto cb = core::classify_callback(head, options.redirect.path, *state);
+    switch (cb.verdict) {
+      case core::CallbackVerdict::not_found:
+        log.debug("loopback listener: ignored a request for another path");
+        out.reply = text_reply(404, "Not found.\n");
+        return out;
+      case core::CallbackVerdict::bad_method:
+        out.reply = text_reply(405, "Method not allowed.\n");
+        return out;
+      case core::CallbackVerdict::bad_request:
+        log.debug("loopback listener: ignored a malformed request");
+        out.reply = text_reply(400, "This request is not a sign-in response.\n");
+        return out;
+      case core::CallbackVerdict::wrong_state:
+        log.warning("loopback listener: ignored a response with a state that belongs to no pending sign-in");
+        out.reply = text_reply(400, "This sign-in response does not belong to the sign-in in progress.\n");
+        return out;
+      case core::CallbackVerdict::matched:
+        break;
+    }
+    outcome.emplace(complete(cb.response, md, redirect_uri, *pkce, *nonce, opts, scopes));
+    out.done = true;
+    const bool ok = outcome->has_value();
+    const std::string &target = ok ? opts.success_redirect_url : opts.failure_redirect_url;
+    if (!target.empty()) {
+      out.reply.status = 302;
+      out.reply.location = target;
+      out.reply.body.clear();
+      return out;
+    }
+    out.reply.status = 200;
+    out.reply.content_type = "text/html; charset=utf-8";
+    std::string detail;
+    if (!ok) {
+      const Error &e = outcome->error();
+      detail = e.oauth_description.empty() ? e.message : e.oauth_description;
+    }
+    out.reply.body = core::result_page(ok, detail);
+    return out;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
+  auto served = (*listener)->serve(handler, deadline);
+  if (!served) {
+    Error e = std::move(served).error();
+    if (e.code == ErrorCode::timeout) {
+      e.message = "the browser did not return to the app within " + std::to_string(opts.timeout.count()) +
+                  " s; was the sign-in page opened and completed?";
+    } else if (e.code == ErrorCode::cancelled) {
+      e.message = "sign-in was cancelled";
+    }
+    return e;
+  }
+  if (!outcome) return make_error(ErrorCode::internal, "the listener finished without a response");
+  if (!outcome->has_value()) return std::move(*outcome).error();
+
+  Session session = std::move(*outcome).value();
+  const platform::SlotKey key{options.issuer, options.client_id, options.profile};
+  if (auto saved = platform.store->save(key, core::serialize_session(session, md.token_endpoint)); !saved) {
+    Error e = std::move(saved).error();
+    e.message = "signed in, but the session could not be stored: " + e.message;
+    return e;
+  }
+  log.info("signed in");
+  return session;
+}
+
+Result<Session> Client::Impl::complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &md,
+                                       const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
+                                       const SignInOptions &opts, const std::vector<std::string> &scopes) {
+  // RFC 9207 §2.4: check iss before anything else in the response, errors included.
+  if (response.iss) {
+    if (*response.iss != md.issuer) {
+      return make_error(ErrorCode::issuer_param_mismatch,
+                        "the authorization response came from issuer '" + *response.iss + "', not from '" + md.issuer +
+                            "'; refused (possible mix-up attack)");
+    }
+  } else if (md.authorization_response_iss_parameter_supported) {
+    return make_error(ErrorCode::issuer_param_mismatch,
+                      "the provider promises an iss parameter in authorization responses but this one has none; refused");
+  }
+  if (!response.error.empty()) {
+    Error e;
+    e.code = response.error == "access_denied" ? ErrorCode::access_denied : ErrorCode::authorization_error;
+    e.message = e.code == ErrorCode::access_denied ? "sign-in was declined or denied at the provider"
+                                                   : "the provider refused the sign-in request";
+    e.oauth_error = response.error;
+    e.oauth_description = response.error_description;
+    e.oauth_uri = response.error_uri;
+    e.transient = response.error == "temporarily_unavailable" || response.error == "server_error";
+    return e;
+  }
+  if (response.code.empty()) return make_error(ErrorCode::invalid_redirect, "the authorization response has no code");
+  if (cancel_requested) return make_error(ErrorCode::cancelled, "sign-in was cancelled");
+
+  core::Params form = {{"grant_type", "authorization_code"},
+                       {"code", std::string(response.code.reveal())},
+                       {"redirect_uri", redirect_uri},
+                       {"code_verifier", std::string(pkce.verifier.reveal())}};
+  auto request = core::make_token_request(md.token_endpoint, std::move(form), options.client_id, options.client_secret);
+  log.debug("exchanging the authorization code at " + md.token_endpoint);
+  auto http_response = platform.http->send(request);
+  if (!http_response) {
+    Error e = std::move(http_response).error();
+    e.message = "the token request failed: " + e.message;
+    return e;
+  }
+  auto tokens = core::parse_token_response(*http_response);
+  if (!tokens) return std::move(tokens).error();
+  if (tokens->id_token.empty()) {
+    return make_error(ErrorCode::invalid_token_response,
+                      "the token response has no id_token although the openid scope was requested");
+  }
+
+  oidc::IdTokenCheck check;
+  check.issuer = md.issuer;
+  check.client_id = options.client_id;
+  check.nonce = nonce;
+  check.max_age = opts.max_age;
+  check.allowed_algs = md.id_token_signing_alg_values_supported;
+  check.leeway = options.clock_leeway;
+  check.now = platform.clock->now();
+  auto keys = jwks_for(md.jwks_uri);
+  auto claims = oidc::validate_id_token(tokens->id_token.reveal(), check, *keys);
+  if (!claims) return std::move(claims).error();
+
+  Session s;
+  s.issuer = md.issuer;
+  s.client_id = options.client_id;
+  s.profile = options.profile;
+  s.access_token = std::move(tokens->access_token);
+  s.refresh_token = std::move(tokens->refresh_token);
+  s.id_token = std::move(tokens->id_token);
+  s.token_type = tokens->token_type;
+  if (tokens->expires_in) s.access_token_expiry = check.now + std::chrono::seconds(*tokens->expires_in);
+  s.scopes = tokens->scope ? split_spaces(*tokens->scope) : scopes;
+  s.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
+  return s;
+}
+
+}  // namespace nativeauth

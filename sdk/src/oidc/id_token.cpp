@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// ID token validation (OpenID Connect Core 1.0 §3.1.3.7), signature first, then the claims.
+#include "oidc/id_token.hpp"
+
+#include "oidc/jwt.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace nativeauth::oidc {
+namespace {
+
+bool contains(const std::vector<std::string> &v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string expected_curve(std::string_view alg) {
+  if (alg == "ES256") return "P-256";
+  if (alg == "ES384") return "P-384";
+  if (alg == "ES512") return "P-521";
+  return "";
+}
+
+/// Keys that could have produced a signature with `alg` and `kid` (RFC 7515 §4.1.4, RFC 7517 §4).
+std::vector<const Jwk *> candidates(const std::vector<Jwk> &keys, const std::string &alg,
+                                    const std::optional<std::string> &kid) {
+  std::vector<const Jwk *> out;
+  const bool wants_rsa = alg[0] == 'R' || alg[0] == 'P';
+  for (const auto &k : keys) {
+    if (kid && k.kid != *kid) continue;
+    if (!k.alg.empty() && k.alg != alg) continue;
+    if (wants_rsa && k.key.kty != "RSA") continue;
+    if (!wants_rsa && (k.key.kty != "EC" || k.key.crv != expected_curve(alg))) continue;
+    out.push_back(&k);
+  }
+  return out;
+}
+
+Error with_skew(ErrorCode code, const std::string &what, std::int64_t seconds) {
+  return make_error(code, what + " by " + std::to_string(seconds) +
+                              " s: this device's clock and the provider's disagree by about that much "
+                              "(beyond the allowed leeway); check the system time");
+}
+
+Result<void> verify_signature(const Jwt &jwt, const std::string &alg, KeySource &keys) {
+  const auto kid = core::get_string(jwt.header, "kid");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto set = keys.keys(/*refresh=*/attempt == 1);
+    if (!set) {
+      Error e = std::move(set).error();
+      if (e.code != ErrorCode::network) e.code = ErrorCode::jwks_unavailable;
+      return e;
+    }
+    const auto fitting = candidates(*set, alg, kid);
+    if (fitting.empty()) continue;  // unknown kid: the provider may have rotated keys; refetch once
+    Error last = make_error(ErrorCode::id_token_signature, "ID token signature does not verify");
+    for (const Jwk *k : fitting) {
+      auto ok = crypto::verify_signature(alg, k->key, jwt.signing_input, jwt.signature);
+      if (ok) return {};
+      last = std::move(ok).error();
+    }
+    last.message = "ID token signature does not verify with the provider's key" +
+                   std::string(kid ? " '" + *kid + "'" : std::string()) + ": " + last.message;
+    return last;
+  }
+  return make_error(ErrorCode::id_token_unknown_key,
+                    "no key in the provider's JWKS fits the ID token (kid " +
+                        (kid ? "'" + *kid + "'" : std::string("absent")) + ", alg " + alg +
+                        "), even after refetching the JWKS");
+}
+
+}  // namespace
+
+const std::vector<std::string> &supported_algorithms() {
+  static const std::vector<std::string> algs = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                                "PS512", "ES256", "ES384", "ES512"};
+  return algs;
+}
+
+Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck &check, KeySource &keys) {
+  auto parsed = parse_jwt(token);
+  if (!parsed) return std::move(parsed).error();
+  Jwt &jwt = *parsed;
+
+  // Algorithm (§3.1.3.7 point 6-8; RFC 8725 §3.1): what the header claims is untrusted.
+  const auto alg = core::get_string(jwt.header, "alg");
+  if (!alg || alg->empty()) return make_error(ErrorCode::id_token_algorithm, "ID token header has no \"alg\"");
+  if (*alg == "none" || *alg == "None" || *alg == "NONE") {
+    return make_error(ErrorCode::id_token_algorithm, "ID token is unsigned (alg \"none\"); refused");
+  }
+  if (alg->rfind("HS", 0) == 0) {
+    return make_error(ErrorCode::id_token_algorithm,
+                      "ID token uses a symmetric algorithm (" + *alg + "); a public client only accepts asymmetric signatures");
+  }
+  if (!contains(supported_algorithms(), *alg)) {
+    return make_error(ErrorCode::id_token_algorithm, "ID token algorithm " + *alg + " is not supported");
+  }
+  const std::vector<std::string> advertised =
+      check.allowed_algs.empty() ? std::vector<std::string>{"RS256"} : check.allowed_algs;
+  if (!contains(advertised, *alg)) {
+    return make_error(ErrorCode::id_token_algorithm,
+                      "ID token algorithm " + *alg + " is not one the provider advertises for ID tokens");
+  }
+  if (jwt.header.contains("crit")) {
+    return make_error(ErrorCode::id_token_malformed, "ID token has critical header extensions nativeauth does not understand");
+  }
+
+  if (auto sig = verify_signature(jwt, *alg, keys); !sig) return std::move(sig).error();
+
+  const core::Json &claims = jwt.payload;
+  // §3.1.3.7 point 2: iss must match exactly.
+  const auto iss = core::get_string(claims, "iss");
+  if (!iss || *iss != check.issuer) {
+    return make_error(ErrorCode::id_token_issuer, "ID token was issued by '" + iss.value_or("(none)") +
+                                                      "', not by the configured issuer '" + check.issuer + "'");
+  }
+  const auto sub = core::get_string(claims, "sub");
+  if (!sub || sub->empty()) return make_error(ErrorCode::id_token_malformed, "ID token has no \"sub\" claim");
+
+  // Point 3-5: aud contains client_id; with several audiences azp must be present; azp must be us.
+  std::vector<std::string> audiences;
+  if (const auto single = core::get_string(claims, "aud")) {
+    audiences.push_back(*single);
+  } else {
+    audiences = core::get_strings(claims, "aud");
+  }
+  if (!contains(audiences, check.client_id)) {
+    return make_error(ErrorCode::id_token_audience, "ID token is not meant for client '" + check.client_id + "' (aud)");
+  }
+  const auto azp = core::get_string(claims, "azp");
+  if (audiences.size() > 1 && !azp) {
+    return make_error(ErrorCode::id_token_audience, "ID token has several audiences but no \"azp\" claim");
+  }
+  if (azp && *azp != check.client_id) {
+    return make_error(ErrorCode::id_token_audience, "ID token was issued to another party (azp '" + *azp + "')");
+  }
+
+  // Point 9-10: exp and iat, with leeway for clock skew.
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
+  const std::int64_t leeway = check.leeway.count();
+  const auto exp = core::get_int(claims, "exp");
+  const auto iat = core::get_int(claims, "iat");
+  if (!exp || !iat) return make_error(ErrorCode::id_token_malformed, "ID token lacks \"exp\" or \"iat\"");
+  if (now > *exp + leeway) return with_skew(ErrorCode::id_token_expired, "ID token expired: it is past its exp", now - *exp);
+  if (*iat > now + leeway) {
+    return with_skew(ErrorCode::id_token_not_yet_valid, "ID token is issued in the future: iat is ahead", *iat - now);
+  }
+  if (const auto nbf = core::get_int(claims, "nbf"); nbf && *nbf > now + leeway) {
+    return with_skew(ErrorCode::id_token_not_yet_valid, "ID token is not valid yet: nbf is ahead", *nbf - now);
+  }
+
+  // Point 11: nonce.
+  if (check.nonce) {
+    const auto nonce = core::get_string(claims, "nonce");
+    if (!nonce || !crypto::constant_time_equal(*nonce, *check.nonce)) {
+      return make_error(ErrorCode::id_token_nonce, nonce ? "ID token nonce does not match this sign-in (replayed token?)"
+                                                         : "ID token has no nonce although one was sent");
+    }
+  }
+
+  // Point 13: auth_time when max_age was requested.
+  if (check.max_age) {
+    const auto auth_time = core::get_int(claims, "auth_time");
+    if (!auth_time) return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
+    const std::int64_t age = now - *auth_time;
+    if (age > check.max_age->count() + leeway) {
+      return make_error(ErrorCode::id_token_auth_time,
+                        "the user authenticated " + std::to_string(age) + " s ago, longer than max_age " +
+                            std::to_string(check.max_age->count()) + " s allows");
+    }
+  }
+  return std::move(jwt.payload);
+}
+
+}  // namespace nativeauth::oidc
