@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: Apache-2.0
+// The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, constant-time compare and JWS verification.
+
+// Hide every API OpenSSL 3 deprecated (RSA_*, EC_KEY_*, SHA256_Init, ...) so that using one is a compile
+// error even in builds without -Werror: the low-level key APIs bypass providers and will be removed.
+#ifndef OPENSSL_NO_DEPRECATED
+#define OPENSSL_NO_DEPRECATED
+#endif
+
+#include "crypto/crypto.hpp"
+
+#include <nativeauth/error.hpp>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+
+namespace nativeauth::crypto {
+namespace {
+
+// --- Ownership of OpenSSL objects: every object is held by one of these from the moment it exists, so no
+// --- early return can leak it.
+struct PkeyFree {
+  void operator()(EVP_PKEY *p) const noexcept { EVP_PKEY_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX *p) const noexcept { EVP_PKEY_CTX_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX *p) const noexcept { EVP_MD_CTX_free(p); }
+};
+struct ParamBldFree {
+  void operator()(OSSL_PARAM_BLD *p) const noexcept { OSSL_PARAM_BLD_free(p); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM *p) const noexcept { OSSL_PARAM_free(p); }
+};
+struct BnFree {
+  void operator()(BIGNUM *p) const noexcept { BN_free(p); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG *p) const noexcept { ECDSA_SIG_free(p); }
+};
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
+using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamFree>;
+using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
+
+/// Whatever OpenSSL pushes onto this thread's error queue while one of our calls runs is dropped when the
+/// call returns. Otherwise a failed verification would leave entries that a later, unrelated OpenSSL user
+/// on the same thread (libcurl's TLS code) reads as its own failure. Entries that were there before the
+/// call belong to someone else and are kept.
+class ErrorQueueScope {
+ public:
+  ErrorQueueScope() noexcept { ERR_set_mark(); }
+  ~ErrorQueueScope() { ERR_pop_to_mark(); }
+  ErrorQueueScope(const ErrorQueueScope &) = delete;
+  ErrorQueueScope &operator=(const ErrorQueueScope &) = delete;
+};
+
+enum class Family { rsa_pkcs1, rsa_pss, ecdsa };
+
+/// One JWS `alg` this SDK accepts. Anything not in the table (HS*, none, ES256K, EdDSA, ...) is refused.
+struct AlgSpec {
+  std::string_view name;
+  Family family;
+  const char *digest;        ///< OpenSSL digest name.
+  std::string_view jwk_crv;  ///< ECDSA: the only JWK curve this alg may use (RFC 7518 §3.4).
+  const char *group;         ///< ECDSA: OpenSSL group name for jwk_crv.
+  std::size_t coord_len;     ///< ECDSA: byte length of one coordinate, and of R and of S.
+};
+
+// RFC 7518 §3.1: the asymmetric JWS algorithms. HMAC is deliberately absent: OIDC Core §3.1.3.7 step 8 keys
+// HS* with the client_secret, which a native public client does not have, so an HS* ID token can only be a
+// forgery (typically the provider's public key used as the MAC secret).
+constexpr AlgSpec kAlgs[] = {
+    {"RS256", Family::rsa_pkcs1, "SHA256", {}, nullptr, 0},
+    {"RS384", Family::rsa_pkcs1, "SHA384", {}, nullptr, 0},
+    {"RS512", Family::rsa_pkcs1, "SHA512", {}, nullptr, 0},
+    {"PS256", Family::rsa_pss, "SHA256", {}, nullptr, 0},
+    {"PS384", Family::rsa_pss, "SHA384", {}, nullptr, 0},
+    {"PS512", Family::rsa_pss, "SHA512", {}, nullptr, 0},
+    {"ES256", Family::ecdsa, "SHA256", "P-256", "prime256v1", 32},
+    {"ES384", Family::ecdsa, "SHA384", "P-384", "secp384r1", 48},
+    {"ES512", Family::ecdsa, "SHA512", "P-521", "secp521r1", 66},  // 521 bits round up to 66 bytes
+};
+
+const AlgSpec *find_alg(std::string_view alg) noexcept {
+  for (const AlgSpec &spec : kAlgs) {
+    if (spec.name == alg) return &spec;  // exact, case-sensitive match (RFC 7515 §4.1.1)
+  }
+  return nullptr;
+}
+
+// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
+constexpr int kMinRsaBits = 2048;
+
+/// `alg` comes from an untrusted token header: quote only a short, printable prefix of it in messages.
+std::string printable(std::string_view s) {
+  constexpr std::size_t kMax = 16;
+  std::string out;
+  for (char c : s.substr(0, kMax)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
+Error fail(ErrorCode code, std::string message) { return make_error(code, std::move(message)); }
+
+const unsigned char *bytes_of(std::string_view s) noexcept {
+  return reinterpret_cast<const unsigned char *>(s.data());
+}
+
+BnPtr to_bn(const Bytes &big_endian) {
+  if (big_endian.size() > static_cast<std::size_t>(INT_MAX)) return nullptr;
+  return BnPtr(BN_bin2bn(big_endian.data(), static_cast<int>(big_endian.size()), nullptr));
+}
+
+/// Runs EVP_PKEY_fromdata for a public key of `type` ("RSA", "EC") with the params in `bld`.
+PkeyPtr pkey_from_params(const char *type, OSSL_PARAM_BLD *bld) {
+  ParamPtr params(OSSL_PARAM_BLD_to_param(bld));
+  if (!params) return nullptr;
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
+  EVP_PKEY *raw = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    EVP_PKEY_free(raw);  // NULL-safe; OpenSSL does not promise to leave it unset on failure
+    return nullptr;
+  }
+  return PkeyPtr(raw);
+}
+
+/// RFC 7518 §6.3.1: an RSA public key from its modulus and exponent.
+Result<PkeyPtr> rsa_key(const JwkPublicKey &jwk) {
+  if (jwk.n.empty() || jwk.e.empty()) {
+    return fail(ErrorCode::id_token_malformed, "RSA key lacks its modulus or exponent");
+  }
+  BnPtr n = to_bn(jwk.n);
+  BnPtr e = to_bn(jwk.e);
+  if (!n || !e) return fail(ErrorCode::internal, "out of memory decoding an RSA key");
+
+  // Counted on the number, not the byte string, so that a leading zero byte (which some providers send
+  // despite RFC 7518 §6.3.1.1) neither inflates the size nor gets a sound key refused.
+  const int bits = BN_num_bits(n.get());
+  if (bits < kMinRsaBits) {
+    return fail(ErrorCode::id_token_algorithm, "the provider's RSA key has " + std::to_string(bits) +
+                                                   " bits; at least " + std::to_string(kMinRsaBits) +
+                                                   " are required (RFC 7518 §3.3)");
+  }
+  // A real modulus is odd, and e must be an odd number above 1: with e = 1 the "signature" is the padded
+  // message itself, which anyone can produce. OpenSSL's fromdata does not look at any of this, and its
+  // EVP_PKEY_public_check runs the SP 800-56B tests (e > 2^16, Miller-Rabin on n), which are costly and
+  // would refuse legitimate e = 3 keys.
+  if (!BN_is_odd(n.get()) || !BN_is_odd(e.get()) || BN_is_one(e.get()) || BN_cmp(e.get(), n.get()) >= 0) {
+    return fail(ErrorCode::id_token_malformed, "the provider's RSA key is not a valid public key");
+  }
+
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+    return fail(ErrorCode::internal, "could not build RSA key parameters");
+  }
+  PkeyPtr key = pkey_from_params("RSA", bld.get());
+  if (!key) return fail(ErrorCode::id_token_malformed, "the provider's RSA key was refused by OpenSSL");
+  return key;
+}
+
+/// RFC 7518 §6.2.1: an EC public key from its curve and fixed-length coordinates.
+Result<PkeyPtr> ec_key(const JwkPublicKey &jwk, const AlgSpec &spec) {
+  // RFC 7518 §6.2.1.2/§6.2.1.3: x and y are exactly the curve's coordinate length, leading zeros kept.
+  if (jwk.x.size() != spec.coord_len || jwk.y.size() != spec.coord_len) {
+    return fail(ErrorCode::id_token_malformed,
+                "the provider's " + std::string(spec.jwk_crv) + " key has coordinates of the wrong length");
+  }
+  // SEC 1 §2.3.3: the uncompressed point 0x04 || X || Y.
+  Bytes point;
+  point.reserve(1 + 2 * spec.coord_len);
+  point.push_back(0x04);
+  point.insert(point.end(), jwk.x.begin(), jwk.x.end());
+  point.insert(point.end(), jwk.y.begin(), jwk.y.end());
+
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, spec.group, 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+    return fail(ErrorCode::internal, "could not build EC key parameters");
+  }
+  // fromdata already refuses a point that is not on the curve; the public check adds the range and
+  // subgroup-order tests, so an invalid-curve point can never reach ECDSA verification.
+  PkeyPtr key = pkey_from_params("EC", bld.get());
+  if (key) {
+    PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+    if (!check || EVP_PKEY_public_check(check.get()) != 1) key.reset();
+  }
+  if (!key) {
+    return fail(ErrorCode::id_token_malformed,
+                "the provider's " + std::string(spec.jwk_crv) + " key is not a point on the curve");
+  }
+  return key;
+}
+
+/// RFC 7518 §3.4: the JWS signature is R || S, each left-padded to the coordinate length. OpenSSL verifies
+/// the DER ECDSA-Sig-Value (RFC 3279 §2.2.3), so re-encode.
+Result<Bytes> jose_to_der(const Bytes &signature, const AlgSpec &spec) {
+  if (signature.size() != 2 * spec.coord_len) {
+    // Also what a DER signature looks like here: providers that forget the conversion are refused, since
+    // accepting two encodings of one signature is how malleability bugs start.
+    return fail(ErrorCode::id_token_signature,
+                "the " + std::string(spec.name) + " signature has " + std::to_string(signature.size()) +
+                    " bytes; RFC 7518 §3.4 requires " + std::to_string(2 * spec.coord_len));
+  }
+  const int half = static_cast<int>(spec.coord_len);
+  BnPtr r(BN_bin2bn(signature.data(), half, nullptr));
+  BnPtr s(BN_bin2bn(signature.data() + spec.coord_len, half, nullptr));
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+    return fail(ErrorCode::internal, "could not encode an ECDSA signature");
+  }
+  (void)r.release();  // ECDSA_SIG_set0 took ownership of both on success
+  (void)s.release();
+
+  const int der_len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (der_len <= 0) return fail(ErrorCode::internal, "could not encode an ECDSA signature");
+  Bytes der(static_cast<std::size_t>(der_len));
+  unsigned char *out = der.data();  // i2d advances the pointer it is given
+  if (i2d_ECDSA_SIG(sig.get(), &out) != der_len) {
+    return fail(ErrorCode::internal, "could not encode an ECDSA signature");
+  }
+  return der;
+}
+
+Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::string_view signing_input,
+                         const Bytes &signature) {
+  const AlgSpec *spec = find_alg(alg);
+  if (spec == nullptr) {
+    return fail(ErrorCode::id_token_algorithm,
+                "the ID token's alg \"" + printable(alg) +
+                    "\" is not accepted; only RS256/384/512, PS256/384/512 and ES256/384/512 are");
+  }
+
+  // The key decides what may be verified with it, never the token: an RSA alg needs an RSA key, an ES alg
+  // exactly its own curve (RFC 7518 §3.4 binds ES256 to P-256, ES384 to P-384, ES512 to P-521).
+  const bool wants_rsa = spec->family != Family::ecdsa;
+  if (wants_rsa ? jwk.kty != "RSA" : (jwk.kty != "EC" || jwk.crv != spec->jwk_crv)) {
+    std::string have =
+        jwk.kty == "EC" ? "an EC " + printable(jwk.crv) + " key" : "a \"" + printable(jwk.kty) + "\" key";
+    return fail(ErrorCode::id_token_algorithm, "the ID token's alg " + std::string(spec->name) +
+                                                   " does not fit the provider's key (" + have + ")");
+  }
+
+  Result<PkeyPtr> key = wants_rsa ? rsa_key(jwk) : ec_key(jwk, *spec);
+  if (!key) return std::move(key).error();
+
+  Bytes der;
+  const Bytes *sig = &signature;
+  if (spec->family == Family::ecdsa) {
+    Result<Bytes> converted = jose_to_der(signature, *spec);
+    if (!converted) return std::move(converted).error();
+    der = std::move(*converted);
+    sig = &der;
+  } else if (signature.empty()) {
+    return fail(ErrorCode::id_token_signature, "the ID token has an empty signature");
+  }
+
+  MdCtxPtr md_ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX *pkey_ctx = nullptr;  // owned by md_ctx
+  if (!md_ctx || EVP_DigestVerifyInit_ex(md_ctx.get(), &pkey_ctx, spec->digest, nullptr, nullptr, key->get(),
+                                         nullptr) != 1) {
+    return fail(ErrorCode::internal, "could not set up " + std::string(spec->name) + " verification");
+  }
+  if (spec->family == Family::rsa_pss) {
+    // RFC 7518 §3.5: MGF1 with the same hash, and a salt as long as the hash output. Pinning the salt
+    // length (rather than accepting any, OpenSSL's default when verifying) follows the JWA text exactly.
+    if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pkey_ctx, spec->digest, nullptr) != 1) {
+      return fail(ErrorCode::internal, "could not set up RSA-PSS verification");
+    }
+  } else if (spec->family == Family::rsa_pkcs1) {
+    // RFC 7518 §3.3: RSASSA-PKCS1-v1_5. Already OpenSSL's default; set so no default can change it.
+    if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) != 1) {
+      return fail(ErrorCode::internal, "could not set up RSA verification");
+    }
+  }
+
+  // 1 is the only success; 0 is a bad signature and < 0 a malformed one (e.g. longer than the modulus).
+  if (EVP_DigestVerify(md_ctx.get(), sig->data(), sig->size(), bytes_of(signing_input),
+                       signing_input.size()) != 1) {
+    return fail(ErrorCode::id_token_signature, "the ID token's " + std::string(spec->name) +
+                                                   " signature does not verify with the provider's key");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Bytes> random_bytes(std::size_t n) {
+  ErrorQueueScope errors;
+  Bytes out(n);
+  // RAND_bytes takes an int count, so very large requests are filled in slices.
+  std::size_t done = 0;
+  while (done < n) {
+    const std::size_t chunk = std::min<std::size_t>(n - done, static_cast<std::size_t>(INT_MAX));
+    if (RAND_bytes(out.data() + done, static_cast<int>(chunk)) != 1) {
+      // Nothing partial is handed out: half-random bytes must not end up as a state or verifier.
+      cleanse(out.data(), out.size());
+      return fail(ErrorCode::internal, "OpenSSL's random number generator failed");
+    }
+    done += chunk;
+  }
+  return out;
+}
+
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  ErrorQueueScope errors;
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != digest.size()) {
+    // The declaration has no error channel, and a made-up digest would be worse than stopping: PKCE
+    // challenges and at_hash/c_hash comparisons would silently use it. SHA-256 only fails if the OpenSSL
+    // installation itself is broken (no provider offers it).
+    std::abort();
+  }
+  return digest;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  // The length is not secret (it is fixed by the format being compared); the contents are.
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void cleanse(void *data, std::size_t size) noexcept {
+  // OPENSSL_cleanse rather than memset: the compiler may not remove it as a dead store.
+  if (data == nullptr || size == 0) return;
+  OPENSSL_cleanse(data, size);
+}
+
+Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,
+                              const Bytes &signature) {
+  ErrorQueueScope errors;
+  return verify_impl(alg, key, signing_input, signature);
+}
+
+}  // namespace nativeauth::crypto

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// The core's view of cryptography. The implementation (crypto.cpp) is the only code that sees OpenSSL.
+#pragma once
+
+#include <nativeauth/result.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nativeauth::crypto {
+
+using Bytes = std::vector<std::uint8_t>;
+
+/// `n` bytes from OpenSSL's CSPRNG (RAND_bytes). ErrorCode::internal if the RNG fails.
+Result<Bytes> random_bytes(std::size_t n);
+
+/// SHA-256 of `data`.
+std::array<std::uint8_t, 32> sha256(std::string_view data);
+
+/// Compares in time that depends only on the lengths (CRYPTO_memcmp).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+/// Wipes memory (OPENSSL_cleanse).
+void cleanse(void *data, std::size_t size) noexcept;
+
+/// A public key as a JWK describes it (RFC 7517/7518 §6), members already base64url-decoded.
+struct JwkPublicKey {
+  std::string kty;  ///< "RSA" or "EC"
+  std::string crv;  ///< EC: "P-256", "P-384", "P-521"
+  Bytes n, e;       ///< RSA modulus and exponent (big-endian, unsigned)
+  Bytes x, y;       ///< EC point coordinates (big-endian, fixed length for the curve)
+};
+
+/// Verifies a JWS signature (RFC 7515) over `signing_input` ("<b64 header>.<b64 payload>").
+/// `alg`: RS256/384/512 (PKCS#1 v1.5), PS256/384/512 (PSS, salt = hash length, MGF1 same hash),
+/// ES256/384/512 (`signature` is the JOSE R||S form, RFC 7518 §3.4, not DER).
+/// Errors:
+///  - ErrorCode::id_token_algorithm when `alg` is not one of those, or does not fit the key
+///    (RSA alg with an EC key, ES256 with a P-384 key, ...), or an RSA key is under 2048 bits;
+///  - ErrorCode::id_token_signature when the signature does not verify or has the wrong length;
+///  - ErrorCode::id_token_malformed when the key material is invalid (bad point, empty modulus).
+/// Messages never include key or signature bytes.
+Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key,
+                              std::string_view signing_input, const Bytes &signature);
+
+}  // namespace nativeauth::crypto
