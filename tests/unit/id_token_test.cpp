@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every ID token rule of OIDC Core §3.1.3.7, each positive case with a negative twin.
+// Keys are minted with OpenSSL in tests/support (not the SDK's code); the clock is a fixed value.
+#include "oidc/id_token.hpp"
+
+#include "test_jwt.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nativeauth::oidc {
+namespace {
+
+using nativeauth::testing::TestKey;
+using Json = nlohmann::json;
+
+constexpr std::int64_t kNow = 1'800'000'000;
+const std::string kIssuer = "https://idp.example/tenant";
+const std::string kClient = "app-1";
+
+/// Serves a JWKS from memory and counts fetches; `next` replaces the keys on a refresh (rotation).
+class FakeKeys final : public KeySource {
+ public:
+  explicit FakeKeys(Json jwks) : current_(std::move(jwks)) {}
+  Result<std::vector<Jwk>> keys(bool refresh) override {
+    ++calls;
+    if (refresh) {
+      ++refreshes;
+      if (next_) current_ = *next_;
+    }
+    return parse_jwks(current_.dump());
+  }
+  void rotate_to(Json jwks) { next_ = std::move(jwks); }
+  int calls = 0;
+  int refreshes = 0;
+
+ private:
+  Json current_;
+  std::optional<Json> next_;
+};
+
+Json claims() {
+  return {{"iss", kIssuer}, {"sub", "user-42"}, {"aud", kClient}, {"exp", kNow + 300},
+          {"iat", kNow - 10}, {"nonce", "n-0nce"}, {"auth_time", kNow - 60}, {"name", "Alice"}};
+}
+
+IdTokenCheck check(std::vector<std::string> algs = {"RS256", "ES256", "PS256"}) {
+  IdTokenCheck c;
+  c.issuer = kIssuer;
+  c.client_id = kClient;
+  c.nonce = "n-0nce";
+  c.allowed_algs = std::move(algs);
+  c.leeway = std::chrono::seconds(60);
+  c.now = std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
+  return c;
+}
+
+// Key generation is slow (RSA); every test shares one pair.
+TestKey &shared_rsa() {
+  static TestKey k = TestKey::rsa();
+  return k;
+}
+TestKey &shared_ec() {
+  static TestKey k = TestKey::ec("P-256");
+  return k;
+}
+
+class IdToken : public ::testing::Test {
+ protected:
+  TestKey &rsa = shared_rsa();
+  TestKey &ec = shared_ec();
+  FakeKeys keys{nativeauth::testing::jwks_of({&rsa, &ec})};
+
+  std::string rs256(const Json &payload) { return rsa.sign_jwt({{"alg", "RS256"}, {"kid", rsa.kid}}, payload); }
+  Result<Json> validate(const std::string &token, const IdTokenCheck &c = check()) {
+    return validate_id_token(token, c, keys);
+  }
+  void expect_code(const std::string &token, ErrorCode code, const IdTokenCheck &c = check()) {
+    auto r = validate(token, c);
+    ASSERT_FALSE(r) << "expected " << to_string(code);
+    EXPECT_EQ(r.error().code, code) << r.error().message;
+    if (token.size() > 16) {
+      EXPECT_EQ(r.error().message.find(token.substr(token.size() - 16)), std::string::npos) << "the token leaked";
+    }
+  }
+};
+
+TEST_F(IdToken, ValidRs256TokenYieldsClaims) {
+  auto r = validate(rs256(claims()));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)["sub"], "user-42");
+  EXPECT_EQ((*r)["name"], "Alice");
+}
+
+TEST_F(IdToken, ValidEs256AndPs256Tokens) {
+  EXPECT_TRUE(validate(ec.sign_jwt({{"alg", "ES256"}, {"kid", ec.kid}}, claims())));
+  EXPECT_TRUE(validate(rsa.sign_jwt({{"alg", "PS256"}, {"kid", rsa.kid}}, claims())));
+}
+
+TEST_F(IdToken, TamperedPayloadFailsSignature) {
+  const std::string good = rs256(claims());
+  Json evil = claims();
+  evil["sub"] = "admin";
+  const std::string header = good.substr(0, good.find('.'));
+  const std::string sig = good.substr(good.rfind('.'));
+  const std::string forged = header + "." + nativeauth::testing::base64url(evil.dump()) + sig;
+  expect_code(forged, ErrorCode::id_token_signature);
+}
+
+TEST_F(IdToken, SignatureByAnotherKeyWithSameKidFails) {
+  TestKey other = TestKey::rsa();
+  expect_code(other.sign_jwt({{"alg", "RS256"}, {"kid", rsa.kid}}, claims()), ErrorCode::id_token_signature);
+}
+
+TEST_F(IdToken, AlgNoneIsRefused) {
+  expect_code(nativeauth::testing::unsigned_jwt({{"alg", "none"}}, claims()), ErrorCode::id_token_algorithm);
+}
+
+TEST_F(IdToken, HmacWithThePublicKeyAsSecretIsRefused) {
+  // The classic key-confusion attack: HS256 keyed with the provider's public JWK.
+  const std::string token = nativeauth::testing::sign_jwt_hmac({{"alg", "HS256"}, {"kid", rsa.kid}}, claims(),
+                                                               rsa.public_jwk().dump());
+  expect_code(token, ErrorCode::id_token_algorithm);
+}
+
+TEST_F(IdToken, AlgorithmNotAdvertisedByProviderIsRefused) {
+  const auto only_rs = check({"RS256"});
+  EXPECT_TRUE(validate(rs256(claims()), only_rs));
+  expect_code(ec.sign_jwt({{"alg", "ES256"}, {"kid", ec.kid}}, claims()), ErrorCode::id_token_algorithm, only_rs);
+}
+
+TEST_F(IdToken, NoAdvertisedAlgsMeansRs256Only) {
+  EXPECT_TRUE(validate(rs256(claims()), check({})));
+  expect_code(ec.sign_jwt({{"alg", "ES256"}, {"kid", ec.kid}}, claims()), ErrorCode::id_token_algorithm, check({}));
+}
+
+TEST_F(IdToken, HeaderAlgThatDoesNotFitTheKeyIsRefused) {
+  // Claims ES256 but names the RSA key: no key fits, even after a refetch.
+  expect_code(ec.sign_jwt({{"alg", "ES256"}, {"kid", rsa.kid}}, claims()), ErrorCode::id_token_unknown_key);
+}
+
+TEST_F(IdToken, UnknownKidRefetchesOnceAndSucceedsAfterRotation) {
+  TestKey rotated = TestKey::rsa();
+  keys.rotate_to(nativeauth::testing::jwks_of({&rotated}));
+  auto r = validate(rotated.sign_jwt({{"alg", "RS256"}, {"kid", rotated.kid}}, claims()));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(keys.refreshes, 1);
+}
+
+TEST_F(IdToken, UnknownKidRefetchesOnceThenFails) {
+  TestKey stranger = TestKey::rsa();
+  expect_code(stranger.sign_jwt({{"alg", "RS256"}, {"kid", stranger.kid}}, claims()), ErrorCode::id_token_unknown_key);
+  EXPECT_EQ(keys.refreshes, 1);
+  EXPECT_EQ(keys.calls, 2);
+}
+
+TEST_F(IdToken, KnownKidDoesNotRefetch) {
+  ASSERT_TRUE(validate(rs256(claims())));
+  EXPECT_EQ(keys.refreshes, 0);
+}
+
+TEST_F(IdToken, TokenWithoutKidUsesAnyFittingKey) {
+  EXPECT_TRUE(validate(rsa.sign_jwt({{"alg", "RS256"}}, claims())));
+}
+
+TEST_F(IdToken, WrongIssuer) {
+  Json c = claims();
+  c["iss"] = kIssuer + "/";  // exact match: a trailing slash is another issuer
+  expect_code(rs256(c), ErrorCode::id_token_issuer);
+}
+
+TEST_F(IdToken, WrongAudience) {
+  Json c = claims();
+  c["aud"] = "another-app";
+  expect_code(rs256(c), ErrorCode::id_token_audience);
+}
+
+TEST_F(IdToken, SeveralAudiencesNeedAzp) {
+  Json c = claims();
+  c["aud"] = {kClient, "api"};
+  expect_code(rs256(c), ErrorCode::id_token_audience);
+  c["azp"] = kClient;
+  EXPECT_TRUE(validate(rs256(c)));
+  c["azp"] = "api";
+  expect_code(rs256(c), ErrorCode::id_token_audience);
+}
+
+TEST_F(IdToken, ExpiredTokenSaysHowFarTheClocksDisagree) {
+  Json c = claims();
+  c["exp"] = kNow - 3600;
+  auto r = validate(rs256(c));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::id_token_expired);
+  EXPECT_NE(r.error().message.find("3600 s"), std::string::npos) << r.error().message;
+}
+
+TEST_F(IdToken, ExpiryWithinLeewayIsAccepted) {
+  Json c = claims();
+  c["exp"] = kNow - 30;  // leeway is 60 s
+  EXPECT_TRUE(validate(rs256(c)));
+  c["exp"] = kNow - 61;
+  expect_code(rs256(c), ErrorCode::id_token_expired);
+}
+
+TEST_F(IdToken, IssuedInTheFuture) {
+  Json c = claims();
+  c["iat"] = kNow + 50;
+  EXPECT_TRUE(validate(rs256(c)));
+  c["iat"] = kNow + 500;
+  auto r = validate(rs256(c));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::id_token_not_yet_valid);
+  EXPECT_NE(r.error().message.find("500 s"), std::string::npos) << r.error().message;
+}
+
+TEST_F(IdToken, NonceMustMatch) {
+  Json c = claims();
+  c["nonce"] = "replayed";
+  expect_code(rs256(c), ErrorCode::id_token_nonce);
+  c.erase("nonce");
+  expect_code(rs256(c), ErrorCode::id_token_nonce);
+}
+
+TEST_F(IdToken, AuthTimeRequiredAndFreshWhenMaxAgeSent) {
+  auto with_max_age = check();
+  with_max_age.max_age = std::chrono::seconds(300);
+  EXPECT_TRUE(validate(rs256(claims()), with_max_age));  // authenticated 60 s ago
+  Json old = claims();
+  old["auth_time"] = kNow - 1000;
+  expect_code(rs256(old), ErrorCode::id_token_auth_time, with_max_age);
+  Json none = claims();
+  none.erase("auth_time");
+  expect_code(rs256(none), ErrorCode::id_token_auth_time, with_max_age);
+  EXPECT_TRUE(validate(rs256(none)));  // without max_age, auth_time is optional
+}
+
+TEST_F(IdToken, MissingSubExpOrIat) {
+  for (const char *claim : {"sub", "exp", "iat"}) {
+    Json c = claims();
+    c.erase(claim);
+    expect_code(rs256(c), ErrorCode::id_token_malformed);
+  }
+}
+
+TEST_F(IdToken, MalformedTokens) {
+  const std::string good = rs256(claims());
+  expect_code("", ErrorCode::id_token_malformed);
+  expect_code("abc.def", ErrorCode::id_token_malformed);
+  expect_code(good + ".x.y", ErrorCode::id_token_malformed);  // JWE-like five parts
+  expect_code("!!!." + good.substr(good.find('.') + 1), ErrorCode::id_token_malformed);
+  expect_code(nativeauth::testing::base64url("[1]") + ".e30.sig", ErrorCode::id_token_malformed);
+}
+
+TEST_F(IdToken, CriticalHeaderExtensionsAreRefused) {
+  expect_code(rsa.sign_jwt({{"alg", "RS256"}, {"kid", rsa.kid}, {"crit", {"exp"}}}, claims()), ErrorCode::id_token_malformed);
+}
+
+TEST(Jwks, SkipsEncryptionAndUnknownKeysKeepsSigning) {
+  TestKey k = TestKey::rsa();
+  Json enc = k.public_jwk();
+  enc["use"] = "enc";
+  enc["kid"] = "enc-key";
+  Json doc = {{"keys", {k.public_jwk(), enc, {{"kty", "oct"}, {"k", "c2VjcmV0"}}, {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "AA"}}}}};
+  auto keys = parse_jwks(doc.dump());
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].kid, k.kid);
+  EXPECT_FALSE(parse_jwks("[]"));
+  EXPECT_FALSE(parse_jwks("{\"keys\": 5}"));
+}
+
+}  // namespace
+}  // namespace nativeauth::oidc
