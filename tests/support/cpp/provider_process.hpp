@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real dev OpenID provider (tests/support/provider, npm oidc-provider) as a child process of a test,
+// and the headless "system browser" configured through $BROWSER exactly as a user's browser would be.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace nativeauth::testing {
+
+/// A running provider on 127.0.0.1. Started synchronously: start() returns once the provider has
+/// printed its ready line (no sleeps). Stopped (stdin closed, SIGTERM, reaped) on destruction.
+class ProviderProcess {
+ public:
+  struct Options {
+    std::string alg = "RS256";  ///< RS256, PS256 or ES256 (ES256: only an EC key exists)
+    std::string path;           ///< e.g. "/tenant" for an issuer with a path
+    std::vector<std::string> extra_args;
+  };
+
+  /// Starts `node tests/support/provider/server.js`; nullptr with `*why` set when it fails.
+  static std::unique_ptr<ProviderProcess> start(const Options &options, std::string *why);
+  ~ProviderProcess();
+
+  const std::string &issuer() const { return issuer_; }
+  int port() const { return port_; }
+  /// Origin without the issuer path, e.g. "http://127.0.0.1:41234".
+  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// Where the provider's stderr goes (shown when a test fails).
+  const std::string &log_path() const { return log_path_; }
+
+ private:
+  ProviderProcess() = default;
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  std::string issuer_;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+/// The directory with the test support files (provider, browser, node_modules).
+std::string support_dir();
+
+/// A fresh private temporary directory, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+  std::string file(const std::string &name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Sets environment variables for the scope and restores them after (tests run one at a time).
+class ScopedEnv {
+ public:
+  ScopedEnv() = default;
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv &) = delete;
+  ScopedEnv &operator=(const ScopedEnv &) = delete;
+  void set(const std::string &name, const std::string &value);
+  void unset(const std::string &name);
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+/// Points $BROWSER at the headless test browser with the given action ("login", "decline", ...),
+/// a profile directory, and a result file the browser writes when it is done.
+void use_test_browser(ScopedEnv &env, const std::string &action, const std::string &profile_dir,
+                      const std::string &result_file, const std::string &log_file);
+
+/// Waits until `path` exists (the browser writes it atomically when it finishes); false on timeout.
+bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout);
+
+std::string read_file(const std::string &path);
+
+}  // namespace nativeauth::testing
