@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// SDK error → CLI exit code.
+#include "exit_codes.hpp"
+
+namespace cli {
+
+int exit_code_for(const nativeauth::Error &error) {
+  using nativeauth::ErrorCode;
+  switch (error.code) {
+    case ErrorCode::invalid_argument:
+    case ErrorCode::invalid_configuration:
+    case ErrorCode::insecure_url:
+      return kUsage;
+    case ErrorCode::access_denied:
+    case ErrorCode::timeout:
+    case ErrorCode::cancelled:
+    case ErrorCode::sign_in_required:
+    case ErrorCode::invalid_grant:
+      return kSignInNeeded;
+    case ErrorCode::network:
+    case ErrorCode::tls:
+    case ErrorCode::discovery_failed:
+      return kUnreachable;
+    case ErrorCode::http_status:
+    case ErrorCode::jwks_unavailable:
+      return error.transient ? kUnreachable : kFailure;
+    default:
+      return error.transient ? kUnreachable : kFailure;
+  }
+}
+
+}  // namespace cli

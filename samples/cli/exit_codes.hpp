@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CLI's exit codes: a contract scripts rely on (docs/cli.md). Never renumber.
+#pragma once
+
+#include <nativeauth/error.hpp>
+
+namespace cli {
+
+enum ExitCode : int {
+  kOk = 0,
+  kFailure = 1,        ///< anything else (a bug, storage, a malformed provider answer)
+  kUsage = 2,          ///< bad flags, missing issuer or client id
+  kSignInNeeded = 3,   ///< declined, timed out, cancelled, or the session is gone
+  kUnreachable = 4,    ///< the provider or the network could not be reached
+};
+
+/// Maps an SDK error to the exit code a script sees.
+int exit_code_for(const nativeauth::Error &error);
+
+}  // namespace cli

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// `nativeauth login`: progress and the URL on stderr, who signed in on stdout, never a token.
+#include "login.hpp"
+
+#include "exit_codes.hpp"
+
+#include <nativeauth/nativeauth.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <pthread.h>
+
+namespace cli {
+namespace {
+
+std::string describe_duration(std::chrono::seconds s) {
+  const auto total = s.count();
+  if (total <= 0) return "expired";
+  std::ostringstream os;
+  if (total >= 3600) os << total / 3600 << " h ";
+  if (total >= 60) os << (total % 3600) / 60 << " min ";
+  os << total % 60 << " s";
+  return os.str();
+}
+
+std::string utc(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::vector<std::string> split_scope(const std::string &scope) {
+  std::vector<std::string> out;
+  std::istringstream in(scope);
+  for (std::string s; in >> s;) out.push_back(s);
+  return out;
+}
+
+/// Ctrl-C / SIGTERM cancel the sign-in cleanly (the listener closes, the exit code says so).
+/// Signals are taken by a thread with sigwait, so no work happens in a signal handler.
+class SignalCanceller {
+ public:
+  explicit SignalCanceller(nativeauth::Client &client) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this, &client] {
+      int sig = 0;
+      while (sigwait(&set_, &sig) == 0) {
+        if (sig == SIGUSR1) return;
+        std::cerr << "\nCancelling sign-in…\n";
+        client.cancel();
+      }
+    });
+  }
+  ~SignalCanceller() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t set_{};
+  sigset_t old_{};
+  std::thread thread_;
+};
+
+void print_error(const nativeauth::Error &e) {
+  std::cerr << "nativeauth: sign-in failed: " << e.message << '\n';
+  if (!e.oauth_error.empty()) {
+    std::cerr << "  provider said: " << e.oauth_error;
+    if (!e.oauth_description.empty()) std::cerr << " — " << e.oauth_description;
+    std::cerr << '\n';
+  }
+  std::cerr << "  (error " << static_cast<int>(e.code) << ", " << nativeauth::to_string(e.code) << ")\n";
+}
+
+}  // namespace
+
+int run_login(const LoginArgs &args) {
+  nativeauth::ClientOptions options;
+  options.issuer = args.issuer;
+  options.client_id = args.client_id;
+  options.profile = args.profile;
+  if (!args.scope.empty()) options.scopes = split_scope(args.scope);
+  options.redirect.port = args.port;
+  options.redirect.ipv6 = args.ipv6;
+  if (args.verbose) {
+    options.log_level = nativeauth::LogLevel::debug;
+    options.log = [](nativeauth::LogLevel, std::string_view line) { std::cerr << line << '\n'; };
+  }
+  auto client = nativeauth::Client::create(std::move(options));
+  if (!client) {
+    print_error(client.error());
+    return exit_code_for(client.error());
+  }
+
+  nativeauth::SignInOptions sign_in;
+  sign_in.timeout = std::chrono::seconds(args.timeout_seconds);
+  sign_in.open_browser = !args.no_browser;
+  sign_in.prompt = args.prompt;
+  sign_in.login_hint = args.login_hint;
+  sign_in.extra_params = args.params;
+  sign_in.on_authorization_url = [&](const std::string &url, bool opened) {
+    if (opened) {
+      std::cerr << "Opened your browser to sign in to " << args.issuer << ".\n"
+                << "If it did not open, visit this URL:\n\n  " << url << "\n\n";
+    } else {
+      std::cerr << (args.no_browser ? "" : "Could not open a browser. ") << "To sign in to " << args.issuer
+                << ", open this URL in a browser on this computer:\n\n  " << url << "\n\n";
+    }
+    std::cerr << "Waiting for the browser (up to " << args.timeout_seconds << " s; Ctrl-C cancels)…" << std::endl;
+  };
+
+  nativeauth::Result<nativeauth::Session> session = nativeauth::make_error(nativeauth::ErrorCode::internal, "not run");
+  {
+    SignalCanceller canceller(*client);
+    session = client->sign_in(sign_in);
+  }
+  if (!session) {
+    print_error(session.error());
+    return exit_code_for(session.error());
+  }
+
+  const auto &claims = session->claims;
+  const std::string name = claims.string("name").value_or(claims.string("email").value_or(claims.subject()));
+  std::cout << "Signed in as " << name << " (subject " << claims.subject() << ") at " << session->issuer << '\n';
+  if (session->access_token_expiry) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*session->access_token_expiry -
+                                                                       std::chrono::system_clock::now());
+    std::cout << "Access token valid for " << describe_duration(left) << " (until " << utc(*session->access_token_expiry)
+              << ")\n";
+  } else {
+    std::cout << "Access token lifetime not stated by the provider\n";
+  }
+  std::cout << (session->refresh_token.empty() ? "No refresh token was issued\n" : "A refresh token was issued\n");
+  return kOk;
+}
+
+}  // namespace cli

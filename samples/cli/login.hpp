@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// `nativeauth login`: sign in through the system browser and say who signed in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cli {
+
+struct LoginArgs {
+  std::string issuer;
+  std::string client_id;
+  std::string profile = "default";
+  std::string scope;  ///< space-separated; empty: the SDK's default
+  std::uint16_t port = 0;
+  int timeout_seconds = 300;
+  bool no_browser = false;
+  bool ipv6 = false;
+  bool verbose = false;
+  std::optional<std::string> prompt;
+  std::optional<std::string> login_hint;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+/// Runs the sign-in; returns the process exit code (exit_codes.hpp).
+int run_login(const LoginArgs &args);
+
+}  // namespace cli
