@@ -40,8 +40,12 @@ function mask(value) {
   }
 }
 
+// Also masks URLs embedded in free text (e.g. Playwright error messages).
+const SENSITIVE_IN_TEXT = new RegExp(`([?&](?:${SENSITIVE.join('|')})=)[^&#\\s"']+`, 'g');
+
 function log(message) {
-  const line = `${new Date().toISOString()} browser[${process.pid}] +${Date.now() - startedAt}ms ${message}\n`;
+  const text = String(message).replace(SENSITIVE_IN_TEXT, '$1***');
+  const line = `${new Date().toISOString()} browser[${process.pid}] +${Date.now() - startedAt}ms ${text}\n`;
   if (logFile) {
     try {
       fs.appendFileSync(logFile, line);
