@@ -3,6 +3,8 @@
 
 #include "posix/loopback_listener.hpp"
 
+#include "posix/fd.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -43,44 +45,6 @@ constexpr milliseconds kLingerMax{2'000};
 constexpr milliseconds kAcceptPause{100};
 // read_timeout is clamped so that `now + read_timeout` cannot overflow.
 constexpr milliseconds kReadTimeoutMax{24 * 60 * 60 * 1000};
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd &operator=(UniqueFd &&other) noexcept {
-    if (this != &other) reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  bool valid() const noexcept { return fd_ >= 0; }
-  // close() is not retried on EINTR: Linux releases the descriptor even then, and a retry could
-  // close a descriptor another thread just opened.
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// strerror() may use a static buffer; strerror_r exists in a GNU and an XSI flavour, and these two
-// overloads accept whichever one the C library declares.
-[[maybe_unused]] std::string strerror_result(int rc, const char *buf, int err) {
-  return rc == 0 ? std::string(buf) : "error " + std::to_string(err);
-}
-[[maybe_unused]] std::string strerror_result(const char *text, const char *, int) { return text; }
-
-std::string errno_text(int err) {
-  char buf[256] = {};
-  return strerror_result(strerror_r(err, buf, sizeof buf), buf, err);
-}
 
 std::string address_text(int family, std::uint16_t port) {
   return (family == AF_INET ? "127.0.0.1:" : "[::1]:") + std::to_string(port);

@@ -3,6 +3,8 @@
 
 #include "posix/spawn.hpp"
 
+#include "posix/fd.hpp"
+
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -24,44 +26,6 @@ extern char **environ;  // POSIX leaves this declaration to the program.
 
 namespace nativeauth::posix {
 namespace {
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd &operator=(UniqueFd &&other) noexcept {
-    if (this != &other) reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  bool valid() const noexcept { return fd_ >= 0; }
-  // close() is not retried on EINTR: Linux releases the descriptor even then, and a retry could
-  // close a descriptor another thread just opened.
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// strerror() may use a static buffer; strerror_r exists in a GNU and an XSI flavour, and these two
-// overloads accept whichever one the C library declares.
-[[maybe_unused]] std::string strerror_result(int rc, const char *buf, int err) {
-  return rc == 0 ? std::string(buf) : "error " + std::to_string(err);
-}
-[[maybe_unused]] std::string strerror_result(const char *text, const char *, int) { return text; }
-
-std::string errno_text(int err) {
-  char buf[256] = {};
-  return strerror_result(strerror_r(err, buf, sizeof buf), buf, err);
-}
 
 // The child's standard descriptors are about to be overwritten with /dev/null: descriptors it
 // still needs must not sit on 0-2, which happens when the app started with stdio closed.

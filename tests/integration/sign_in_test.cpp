@@ -207,18 +207,30 @@ TEST_F(SignIn, ResponseFromAnotherIssuerIsRefused) {
 }
 
 /// Opens a TCP connection to 127.0.0.1:port, sends `bytes`, and returns the status line received.
-std::string roundtrip(int port, const std::string &bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+sockaddr_in loopback(int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+/// A blocking TCP connection to 127.0.0.1:port (10 s receive timeout), or -1.
+int connect_loopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr = loopback(port);
   if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
     close(fd);
-    return "connect failed";
+    return -1;
   }
+  return fd;
+}
+
+std::string roundtrip(int port, const std::string &bytes) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return "connect failed";
   (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   std::string reply;
   char buf[1024];
@@ -247,12 +259,7 @@ TEST_F(SignIn, ListenerSurvivesJunkThenCompletes) {
     attacker = std::thread([&, url] {
       const int port = port_of(url);
       // A client that connects and sends nothing, held open for the whole sign-in.
-      idle_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<std::uint16_t>(port));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      (void)connect(idle_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+      idle_fd = connect_loopback(port);
       replies.push_back(roundtrip(port, "\x16\x03\x01 garbage that is not HTTP\r\n\r\n"));
       replies.push_back(roundtrip(port, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n"));
       replies.push_back(roundtrip(port, "GET /callback?code=stolen&state=guessed HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -334,9 +341,7 @@ TEST_F(SignIn, NoBrowserAtAllHandsTheUrlToTheApp) {
 TEST_F(SignIn, UnreachableProviderIsANetworkError) {
   // A port nobody listens on: bind one, close it.
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = loopback(0);
   bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
