@@ -34,7 +34,8 @@ class NATIVEAUTH_API SecretString {
   std::size_t size() const noexcept { return value_.size(); }
   void clear() noexcept;
 
-  friend bool operator==(const SecretString &a, const SecretString &b) noexcept;
+  /// Constant-time comparison.
+  friend NATIVEAUTH_API bool operator==(const SecretString &a, const SecretString &b) noexcept;
   friend bool operator!=(const SecretString &a, const SecretString &b) noexcept { return !(a == b); }
 
  private:

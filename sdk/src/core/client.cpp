@@ -67,7 +67,8 @@ platform::HttpReply text_reply(int status, std::string body) {
 
 }  // namespace
 
-struct Client::Impl {
+// Hidden although Client is exported: its members are internals, never ABI.
+struct __attribute__((visibility("hidden"))) Client::Impl {
   ClientOptions options;
   core::Logger log;
   platform::Platform platform;
