@@ -47,6 +47,9 @@ install(FILES
 # on Debian (libcurl.pc's Libs.private names -dev packages nobody installs), so a static build
 # lists them as plain Requires. nlohmann_json is header-only and private: consumers never need it.
 set(_nativeauth_pc_deps "libcurl libcrypto")
+if(NATIVEAUTH_WITH_LIBSECRET)
+  string(APPEND _nativeauth_pc_deps " libsecret-1")
+endif()
 if(NATIVEAUTH_PACKAGE_STATIC)
   set(NATIVEAUTH_PC_REQUIRES "${_nativeauth_pc_deps}")
   set(NATIVEAUTH_PC_REQUIRES_PRIVATE "")

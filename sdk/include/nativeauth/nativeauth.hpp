@@ -10,4 +10,5 @@
 #include <nativeauth/result.hpp>
 #include <nativeauth/secret.hpp>
 #include <nativeauth/session.hpp>
+#include <nativeauth/storage.hpp>
 #include <nativeauth/version.hpp>

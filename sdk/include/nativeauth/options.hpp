@@ -5,6 +5,7 @@
 #include <nativeauth/log.hpp>
 #include <nativeauth/platform/platform.hpp>
 #include <nativeauth/secret.hpp>
+#include <nativeauth/storage.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -41,6 +42,12 @@ struct ClientOptions {
 
   RedirectOptions redirect;
 
+  /// Where the session is kept between runs (ignored when platform.store is set). The default, the
+  /// platform keychain, never falls back silently: without one, storing fails with a clear error.
+  StorageKind storage = StorageKind::keychain;
+  KeychainOptions keychain;
+  FileStoreOptions file_store;
+
   /// Leeway for exp/iat/auth_time checks, absorbing clock skew between this device and the provider.
   std::chrono::seconds clock_leeway{120};
   /// Connect timeout and whole-request timeout for calls to the provider.
@@ -52,7 +59,8 @@ struct ClientOptions {
   LogSink log;                        ///< Empty: no logging at all.
   LogLevel log_level = LogLevel::info;
 
-  /// Replace parts of the platform (browser, listener, store, HTTP, clock). Empty members: defaults.
+  /// Replace parts of the platform (browser, listener, store, HTTP, clock). Empty members: defaults
+  /// (the store then follows `storage`).
   platform::Platform platform;
 };
 

@@ -125,7 +125,25 @@ Result<Client> Client::create(ClientOptions options) {
     auto &p = impl->platform;
     if (!p.browser) p.browser = defaults.browser;
     if (!p.loopback) p.loopback = defaults.loopback;
-    if (!p.store) p.store = defaults.store ? defaults.store : std::make_shared<MemoryCredentialStore>();
+    if (!p.store) {
+      Result<std::shared_ptr<platform::CredentialStore>> store = std::shared_ptr<platform::CredentialStore>();
+      switch (options.storage) {
+        case StorageKind::keychain: {
+          KeychainOptions k = options.keychain;
+          if (k.app_name.empty()) k.app_name = options.client_id;
+          store = make_keychain_store(k);
+          break;
+        }
+        case StorageKind::file:
+          store = make_file_store(options.file_store);
+          break;
+        case StorageKind::memory:
+          store = std::shared_ptr<platform::CredentialStore>(std::make_shared<MemoryCredentialStore>());
+          break;
+      }
+      if (!store) return std::move(store).error();
+      p.store = std::move(*store);
+    }
     if (!p.clock) p.clock = defaults.clock ? defaults.clock : std::make_shared<SystemClock>();
     if (!p.http) {
       transport::CurlTransportOptions t;

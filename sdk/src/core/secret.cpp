@@ -2,14 +2,20 @@
 // SecretString: wiped on destruction and move, never printed.
 #include <nativeauth/secret.hpp>
 
-#include "crypto/crypto.hpp"
-
 #include <ostream>
 
 namespace nativeauth {
 
+// Portable on purpose (no OpenSSL): platform code built without the rest of the SDK (the Windows store
+// under mingw) uses SecretString too. Writes through a volatile pointer are not elided, and the barrier
+// keeps the compiler from treating the buffer as dead before the writes.
 void secure_wipe(void *data, std::size_t size) noexcept {
-  if (data != nullptr && size > 0) crypto::cleanse(data, size);
+  if (data == nullptr || size == 0) return;
+  volatile unsigned char *p = static_cast<volatile unsigned char *>(data);
+  for (std::size_t i = 0; i < size; ++i) p[i] = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  __asm__ __volatile__("" : : "r"(data) : "memory");
+#endif
 }
 
 namespace {
@@ -38,7 +44,12 @@ SecretString::~SecretString() { wipe_string(value_); }
 void SecretString::clear() noexcept { wipe_string(value_); }
 
 bool operator==(const SecretString &a, const SecretString &b) noexcept {
-  return crypto::constant_time_equal(a.value_, b.value_);
+  // Constant time in the contents; lengths of secrets are not secret here.
+  if (a.value_.size() != b.value_.size()) return false;
+  volatile unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.value_.size(); ++i)
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a.value_[i]) ^ static_cast<unsigned char>(b.value_[i])));
+  return diff == 0;
 }
 
 std::ostream &operator<<(std::ostream &os, const SecretString &s) {

@@ -16,7 +16,7 @@ namespace nativeauth::platform {
 struct Platform {
   std::shared_ptr<BrowserLauncher> browser;          ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
   std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
-  std::shared_ptr<CredentialStore> store;            ///< Default: in-memory (the keychain arrives later).
+  std::shared_ptr<CredentialStore> store;            ///< Default: per ClientOptions::storage.
   std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
   std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
 };
