@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace nativeauth::oidc {
 namespace {
 
@@ -266,6 +268,26 @@ TEST(Jwks, SkipsEncryptionAndUnknownKeysKeepsSigning) {
   EXPECT_EQ((*keys)[0].kid, k.kid);
   EXPECT_FALSE(parse_jwks("[]"));
   EXPECT_FALSE(parse_jwks("{\"keys\": 5}"));
+}
+
+}  // namespace
+}  // namespace nativeauth::oidc
+
+namespace nativeauth::oidc {
+namespace {
+
+// Regressions found by tests/fuzz: extreme times must be refused, not overflow or wrap.
+TEST_F(IdToken, ExtremeTimesAreMalformedNotOverflow) {
+  for (const Json &bad : {Json(std::numeric_limits<std::int64_t>::max()), Json(std::numeric_limits<std::int64_t>::min()),
+                          Json(std::uint64_t{1} << 63), Json(-1), Json(1e30)}) {
+    for (const char *claim : {"exp", "iat", "nbf", "auth_time"}) {
+      Json c = claims();
+      c[claim] = bad;
+      auto with_max_age = check();
+      with_max_age.max_age = std::chrono::seconds(300);
+      expect_code(rs256(c), ErrorCode::id_token_malformed, with_max_age);
+    }
+  }
 }
 
 }  // namespace

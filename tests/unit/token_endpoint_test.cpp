@@ -81,3 +81,27 @@ TEST(TokenResponse, ServerTroubleIsTransient) {
 
 }  // namespace
 }  // namespace nativeauth::core
+
+namespace nativeauth::core {
+namespace {
+
+// Regressions found by tests/fuzz.
+TEST(TokenResponse, AbsurdLifetimeIsClamped) {
+  auto r = parse_token_response(response(200, R"({"access_token":"a","token_type":"Bearer","expires_in":9223372036854775807})"));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->expires_in);
+  EXPECT_LE(*r->expires_in, 10LL * 365 * 24 * 3600);
+}
+
+TEST(TokenResponse, DeeplyNestedBodyDoesNotOverflowTheStack) {
+  const std::string deep = R"({"error":"invalid_grant","x":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  auto r = parse_token_response(response(400, deep));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_grant);
+  auto ok = parse_token_response(response(200, R"({"access_token":"a","token_type":"Bearer","x":)" + std::string(200000, '[') +
+                                                    std::string(200000, ']') + "}"));
+  EXPECT_TRUE(ok);
+}
+
+}  // namespace
+}  // namespace nativeauth::core

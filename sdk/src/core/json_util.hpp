@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,12 @@ inline std::optional<std::string> get_string(const Json &j, const char *key) {
 inline std::optional<std::int64_t> get_int(const Json &j, const char *key) {
   const auto it = j.find(key);
   if (it == j.end()) return std::nullopt;
+  // An unsigned number above INT64_MAX would wrap negative (a far-future nbf passing as the past).
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
   if (it->is_number_integer()) return it->get<std::int64_t>();
   if (it->is_number_float()) {
     const double d = it->get<double>();
@@ -68,13 +75,19 @@ inline SecretString take_secret(Json &j, const char *key) {
   return out;
 }
 
-/// Overwrites every string in a JSON value before it is destroyed.
+/// Overwrites every string in a JSON value before it is destroyed. Iterative: a hostile, deeply
+/// nested response must not overflow the stack (found by tests/fuzz).
 inline void wipe_json(Json &j) {
-  if (j.is_string()) {
-    auto &s = j.get_ref<std::string &>();
-    secure_wipe(s.data(), s.capacity());
-  } else if (j.is_structured()) {
-    for (auto &v : j) wipe_json(v);
+  std::vector<Json *> todo{&j};
+  while (!todo.empty()) {
+    Json *v = todo.back();
+    todo.pop_back();
+    if (v->is_string()) {
+      auto &s = v->get_ref<std::string &>();
+      secure_wipe(s.data(), s.capacity());
+    } else if (v->is_structured()) {
+      for (auto &child : *v) todo.push_back(&child);
+    }
   }
 }
 

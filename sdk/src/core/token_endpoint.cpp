@@ -95,7 +95,10 @@ Result<TokenResponse> parse_token_response(const platform::HttpResponse &respons
                       "the token response has token_type '" + r.token_type + "'; only Bearer is supported");
   }
   r.token_type = "Bearer";
+  // A negative lifetime means nothing; an absurd one would overflow time arithmetic (tests/fuzz).
+  constexpr std::int64_t kMaxLifetime = 10LL * 365 * 24 * 3600;
   if (r.expires_in && *r.expires_in < 0) r.expires_in.reset();
+  if (r.expires_in && *r.expires_in > kMaxLifetime) r.expires_in = kMaxLifetime;
   return r;
 }
 

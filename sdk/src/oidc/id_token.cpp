@@ -141,6 +141,19 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   const auto exp = core::get_int(claims, "exp");
   const auto iat = core::get_int(claims, "iat");
   if (!exp || !iat) return make_error(ErrorCode::id_token_malformed, "ID token lacks \"exp\" or \"iat\"");
+  // Times outside 1970..9999 are nonsense, and refusing them keeps the arithmetic below from
+  // overflowing (found by tests/fuzz).
+  constexpr std::int64_t kMaxTime = 253'402'300'799;  // 9999-12-31T23:59:59Z
+  for (const char *name : {"exp", "iat", "nbf", "auth_time"}) {
+    if (!claims.contains(name)) continue;
+    const auto t = core::get_int(claims, name);
+    if (!t || *t < 0 || *t > kMaxTime) {
+      return make_error(ErrorCode::id_token_malformed, std::string("ID token claim \"") + name + "\" is not a valid time");
+    }
+  }
+  if (now < 0 || now > kMaxTime || leeway < 0 || leeway > kMaxTime) {
+    return make_error(ErrorCode::invalid_argument, "clock or leeway out of range");
+  }
   if (now > *exp + leeway) return with_skew(ErrorCode::id_token_expired, "ID token expired: it is past its exp", now - *exp);
   if (*iat > now + leeway) {
     return with_skew(ErrorCode::id_token_not_yet_valid, "ID token is issued in the future: iat is ahead", *iat - now);
