@@ -7,7 +7,6 @@
 #include <nativeauth/nativeauth.hpp>
 
 #include <csignal>
-#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -16,25 +15,6 @@
 
 namespace cli {
 namespace {
-
-std::string describe_duration(std::chrono::seconds s) {
-  const auto total = s.count();
-  if (total <= 0) return "expired";
-  std::ostringstream os;
-  if (total >= 3600) os << total / 3600 << " h ";
-  if (total >= 60) os << (total % 3600) / 60 << " min ";
-  os << total % 60 << " s";
-  return os.str();
-}
-
-std::string utc(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<std::string> split_scope(const std::string &scope) {
   std::vector<std::string> out;
@@ -74,23 +54,10 @@ class SignalCanceller {
   std::thread thread_;
 };
 
-void print_error(const nativeauth::Error &e) {
-  std::cerr << "nativeauth: sign-in failed: " << e.message << '\n';
-  if (!e.oauth_error.empty()) {
-    std::cerr << "  provider said: " << e.oauth_error;
-    if (!e.oauth_description.empty()) std::cerr << " — " << e.oauth_description;
-    std::cerr << '\n';
-  }
-  std::cerr << "  (error " << static_cast<int>(e.code) << ", " << nativeauth::to_string(e.code) << ")\n";
-}
-
 }  // namespace
 
 int run_login(const LoginArgs &args) {
-  nativeauth::ClientOptions options;
-  options.issuer = args.issuer;
-  options.client_id = args.client_id;
-  options.profile = args.profile;
+  nativeauth::ClientOptions options = client_options(args.target);
   if (!args.scope.empty()) options.scopes = split_scope(args.scope);
   options.redirect.port = args.port;
   options.redirect.ipv6 = args.ipv6;
@@ -100,7 +67,7 @@ int run_login(const LoginArgs &args) {
   }
   auto client = nativeauth::Client::create(std::move(options));
   if (!client) {
-    print_error(client.error());
+    print_error("sign-in failed", client.error());
     return exit_code_for(client.error());
   }
 
@@ -112,10 +79,10 @@ int run_login(const LoginArgs &args) {
   sign_in.extra_params = args.params;
   sign_in.on_authorization_url = [&](const std::string &url, bool opened) {
     if (opened) {
-      std::cerr << "Opened your browser to sign in to " << args.issuer << ".\n"
+      std::cerr << "Opened your browser to sign in to " << args.target.issuer << ".\n"
                 << "If it did not open, visit this URL:\n\n  " << url << "\n\n";
     } else {
-      std::cerr << (args.no_browser ? "" : "Could not open a browser. ") << "To sign in to " << args.issuer
+      std::cerr << (args.no_browser ? "" : "Could not open a browser. ") << "To sign in to " << args.target.issuer
                 << ", open this URL in a browser on this computer:\n\n  " << url << "\n\n";
     }
     std::cerr << "Waiting for the browser (up to " << args.timeout_seconds << " s; Ctrl-C cancels)…" << std::endl;
@@ -127,7 +94,7 @@ int run_login(const LoginArgs &args) {
     session = client->sign_in(sign_in);
   }
   if (!session) {
-    print_error(session.error());
+    print_error("sign-in failed", session.error());
     return exit_code_for(session.error());
   }
 
@@ -143,6 +110,8 @@ int run_login(const LoginArgs &args) {
     std::cout << "Access token lifetime not stated by the provider\n";
   }
   std::cout << (session->refresh_token.empty() ? "No refresh token was issued\n" : "A refresh token was issued\n");
+  std::cout << "Session stored in the " << storage_name(args.target.storage) << " (client " << args.target.client_id
+            << ", profile " << args.target.profile << ")\n";
   return kOk;
 }
 

@@ -2,6 +2,8 @@
 // `nativeauth login`: sign in through the system browser and say who signed in.
 #pragma once
 
+#include "common.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,9 +13,7 @@
 namespace cli {
 
 struct LoginArgs {
-  std::string issuer;
-  std::string client_id;
-  std::string profile = "default";
+  Target target;
   std::string scope;  ///< space-separated; empty: the SDK's default
   std::uint16_t port = 0;
   int timeout_seconds = 300;

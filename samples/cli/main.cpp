@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// nativeauth CLI: `nativeauth login` today; status, token and logout join it with the keychain and refresh work.
+// nativeauth CLI: `login` and `status`; `token` and `logout` join them with the refresh work.
+#include "common.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "login.hpp"
+#include "status.hpp"
 
 #include <nativeauth/version.hpp>
 
@@ -19,6 +21,62 @@ std::optional<std::string> env(const char *name) {
   return std::string(v);
 }
 
+/// The options every command takes, as given on the command line (unset when absent).
+struct TargetFlags {
+  std::optional<std::string> issuer, client_id, storage;
+  std::string profile = env("NATIVEAUTH_PROFILE").value_or("default");
+
+  void add_to(CLI::App *cmd) {
+    cmd->add_option("--issuer", issuer, "Issuer URL (or NATIVEAUTH_ISSUER, or the profile's)");
+    cmd->add_option("--client-id", client_id, "OAuth client id (or NATIVEAUTH_CLIENT_ID, or the profile's)");
+    cmd->add_option("--profile", profile,
+                    "Profile in " + cli::config_path() + ", and the session slot (default: default)");
+    cmd->add_option("--storage", storage,
+                    "Where sessions are kept: keychain (default) or file (0600 files; or NATIVEAUTH_STORAGE)");
+  }
+};
+
+/// Flags win over the environment, which wins over the profile. Returns an exit code on error.
+std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Target *target, cli::Profile *profile,
+                           bool *client_given) {
+  bool found = false;
+  std::string config_error;
+  *profile = cli::load_profile(flags.profile, &found, &config_error);
+  if (!config_error.empty()) {
+    std::cerr << "nativeauth: " << config_error << '\n';
+    return cli::kUsage;
+  }
+  if (flags.profile != "default" && !found && !flags.issuer && !env("NATIVEAUTH_ISSUER")) {
+    std::cerr << "nativeauth: no profile '" << flags.profile << "' in " << cli::config_path() << '\n';
+    return cli::kUsage;
+  }
+  target->issuer = flags.issuer ? *flags.issuer : env("NATIVEAUTH_ISSUER").value_or(profile->issuer.value_or(""));
+  target->client_id =
+      flags.client_id ? *flags.client_id : env("NATIVEAUTH_CLIENT_ID").value_or(profile->client_id.value_or(""));
+  target->profile = flags.profile;
+  *client_given = !target->client_id.empty();
+  const std::string storage = flags.storage ? *flags.storage : env("NATIVEAUTH_STORAGE").value_or("keychain");
+  const auto kind = cli::parse_storage(storage);
+  if (!kind) {
+    std::cerr << "nativeauth: --storage must be keychain or file, not '" << storage << "'\n";
+    return cli::kUsage;
+  }
+  target->storage = *kind;
+  if (target->issuer.empty() || (need_client && target->client_id.empty())) {
+    std::cerr << "nativeauth: an issuer" << (need_client ? " and a client id are" : " is")
+              << " needed: pass --issuer" << (need_client ? " and --client-id" : "") << ", set NATIVEAUTH_ISSUER"
+              << (need_client ? " and NATIVEAUTH_CLIENT_ID" : "") << ", or add a profile to " << cli::config_path()
+              << '\n';
+    return cli::kUsage;
+  }
+  if (target->client_id.empty()) target->client_id = "nativeauth-cli";  // only names the listing client
+  if (target->storage == nativeauth::StorageKind::file) {
+    std::cerr << "nativeauth: warning: sessions are kept in files under $XDG_STATE_HOME/nativeauth, protected only "
+                 "by file permissions (0600)\n";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -26,27 +84,30 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", std::string("nativeauth ") + nativeauth::version());
   app.require_subcommand(1);
 
+  TargetFlags login_target;
   cli::LoginArgs login;
-  std::optional<std::string> issuer, client_id, scope;
+  std::optional<std::string> scope;
   std::optional<std::uint16_t> port;
   std::vector<std::string> params;
-  std::string profile = env("NATIVEAUTH_PROFILE").value_or("default");
-
-  CLI::App *cmd = app.add_subcommand("login", "Sign in through the system browser");
-  cmd->add_option("--issuer", issuer, "Issuer URL (or NATIVEAUTH_ISSUER, or the profile's)");
-  cmd->add_option("--client-id", client_id, "OAuth client id (or NATIVEAUTH_CLIENT_ID, or the profile's)");
-  cmd->add_option("--profile", profile, "Profile in " + cli::config_path() + " and storage slot (default: default)");
-  cmd->add_option("--scope", scope, "Space-separated scopes (default: openid profile offline_access)");
-  cmd->add_option("--port", port, "Fixed loopback port for the redirect (default: chosen by the OS)")
+  CLI::App *login_cmd = app.add_subcommand("login", "Sign in through the system browser");
+  login_target.add_to(login_cmd);
+  login_cmd->add_option("--scope", scope, "Space-separated scopes (default: openid profile offline_access)");
+  login_cmd->add_option("--port", port, "Fixed loopback port for the redirect (default: chosen by the OS)")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default: 300)")
+  login_cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default: 300)")
       ->check(CLI::Range(1, 86400));
-  cmd->add_flag("--no-browser", login.no_browser, "Do not open a browser; print the URL to open by hand");
-  cmd->add_option("--param", params, "Extra authorization parameter key=value (repeatable)");
-  cmd->add_option("--prompt", login.prompt, "OpenID prompt value, e.g. login or consent");
-  cmd->add_option("--login-hint", login.login_hint, "Hint the account to sign in with");
-  cmd->add_flag("--ipv6", login.ipv6, "Also listen on [::1] for the redirect");
-  cmd->add_flag("-v,--verbose", login.verbose, "Log what happens (never secrets) to stderr");
+  login_cmd->add_flag("--no-browser", login.no_browser, "Do not open a browser; print the URL to open by hand");
+  login_cmd->add_option("--param", params, "Extra authorization parameter key=value (repeatable)");
+  login_cmd->add_option("--prompt", login.prompt, "OpenID prompt value, e.g. login or consent");
+  login_cmd->add_option("--login-hint", login.login_hint, "Hint the account to sign in with");
+  login_cmd->add_flag("--ipv6", login.ipv6, "Also listen on [::1] for the redirect");
+  login_cmd->add_flag("-v,--verbose", login.verbose, "Log what happens (never secrets) to stderr");
+
+  TargetFlags status_target;
+  bool json = false;
+  CLI::App *status_cmd = app.add_subcommand("status", "Show the sessions of an issuer kept on this machine");
+  status_target.add_to(status_cmd);
+  status_cmd->add_flag("--json", json, "Machine-readable output");
 
   try {
     app.parse(argc, argv);
@@ -55,24 +116,18 @@ int main(int argc, char **argv) {
     return rc == 0 ? cli::kOk : cli::kUsage;
   }
 
-  bool found = false;
-  std::string config_error;
-  const cli::Profile p = cli::load_profile(profile, &found, &config_error);
-  if (!config_error.empty()) {
-    std::cerr << "nativeauth: " << config_error << '\n';
-    return cli::kUsage;
+  cli::Profile profile;
+  bool client_given = false;
+  if (status_cmd->parsed()) {
+    cli::Target target;
+    if (auto rc = resolve(status_target, false, &target, &profile, &client_given)) return *rc;
+    return cli::run_status(target, client_given, json);
   }
-  if (profile != "default" && !found && !issuer && !env("NATIVEAUTH_ISSUER")) {
-    std::cerr << "nativeauth: no profile '" << profile << "' in " << cli::config_path() << '\n';
-    return cli::kUsage;
-  }
-  // Flags win over the environment, which wins over the profile.
-  login.issuer = issuer ? *issuer : env("NATIVEAUTH_ISSUER").value_or(p.issuer.value_or(""));
-  login.client_id = client_id ? *client_id : env("NATIVEAUTH_CLIENT_ID").value_or(p.client_id.value_or(""));
-  login.scope = scope ? *scope : p.scope.value_or("");
-  login.port = port ? *port : p.port.value_or(0);
-  login.profile = profile;
-  login.params = p.params;
+
+  if (auto rc = resolve(login_target, true, &login.target, &profile, &client_given)) return *rc;
+  login.scope = scope ? *scope : profile.scope.value_or("");
+  login.port = port ? *port : profile.port.value_or(0);
+  login.params = profile.params;
   for (const auto &kv : params) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -80,12 +135,6 @@ int main(int argc, char **argv) {
       return cli::kUsage;
     }
     login.params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  if (login.issuer.empty() || login.client_id.empty()) {
-    std::cerr << "nativeauth: an issuer and a client id are needed: pass --issuer and --client-id, set "
-                 "NATIVEAUTH_ISSUER and NATIVEAUTH_CLIENT_ID, or add a profile to "
-              << cli::config_path() << '\n';
-    return cli::kUsage;
   }
   return cli::run_login(login);
 }

@@ -3,12 +3,14 @@
 #include "provider_process.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +100,69 @@ TEST_F(Cli, LoginSucceedsAndPrintsWhoWithoutSecrets) {
   }
 }
 
+TEST_F(Cli, StatusInAnotherProcessSeesTheStoredSessionWithoutSecrets) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "status-test"});
+  env_.set("NATIVEAUTH_ISSUER", provider_->issuer());  // --profile names a slot, not a config entry here
+  const CliRun login = run_cli(args);
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_NE(login.out.find("Session stored in the keychain"), std::string::npos) << login.out;
+
+  const CliRun status = run_cli({"status", "--issuer", provider_->issuer(), "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const auto doc = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << status.out;
+  EXPECT_EQ(doc["storage"], "keychain");
+  bool found = false;
+  for (const auto &s : doc["sessions"]) {
+    if (s["client_id"] == "nativeauth-cli" && s["profile"] == "status-test") {
+      found = true;
+      EXPECT_EQ(s["subject"], "alice");
+      EXPECT_EQ(s["name"], "Alice Example");
+      EXPECT_EQ(s["has_refresh_token"], true);
+      EXPECT_EQ(s["access_token_valid"], true);
+    }
+  }
+  EXPECT_TRUE(found) << status.out;
+  EXPECT_EQ(status.out.find("eyJ"), std::string::npos) << "no token in status output";
+  EXPECT_EQ(status.out.find("access_token\":"), std::string::npos);
+
+  const CliRun human = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli",
+                               "--profile", "status-test"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("nativeauth-cli / status-test: Alice Example (subject alice)"), std::string::npos)
+      << human.out;
+  const CliRun other = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "never-signed-in"});
+  EXPECT_EQ(other.exit_code, 3) << other.err;
+}
+
+TEST_F(Cli, FileStorageIsExplicitAndPrivate) {
+  use_browser("login");
+  TempDir state;
+  env_.set("XDG_STATE_HOME", state.path());
+  auto args = login_args();
+  args.insert(args.end(), {"--storage", "file"});
+  const CliRun login = run_cli(args);
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_NE(login.err.find("protected only by file permissions"), std::string::npos) << login.err;
+  const std::string dir = state.path() + "/nativeauth";
+  struct stat st {};
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  int files = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+    ASSERT_EQ(stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << entry.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+  env_.set("NATIVEAUTH_STORAGE", "file");
+  const CliRun status = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("(file)"), std::string::npos) << status.out;
+}
+
 TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {
   use_browser("login");
   std::filesystem::create_directories(config_.path() + "/nativeauth");
@@ -142,6 +207,8 @@ TEST_F(Cli, UsageErrorsAreExitCode2) {
   EXPECT_EQ(run_cli({"login", "--issuer", "x", "--client-id", "y", "--param", "novalue"}).exit_code, 2);
   EXPECT_EQ(run_cli({"login", "--issuer", "http://idp.example", "--client-id", "y"}).exit_code, 2);
   EXPECT_EQ(run_cli({"login", "--profile", "missing"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"login", "--issuer", "x", "--client-id", "y", "--storage", "plaintext"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"status"}).exit_code, 2);
 }
 
 TEST_F(Cli, VersionAndHelp) {

@@ -8,6 +8,8 @@
 #include <nativeauth/session.hpp>
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace nativeauth {
 
@@ -35,6 +37,15 @@ class NATIVEAUTH_API Client {
 
   /// Ends a sign_in() in progress with ErrorCode::cancelled. No effect when none is running.
   void cancel() noexcept;
+
+  /// The session stored in this client's slot (issuer, client_id, profile), or nullopt when the slot
+  /// is empty. No network. ErrorCode::storage_corrupt / storage_slot_mismatch when the record cannot
+  /// be used (it is left in place, untouched); storage_unavailable / storage_locked from the store.
+  Result<std::optional<Session>> load_session();
+
+  /// Every slot of this client's issuer on this machine (all clients and profiles), without secrets.
+  /// An unreadable record is listed with SlotInfo::problem set rather than hidden.
+  Result<std::vector<SlotInfo>> list_slots();
 
   const std::string &issuer() const noexcept;
   const std::string &client_id() const noexcept;

@@ -55,6 +55,24 @@ struct Session {
   std::optional<std::chrono::system_clock::time_point> access_token_expiry;
   std::vector<std::string> scopes;  ///< Granted scopes (the response's `scope`, else the requested).
   Claims claims;                     ///< Claims of the validated ID token.
+  /// When these tokens were issued (this device's clock).
+  std::chrono::system_clock::time_point issued_at{};
+};
+
+/// What one storage slot holds, without its secrets: for "who is signed in where" views.
+struct SlotInfo {
+  std::string issuer;
+  std::string client_id;
+  std::string profile;
+  std::string subject;
+  std::optional<std::string> name;  ///< The `name` claim, when the ID token had one.
+  std::optional<std::chrono::system_clock::time_point> access_token_expiry;
+  std::optional<std::chrono::system_clock::time_point> issued_at;
+  bool has_refresh_token = false;
+  std::vector<std::string> scopes;
+  /// Set when the record could not be read (corrupt, or written for another slot); the other
+  /// fields are then empty. The slot is reported rather than skipped.
+  std::optional<std::string> problem;
 };
 
 }  // namespace nativeauth

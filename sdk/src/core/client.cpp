@@ -154,6 +154,9 @@ Result<Client> Client::create(ClientOptions options) {
       p.http = transport::make_curl_transport(t);
     }
     if (!p.loopback) return make_error(ErrorCode::invalid_configuration, "this platform has no loopback listener; supply one");
+    if (options.storage == StorageKind::file && !options.platform.store) {
+      impl->log.warning("sessions are kept in files protected only by file permissions (the file store was chosen)");
+    }
     impl->options = std::move(options);
     return Client(std::move(impl));
   } catch (const std::exception &e) {
@@ -169,6 +172,43 @@ void Client::cancel() noexcept {
     if (impl_->active_listener) impl_->active_listener->cancel();
   } catch (...) {
     // lock failure: the flag alone still stops the sign-in at its next step
+  }
+}
+
+Result<std::optional<Session>> Client::load_session() {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  try {
+    const platform::SlotKey key{impl_->options.issuer, impl_->options.client_id, impl_->options.profile};
+    auto record = impl_->platform.store->load(key);
+    if (!record) return std::move(record).error();
+    if (!record->has_value()) return std::optional<Session>{};
+    auto parsed = core::parse_session_record(**record, key);
+    if (!parsed) {
+      Error e = std::move(parsed).error();
+      e.message += " (slot: client '" + key.client_id + "', profile '" + key.profile + "')";
+      return e;
+    }
+    return std::optional<Session>{std::move(parsed->session)};
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("could not load the session: ") + e.what());
+  }
+}
+
+Result<std::vector<SlotInfo>> Client::list_slots() {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  try {
+    auto keys = impl_->platform.store->list(impl_->options.issuer);
+    if (!keys) return std::move(keys).error();
+    std::vector<SlotInfo> out;
+    for (const auto &key : *keys) {
+      auto record = impl_->platform.store->load(key);
+      if (!record) return std::move(record).error();
+      if (!record->has_value()) continue;  // erased between list and load
+      out.push_back(core::describe_record(**record, key));
+    }
+    return out;
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("could not list sessions: ") + e.what());
   }
 }
 
@@ -429,6 +469,7 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
   if (tokens->expires_in) s.access_token_expiry = check.now + std::chrono::seconds(*tokens->expires_in);
   s.scopes = tokens->scope ? split_spaces(*tokens->scope) : scopes;
   s.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
+  s.issued_at = check.now;
   return s;
 }
 

@@ -1,13 +1,65 @@
 // SPDX-License-Identifier: Apache-2.0
-// Session records: versioned JSON, refused when they belong to another slot.
+// Session records: versioned JSON, forward-compatible (unknown members kept), refused for another slot.
 #include "core/record.hpp"
 
 #include "core/json_util.hpp"
 
-namespace nativeauth::core {
+#include <algorithm>
+#include <array>
 
-SecretString serialize_session(const Session &session, const std::string &token_endpoint) {
+namespace nativeauth::core {
+namespace {
+
+// Members this version reads and writes; everything else is carried through untouched.
+constexpr std::array<const char *, 15> kKnown = {
+    "version", "issuer", "client_id", "profile", "token_type", "access_token", "refresh_token", "id_token",
+    "access_token_expires_at", "scopes", "subject", "claims", "token_endpoint", "issued_at", "name"};
+
+bool known(const std::string &key) {
+  return std::find_if(kKnown.begin(), kKnown.end(), [&](const char *k) { return key == k; }) != kKnown.end();
+}
+
+std::int64_t epoch_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::optional<std::chrono::system_clock::time_point> time_member(const Json &j, const char *key) {
+  const auto v = get_int(j, key);
+  if (!v || *v < 0 || *v > 253'402'300'799) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(*v));
+}
+
+/// Parses and checks the slot; `doc` is wiped by the caller.
+Result<Json> open_record(const SecretString &record, const platform::SlotKey &expected) {
+  auto doc = parse_object(record.reveal());
+  if (!doc) return make_error(ErrorCode::storage_corrupt, "the stored session is not valid JSON");
+  const auto version = get_int(*doc, "version");
+  if (!version || *version < 1) {
+    wipe_json(*doc);
+    return make_error(ErrorCode::storage_corrupt, "the stored session has no valid version");
+  }
+  const auto issuer = get_string(*doc, "issuer").value_or("");
+  const auto client_id = get_string(*doc, "client_id").value_or("");
+  const auto profile = get_string(*doc, "profile").value_or("default");
+  if (issuer != expected.issuer || client_id != expected.client_id || profile != expected.profile) {
+    wipe_json(*doc);
+    return make_error(ErrorCode::storage_slot_mismatch,
+                      "the stored session belongs to another slot (issuer '" + issuer + "', client '" + client_id +
+                          "', profile '" + profile + "') and was not used");
+  }
+  return std::move(*doc);
+}
+
+}  // namespace
+
+SecretString serialize_session(const Session &session, const std::string &token_endpoint,
+                               const std::string &unknown_members) {
   Json j = Json::object();
+  if (auto extra = parse_object(unknown_members)) {
+    for (auto &[key, value] : extra->items())
+      if (!known(key)) j[key] = value;
+    wipe_json(*extra);
+  }
   j["version"] = kRecordVersion;
   j["issuer"] = session.issuer;
   j["client_id"] = session.client_id;
@@ -16,49 +68,71 @@ SecretString serialize_session(const Session &session, const std::string &token_
   j["access_token"] = std::string(session.access_token.reveal());
   if (!session.refresh_token.empty()) j["refresh_token"] = std::string(session.refresh_token.reveal());
   if (!session.id_token.empty()) j["id_token"] = std::string(session.id_token.reveal());
-  if (session.access_token_expiry) {
-    j["access_token_expires_at"] =
-        std::chrono::duration_cast<std::chrono::seconds>(session.access_token_expiry->time_since_epoch()).count();
-  }
+  if (session.access_token_expiry) j["access_token_expires_at"] = epoch_seconds(*session.access_token_expiry);
+  j["issued_at"] = epoch_seconds(session.issued_at);
   j["scopes"] = session.scopes;
   j["subject"] = session.claims.subject();
+  if (const auto name = session.claims.string("name")) j["name"] = *name;
   j["claims"] = Json::parse(session.claims.json(), nullptr, false);
   j["token_endpoint"] = token_endpoint;
-  std::string text = j.dump();
+  std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   wipe_json(j);
   SecretString out(text);
   secure_wipe(text.data(), text.size());
   return out;
 }
 
-Result<Session> parse_session_record(const SecretString &record, const platform::SlotKey &expected) {
-  auto doc = parse_object(record.reveal());
-  if (!doc) return make_error(ErrorCode::storage_corrupt, "the stored session is not valid JSON");
-  const auto version = get_int(*doc, "version");
-  if (!version || *version < 1) {
-    wipe_json(*doc);
-    return make_error(ErrorCode::storage_corrupt, "the stored session has no valid version");
+Result<SessionRecord> parse_session_record(const SecretString &record, const platform::SlotKey &expected) {
+  auto opened = open_record(record, expected);
+  if (!opened) return std::move(opened).error();
+  Json &doc = *opened;
+  SessionRecord r;
+  r.version = static_cast<int>(get_int(doc, "version").value_or(kRecordVersion));
+  Session &s = r.session;
+  s.issuer = expected.issuer;
+  s.client_id = expected.client_id;
+  s.profile = expected.profile;
+  s.token_type = get_string(doc, "token_type").value_or("Bearer");
+  s.access_token = take_secret(doc, "access_token");
+  s.refresh_token = take_secret(doc, "refresh_token");
+  s.id_token = take_secret(doc, "id_token");
+  s.access_token_expiry = time_member(doc, "access_token_expires_at");
+  s.issued_at = time_member(doc, "issued_at").value_or(std::chrono::system_clock::time_point{});
+  s.scopes = get_strings(doc, "scopes");
+  if (const auto it = doc.find("claims"); it != doc.end() && it->is_object()) s.claims = Claims(it->dump());
+  r.token_endpoint = get_string(doc, "token_endpoint").value_or("");
+  Json extra = Json::object();
+  for (auto &[key, value] : doc.items())
+    if (!known(key)) extra[key] = value;
+  r.unknown_members = extra.dump();
+  wipe_json(extra);
+  wipe_json(doc);
+  if (s.access_token.empty() && s.refresh_token.empty()) {
+    return make_error(ErrorCode::storage_corrupt, "the stored session holds no token");
   }
-  Session s;
-  s.issuer = get_string(*doc, "issuer").value_or("");
-  s.client_id = get_string(*doc, "client_id").value_or("");
-  s.profile = get_string(*doc, "profile").value_or("default");
-  if (s.issuer != expected.issuer || s.client_id != expected.client_id) {
-    wipe_json(*doc);
-    return make_error(ErrorCode::storage_slot_mismatch,
-                      "the stored session belongs to another issuer or client and was not used");
+  return r;
+}
+
+SlotInfo describe_record(const SecretString &record, const platform::SlotKey &key) {
+  SlotInfo info;
+  info.issuer = key.issuer;
+  info.client_id = key.client_id;
+  info.profile = key.profile;
+  auto opened = open_record(record, key);
+  if (!opened) {
+    info.problem = opened.error().message;
+    return info;
   }
-  s.token_type = get_string(*doc, "token_type").value_or("Bearer");
-  s.access_token = take_secret(*doc, "access_token");
-  s.refresh_token = take_secret(*doc, "refresh_token");
-  s.id_token = take_secret(*doc, "id_token");
-  if (const auto at = get_int(*doc, "access_token_expires_at")) {
-    s.access_token_expiry = std::chrono::system_clock::time_point(std::chrono::seconds(*at));
-  }
-  s.scopes = get_strings(*doc, "scopes");
-  if (const auto it = doc->find("claims"); it != doc->end() && it->is_object()) s.claims = Claims(it->dump());
-  wipe_json(*doc);
-  return s;
+  Json &doc = *opened;
+  info.subject = get_string(doc, "subject").value_or("");
+  info.name = get_string(doc, "name");
+  info.access_token_expiry = time_member(doc, "access_token_expires_at");
+  info.issued_at = time_member(doc, "issued_at");
+  const auto rt = doc.find("refresh_token");
+  info.has_refresh_token = rt != doc.end() && rt->is_string() && !rt->get_ref<const std::string &>().empty();
+  info.scopes = get_strings(doc, "scopes");
+  wipe_json(doc);
+  return info;
 }
 
 }  // namespace nativeauth::core

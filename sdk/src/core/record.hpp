@@ -12,11 +12,24 @@ namespace nativeauth::core {
 
 inline constexpr int kRecordVersion = 1;
 
-/// Serializes a session for its slot. `token_endpoint` records where the refresh token is redeemed.
-SecretString serialize_session(const Session &session, const std::string &token_endpoint);
+/// A stored session: the session, where its refresh token is redeemed, and the members a newer
+/// version of nativeauth wrote that this one does not know (kept, so rewriting never loses them).
+struct SessionRecord {
+  Session session;
+  std::string token_endpoint;
+  std::string unknown_members;  ///< a JSON object, "{}" when none
+  int version = kRecordVersion;
+};
+
+/// Serializes a session for its slot, merging `unknown_members` (a JSON object) back in.
+SecretString serialize_session(const Session &session, const std::string &token_endpoint,
+                               const std::string &unknown_members = "{}");
 
 /// Reads a record back. ErrorCode::storage_corrupt for an unreadable record,
-/// ErrorCode::storage_slot_mismatch when it belongs to another issuer or client.
-Result<Session> parse_session_record(const SecretString &record, const platform::SlotKey &expected);
+/// ErrorCode::storage_slot_mismatch when it belongs to another issuer, client or profile.
+Result<SessionRecord> parse_session_record(const SecretString &record, const platform::SlotKey &expected);
+
+/// Reads what a record says about its slot without keeping any secret (for listings).
+SlotInfo describe_record(const SecretString &record, const platform::SlotKey &key);
 
 }  // namespace nativeauth::core
