@@ -30,6 +30,10 @@ nativeauth::ClientOptions client_options(const Target &target) {
   options.profile = target.profile;
   options.storage = target.storage;
   options.keychain.app_name = "nativeauth CLI (" + target.client_id + ")";
+  if (target.verbose) {
+    options.log_level = nativeauth::LogLevel::debug;
+    options.log = [](nativeauth::LogLevel, std::string_view line) { std::cerr << line << '\n'; };
+  }
   return options;
 }
 

@@ -14,6 +14,7 @@ struct Target {
   std::string client_id;
   std::string profile = "default";
   nativeauth::StorageKind storage = nativeauth::StorageKind::keychain;
+  bool verbose = false;  ///< log each step to stderr (never a secret)
 };
 
 /// "keychain" or "file"; nullopt for anything else.

@@ -61,10 +61,6 @@ int run_login(const LoginArgs &args) {
   if (!args.scope.empty()) options.scopes = split_scope(args.scope);
   options.redirect.port = args.port;
   options.redirect.ipv6 = args.ipv6;
-  if (args.verbose) {
-    options.log_level = nativeauth::LogLevel::debug;
-    options.log = [](nativeauth::LogLevel, std::string_view line) { std::cerr << line << '\n'; };
-  }
   auto client = nativeauth::Client::create(std::move(options));
   if (!client) {
     print_error("sign-in failed", client.error());

@@ -19,7 +19,6 @@ struct LoginArgs {
   int timeout_seconds = 300;
   bool no_browser = false;
   bool ipv6 = false;
-  bool verbose = false;
   std::optional<std::string> prompt;
   std::optional<std::string> login_hint;
   std::vector<std::pair<std::string, std::string>> params;

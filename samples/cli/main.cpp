@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// nativeauth CLI: `login` and `status`; `token` and `logout` join them with the refresh work.
+// nativeauth CLI: login, status, token, logout. Flags, environment and exit codes are a contract (docs/cli.md).
 #include "common.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "login.hpp"
+#include "logout.hpp"
 #include "status.hpp"
+#include "token.hpp"
 
 #include <nativeauth/version.hpp>
 
@@ -25,8 +27,10 @@ std::optional<std::string> env(const char *name) {
 struct TargetFlags {
   std::optional<std::string> issuer, client_id, storage;
   std::string profile = env("NATIVEAUTH_PROFILE").value_or("default");
+  bool verbose = false;
 
   void add_to(CLI::App *cmd) {
+    cmd->add_flag("-v,--verbose", verbose, "Log what happens (never secrets) to stderr");
     cmd->add_option("--issuer", issuer, "Issuer URL (or NATIVEAUTH_ISSUER, or the profile's)");
     cmd->add_option("--client-id", client_id, "OAuth client id (or NATIVEAUTH_CLIENT_ID, or the profile's)");
     cmd->add_option("--profile", profile,
@@ -54,6 +58,7 @@ std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Targ
   target->client_id =
       flags.client_id ? *flags.client_id : env("NATIVEAUTH_CLIENT_ID").value_or(profile->client_id.value_or(""));
   target->profile = flags.profile;
+  target->verbose = flags.verbose;
   *client_given = !target->client_id.empty();
   const std::string storage = flags.storage ? *flags.storage : env("NATIVEAUTH_STORAGE").value_or("keychain");
   const auto kind = cli::parse_storage(storage);
@@ -101,13 +106,29 @@ int main(int argc, char **argv) {
   login_cmd->add_option("--prompt", login.prompt, "OpenID prompt value, e.g. login or consent");
   login_cmd->add_option("--login-hint", login.login_hint, "Hint the account to sign in with");
   login_cmd->add_flag("--ipv6", login.ipv6, "Also listen on [::1] for the redirect");
-  login_cmd->add_flag("-v,--verbose", login.verbose, "Log what happens (never secrets) to stderr");
 
   TargetFlags status_target;
   bool json = false;
   CLI::App *status_cmd = app.add_subcommand("status", "Show the sessions of an issuer kept on this machine");
   status_target.add_to(status_cmd);
   status_cmd->add_flag("--json", json, "Machine-readable output");
+
+  TargetFlags token_target;
+  int min_ttl = -1;
+  CLI::App *token_cmd = app.add_subcommand("token", "Print a valid access token, refreshing it silently if needed");
+  token_target.add_to(token_cmd);
+  token_cmd->add_option("--min-ttl", min_ttl, "Refresh unless the token stays valid this many seconds (default 60)")
+      ->check(CLI::Range(0, 86400));
+
+  TargetFlags logout_target;
+  cli::LogoutArgs logout;
+  CLI::App *logout_cmd = app.add_subcommand("logout", "Sign out: revoke, end the provider session, forget it here");
+  logout_target.add_to(logout_cmd);
+  logout_cmd->add_flag("--local", logout.local, "Only forget the session on this machine");
+  logout_cmd->add_flag("--all-apps", logout.all_apps, "Sign out every app of this provider on this machine");
+  logout_cmd->add_flag("--no-browser", logout.no_browser, "Do not open a browser; print the sign-out URL");
+  logout_cmd->add_option("--timeout", logout.timeout_seconds, "Seconds to wait for the browser (default: 120)")
+      ->check(CLI::Range(1, 86400));
 
   try {
     app.parse(argc, argv);
@@ -122,6 +143,16 @@ int main(int argc, char **argv) {
     cli::Target target;
     if (auto rc = resolve(status_target, false, &target, &profile, &client_given)) return *rc;
     return cli::run_status(target, client_given, json);
+  }
+
+  if (token_cmd->parsed()) {
+    cli::Target target;
+    if (auto rc = resolve(token_target, true, &target, &profile, &client_given)) return *rc;
+    return cli::run_token(target, min_ttl);
+  }
+  if (logout_cmd->parsed()) {
+    if (auto rc = resolve(logout_target, true, &logout.target, &profile, &client_given)) return *rc;
+    return cli::run_logout(logout);
   }
 
   if (auto rc = resolve(login_target, true, &login.target, &profile, &client_given)) return *rc;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4.
 #include "provider_process.hpp"
+#include "transport/curl_transport.hpp"
+
+#include <nativeauth/nativeauth.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -8,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -52,6 +56,54 @@ CliRun run_cli(const std::vector<std::string> &args) {
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
+}
+
+/// Starts the CLI without waiting; finish() collects it.
+struct Pending {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+};
+Pending start_cli(const std::vector<std::string> &args, const TempDir &tmp, int index) {
+  Pending p;
+  p.out_path = tmp.file("out" + std::to_string(index));
+  p.err_path = tmp.file("err" + std::to_string(index));
+  std::vector<std::string> all = {NATIVEAUTH_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char *> argv;
+  for (auto &a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  p.pid = fork();
+  if (p.pid == 0) {
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open(p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open(p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return p;
+}
+CliRun finish(const Pending &p) {
+  int status = 0;
+  while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  CliRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(p.out_path);
+  r.err = read_file(p.err_path);
+  return r;
+}
+
+int refresh_grants(const ProviderProcess &p) {
+  auto http = nativeauth::transport::make_curl_transport({});
+  nativeauth::platform::HttpRequest r;
+  r.url = p.origin() + "/__test/events";
+  auto response = http->send(r);
+  if (!response) return -1;
+  const auto doc = nlohmann::json::parse(std::string(response->body.reveal()), nullptr, false);
+  return doc["grant.success"].value("refresh_token", -1);
 }
 
 class Cli : public ::testing::Test {
@@ -161,6 +213,83 @@ TEST_F(Cli, FileStorageIsExplicitAndPrivate) {
   const CliRun status = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli"});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("(file)"), std::string::npos) << status.out;
+}
+
+TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "concurrent"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const int grants_before = refresh_grants(*provider_);
+  // --min-ttl 3600 makes the stored token (valid < 3600 s) "expired" for every process at once.
+  const std::vector<std::string> token_args = {"token", "--issuer", provider_->issuer(), "--client-id",
+                                               "nativeauth-cli", "--profile", "concurrent", "--min-ttl", "3600"};
+  std::vector<Pending> running;
+  for (int i = 0; i < 8; ++i) running.push_back(start_cli(token_args, tmp_, i));
+  std::set<std::string> tokens;
+  for (const auto &p : running) {
+    const CliRun r = finish(p);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    tokens.insert(r.out);
+  }
+  EXPECT_EQ(refresh_grants(*provider_), grants_before + 1) << "exactly one refresh grant for eight processes";
+  EXPECT_EQ(tokens.size(), 1u) << "all printed the same token";
+  // The slot holds the newest tokens, and its refresh token still works (a forced refresh).
+  nativeauth::ClientOptions o;
+  o.issuer = provider_->issuer();
+  o.client_id = "nativeauth-cli";
+  o.profile = "concurrent";
+  auto client = nativeauth::Client::create(std::move(o));
+  ASSERT_TRUE(client);
+  auto stored = client->load_session();
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ(std::string((*stored)->access_token.reveal()) + "\n", *tokens.begin());
+  nativeauth::AccessTokenOptions force;
+  force.force_refresh = true;
+  auto again = client->access_token(force);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(refresh_grants(*provider_), grants_before + 2);
+}
+
+TEST_F(Cli, ReusedRefreshTokenIsExitCode3AndClearsTheSlot) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "reuse"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  auto store = nativeauth::make_keychain_store();
+  ASSERT_TRUE(store);
+  const nativeauth::platform::SlotKey key{provider_->issuer(), "nativeauth-cli", "reuse"};
+  auto original = (*store)->load(key);
+  ASSERT_TRUE(original && original->has_value());
+  const std::vector<std::string> token_args = {"token", "--issuer", provider_->issuer(), "--client-id",
+                                               "nativeauth-cli", "--profile", "reuse", "--min-ttl", "3600"};
+  ASSERT_EQ(run_cli(token_args).exit_code, 0);        // rotates
+  ASSERT_TRUE((*store)->save(key, **original));       // the rotated-away refresh token is back
+  const CliRun reused = run_cli(token_args);
+  EXPECT_EQ(reused.exit_code, 3) << reused.err;
+  EXPECT_NE(reused.err.find("invalid_grant"), std::string::npos) << reused.err;
+  EXPECT_TRUE(reused.out.empty()) << "no token printed";
+  auto after = (*store)->load(key);
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->has_value()) << "the slot was cleared";
+}
+
+TEST_F(Cli, LogoutEndsTheSessionAndTokenThenSaysSignInNeeded) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "logout"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  env_.set("NATIVEAUTH_TEST_BROWSER_ACTION", "logout");
+  const CliRun out = run_cli({"logout", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                              "logout"});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("1 session(s) erased on this machine, 1 refresh token(s) revoked, provider session ended"),
+            std::string::npos)
+      << out.out << out.err;
+  const CliRun token = run_cli({"token", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                                "logout"});
+  EXPECT_EQ(token.exit_code, 3);
+  EXPECT_TRUE(token.out.empty());
 }
 
 TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {

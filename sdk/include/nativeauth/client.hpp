@@ -2,16 +2,34 @@
 // Client: signs a user in through the system browser with Authorization Code + PKCE (RFC 8252).
 #pragma once
 
+#include <nativeauth/events.hpp>
 #include <nativeauth/export.hpp>
 #include <nativeauth/options.hpp>
 #include <nativeauth/result.hpp>
 #include <nativeauth/session.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
 namespace nativeauth {
+
+/// A bearer token ready to send, with its expiry.
+struct AccessToken {
+  SecretString value;
+  std::string token_type = "Bearer";
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+};
+
+/// What sign_out() did, step by step. A failed remote step never leaves local tokens behind.
+struct SignOutReport {
+  int slots_erased = 0;                 ///< Local sessions forgotten.
+  int tokens_revoked = 0;               ///< Refresh tokens revoked at the provider (RFC 7009).
+  bool provider_session_ended = false;  ///< The browser came back from the end_session_endpoint.
+  std::vector<Error> problems;          ///< Remote steps that failed (the local erase still happened).
+};
 
 /// One app's connection to one provider.
 ///
@@ -42,6 +60,23 @@ class NATIVEAUTH_API Client {
   /// is empty. No network. ErrorCode::storage_corrupt / storage_slot_mismatch when the record cannot
   /// be used (it is left in place, untouched); storage_unavailable / storage_locked from the store.
   Result<std::optional<Session>> load_session();
+
+  /// A valid access token: from memory while it has more than the margin left, else refreshed
+  /// silently. One refresh at a time across threads and processes; the rotated refresh token is
+  /// stored before the new access token is handed out. ErrorCode::sign_in_required when there is no
+  /// session or the provider ended it (the slot is then cleared and an `ended` event fires);
+  /// transient errors (network, 5xx) keep the session.
+  Result<AccessToken> access_token(const AccessTokenOptions &options = {});
+
+  /// Signs out: revokes the refresh token (RFC 7009), ends the provider session in the browser
+  /// (RP-initiated logout), and erases the slot — per `options`. Local state is always erased, even
+  /// when a remote step fails (those are listed in the report). A refresh running meanwhile in
+  /// another thread or process never writes the session back.
+  Result<SignOutReport> sign_out(const SignOutOptions &options = {});
+
+  /// Registers a handler for session events; returns an id for unsubscribe(). Thread-safe.
+  std::uint64_t subscribe(SessionEventHandler handler);
+  void unsubscribe(std::uint64_t id) noexcept;
 
   /// Every slot of this client's issuer on this machine (all clients and profiles), without secrets.
   /// An unreadable record is listed with SlotInfo::problem set rather than hidden.

@@ -4,6 +4,7 @@
 
 #include <nativeauth/client.hpp>
 #include <nativeauth/error.hpp>
+#include <nativeauth/events.hpp>
 #include <nativeauth/log.hpp>
 #include <nativeauth/memory_store.hpp>
 #include <nativeauth/options.hpp>

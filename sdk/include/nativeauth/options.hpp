@@ -48,6 +48,11 @@ struct ClientOptions {
   KeychainOptions keychain;
   FileStoreOptions file_store;
 
+  /// access_token() refreshes when the access token has less than this left.
+  std::chrono::seconds refresh_margin{60};
+  /// Longest wait for another thread or process that is refreshing or signing out the same slot.
+  std::chrono::milliseconds lock_timeout{15'000};
+
   /// Leeway for exp/iat/auth_time checks, absorbing clock skew between this device and the provider.
   std::chrono::seconds clock_leeway{120};
   /// Connect timeout and whole-request timeout for calls to the provider.
@@ -62,6 +67,29 @@ struct ClientOptions {
   /// Replace parts of the platform (browser, listener, store, HTTP, clock). Empty members: defaults
   /// (the store then follows `storage`).
   platform::Platform platform;
+};
+
+/// Per-call options of Client::access_token().
+struct AccessTokenOptions {
+  /// Refresh unless the token is valid for at least this long; unset: ClientOptions::refresh_margin.
+  std::optional<std::chrono::seconds> min_ttl;
+  /// Refresh even if the token in hand is still valid (e.g. the API rejected it).
+  bool force_refresh = false;
+};
+
+/// Per-call options of Client::sign_out().
+struct SignOutOptions {
+  /// Only forget the session on this machine: no revocation, no provider sign-out.
+  bool local_only = false;
+  /// Sign out every app of this provider on this machine (every slot of the issuer), not just this one.
+  bool all_apps = false;
+  /// End the provider's session in the system browser (RP-initiated logout) when the provider has an
+  /// end_session_endpoint. Ignored with local_only.
+  bool end_provider_session = true;
+  std::chrono::seconds timeout{120};  ///< For the browser leg.
+  bool open_browser = true;
+  /// Called with the logout URL once it is ready, and whether a browser was launched.
+  std::function<void(const std::string &url, bool browser_opened)> on_logout_url;
 };
 
 /// Per-call options of Client::sign_in(). Everything is optional.

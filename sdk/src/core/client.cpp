@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Client::sign_in: Authorization Code + PKCE through the system browser and a loopback redirect (RFC 8252).
 #include <nativeauth/client.hpp>
+
+#include "core/client_impl.hpp"
 #include <nativeauth/memory_store.hpp>
 #include <nativeauth/version.hpp>
 
@@ -67,26 +69,6 @@ platform::HttpReply text_reply(int status, std::string body) {
 
 }  // namespace
 
-// Hidden although Client is exported: its members are internals, never ABI.
-struct __attribute__((visibility("hidden"))) Client::Impl {
-  ClientOptions options;
-  core::Logger log;
-  platform::Platform platform;
-
-  std::atomic<bool> signing_in{false};
-  std::atomic<bool> cancel_requested{false};
-  std::mutex mutex;                                ///< guards active_listener and jwks
-  platform::LoopbackListener *active_listener = nullptr;
-  std::shared_ptr<oidc::JwksCache> jwks;
-  std::string jwks_uri_of_cache;
-
-  Result<Session> run_sign_in(const SignInOptions &opts);
-  Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
-                           const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
-                           const SignInOptions &opts, const std::vector<std::string> &scopes);
-  std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
-};
-
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::Client(Client &&) noexcept = default;
 Client &Client::operator=(Client &&) noexcept = default;
@@ -145,6 +127,7 @@ Result<Client> Client::create(ClientOptions options) {
       p.store = std::move(*store);
     }
     if (!p.clock) p.clock = defaults.clock ? defaults.clock : std::make_shared<SystemClock>();
+    if (!p.locks) p.locks = defaults.locks;
     if (!p.http) {
       transport::CurlTransportOptions t;
       t.connect_timeout = options.connect_timeout;
@@ -154,6 +137,7 @@ Result<Client> Client::create(ClientOptions options) {
       p.http = transport::make_curl_transport(t);
     }
     if (!p.loopback) return make_error(ErrorCode::invalid_configuration, "this platform has no loopback listener; supply one");
+    if (!p.locks) return make_error(ErrorCode::invalid_configuration, "this platform has no slot locks; supply one");
     if (options.storage == StorageKind::file && !options.platform.store) {
       impl->log.warning("sessions are kept in files protected only by file permissions (the file store was chosen)");
     }
@@ -389,12 +373,17 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   if (!outcome->has_value()) return std::move(*outcome).error();
 
   Session session = std::move(*outcome).value();
-  const platform::SlotKey key{options.issuer, options.client_id, options.profile};
-  if (auto saved = platform.store->save(key, core::serialize_session(session, md.token_endpoint)); !saved) {
-    Error e = std::move(saved).error();
-    e.message = "signed in, but the session could not be stored: " + e.message;
-    return e;
+  {
+    // The slot lock keeps a refresh or sign-out in another process from interleaving with this write.
+    auto held = platform.locks->acquire(slot(), options.lock_timeout);
+    Result<void> stored = held ? store_and_publish(session, md.token_endpoint, "{}") : Result<void>(held.error());
+    if (!stored) {
+      Error e = std::move(stored).error();
+      e.message = "signed in, but the session could not be stored: " + e.message;
+      return e;
+    }
   }
+  emit({event(SessionEventKind::signed_in, session.claims.subject())});
   log.info("signed in");
   return session;
 }

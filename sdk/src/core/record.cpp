@@ -11,9 +11,9 @@ namespace nativeauth::core {
 namespace {
 
 // Members this version reads and writes; everything else is carried through untouched.
-constexpr std::array<const char *, 15> kKnown = {
+constexpr std::array<const char *, 16> kKnown = {
     "version", "issuer", "client_id", "profile", "token_type", "access_token", "refresh_token", "id_token",
-    "access_token_expires_at", "scopes", "subject", "claims", "token_endpoint", "issued_at", "name"};
+    "access_token_expires_at", "scopes", "subject", "claims", "token_endpoint", "issued_at", "issued_at_ms", "name"};
 
 bool known(const std::string &key) {
   return std::find_if(kKnown.begin(), kKnown.end(), [&](const char *k) { return key == k; }) != kKnown.end();
@@ -70,6 +70,8 @@ SecretString serialize_session(const Session &session, const std::string &token_
   if (!session.id_token.empty()) j["id_token"] = std::string(session.id_token.reveal());
   if (session.access_token_expiry) j["access_token_expires_at"] = epoch_seconds(*session.access_token_expiry);
   j["issued_at"] = epoch_seconds(session.issued_at);
+  // Milliseconds too: another process decides "rotated while I waited for the lock" from it.
+  j["issued_at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(session.issued_at.time_since_epoch()).count();
   j["scopes"] = session.scopes;
   j["subject"] = session.claims.subject();
   if (const auto name = session.claims.string("name")) j["name"] = *name;
@@ -98,6 +100,9 @@ Result<SessionRecord> parse_session_record(const SecretString &record, const pla
   s.id_token = take_secret(doc, "id_token");
   s.access_token_expiry = time_member(doc, "access_token_expires_at");
   s.issued_at = time_member(doc, "issued_at").value_or(std::chrono::system_clock::time_point{});
+  if (const auto ms = get_int(doc, "issued_at_ms"); ms && *ms >= 0 && *ms / 1000 == get_int(doc, "issued_at").value_or(-1)) {
+    s.issued_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
+  }
   s.scopes = get_strings(doc, "scopes");
   if (const auto it = doc.find("claims"); it != doc.end() && it->is_object()) s.claims = Claims(it->dump());
   r.token_endpoint = get_string(doc, "token_endpoint").value_or("");
@@ -111,6 +116,22 @@ Result<SessionRecord> parse_session_record(const SecretString &record, const pla
     return make_error(ErrorCode::storage_corrupt, "the stored session holds no token");
   }
   return r;
+}
+
+Session clone_session(const Session &s) {
+  Session c;
+  c.issuer = s.issuer;
+  c.client_id = s.client_id;
+  c.profile = s.profile;
+  c.access_token = s.access_token.clone();
+  c.refresh_token = s.refresh_token.clone();
+  c.id_token = s.id_token.clone();
+  c.token_type = s.token_type;
+  c.access_token_expiry = s.access_token_expiry;
+  c.scopes = s.scopes;
+  c.claims = s.claims;
+  c.issued_at = s.issued_at;
+  return c;
 }
 
 SlotInfo describe_record(const SecretString &record, const platform::SlotKey &key) {

@@ -29,6 +29,9 @@ SecretString serialize_session(const Session &session, const std::string &token_
 /// ErrorCode::storage_slot_mismatch when it belongs to another issuer, client or profile.
 Result<SessionRecord> parse_session_record(const SecretString &record, const platform::SlotKey &expected);
 
+/// A deep copy of a session (Session is move-only because it owns secrets).
+Session clone_session(const Session &s);
+
 /// Reads what a record says about its slot without keeping any secret (for listings).
 SlotInfo describe_record(const SecretString &record, const platform::SlotKey &key);
 

@@ -8,6 +8,7 @@
 #include <nativeauth/platform/credential_store.hpp>
 #include <nativeauth/platform/http_transport.hpp>
 #include <nativeauth/platform/loopback_listener.hpp>
+#include <nativeauth/platform/slot_lock.hpp>
 
 #include <memory>
 
@@ -19,9 +20,10 @@ struct Platform {
   std::shared_ptr<CredentialStore> store;            ///< Default: per ClientOptions::storage.
   std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
   std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
+  std::shared_ptr<SlotLockFactory> locks;            ///< Default: the OS's (Linux: flock on a 0600 file).
 };
 
-/// The parts of the platform nativeauth was built for (browser launcher, loopback listener).
+/// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks).
 /// Implemented in platform/<os>/; the others are filled in by the Client.
 NATIVEAUTH_API Platform default_platform();
 

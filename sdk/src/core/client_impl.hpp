@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// Client::Impl: the state behind a Client, shared by sign-in (client.cpp), refresh (refresh.cpp) and
+// sign-out (sign_out.cpp).
+#pragma once
+
+#include <nativeauth/client.hpp>
+
+#include "core/callback.hpp"
+#include "core/logger.hpp"
+#include "core/pkce.hpp"
+#include "core/record.hpp"
+#include "oidc/discovery.hpp"
+#include "oidc/jwks.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nativeauth {
+
+/// The session this process holds for its slot. Immutable once published: readers on the fast path
+/// keep a shared_ptr to it without locks.
+struct SessionState {
+  AccessToken token;           ///< What access_token() hands out.
+  core::SessionRecord record;  ///< Everything needed to refresh and to write the slot back.
+  bool dirty = false;          ///< Rotated tokens not yet stored (the store failed): store before use.
+};
+
+/// The outcome of one refresh, shared by every caller that waited for it.
+struct RefreshFlight {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::optional<Result<AccessToken>> result;
+};
+
+/// Events are collected while locks are held and delivered after they are released.
+using PendingEvents = std::vector<SessionEvent>;
+
+// Hidden although Client is exported: its members are internals, never ABI.
+struct __attribute__((visibility("hidden"))) Client::Impl {
+  ClientOptions options;
+  core::Logger log;
+  platform::Platform platform;
+
+  // Sign-in.
+  std::atomic<bool> signing_in{false};
+  std::atomic<bool> cancel_requested{false};
+  std::mutex mutex;  ///< guards active_listener and jwks
+  platform::LoopbackListener *active_listener = nullptr;
+  std::shared_ptr<oidc::JwksCache> jwks;
+  std::string jwks_uri_of_cache;
+
+  // Session state and refresh coordination.
+  std::mutex state_mutex;  ///< guards current, flight, subscribers
+  std::shared_ptr<const SessionState> current;
+  /// Bumped (from a process-wide counter, so values never repeat across Clients) on every change of
+  /// `current`; the lock-free fast path compares it with its thread-local copy.
+  std::atomic<std::uint64_t> version{0};
+  std::shared_ptr<RefreshFlight> flight;
+  std::map<std::uint64_t, SessionEventHandler> subscribers;
+  std::uint64_t next_subscriber = 1;
+
+  platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
+
+  Result<Session> run_sign_in(const SignInOptions &opts);
+  Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
+                           const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
+                           const SignInOptions &opts, const std::vector<std::string> &scopes);
+  std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
+
+  /// Publishes a new state (nullptr: signed out) for the fast path.
+  void publish(std::shared_ptr<const SessionState> next);
+  /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it.
+  Result<void> store_and_publish(const Session &session, const std::string &token_endpoint,
+                                 const std::string &unknown_members);
+  Result<AccessToken> refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events);
+  void emit(const PendingEvents &events);
+  Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
+                                    const SignOutOptions &opts);
+  SessionEvent event(SessionEventKind kind, const std::string &subject) const;
+};
+
+/// A fresh, never-repeating state version.
+std::uint64_t next_state_version() noexcept;
+
+/// A copy of an access token result (AccessToken owns a SecretString and is move-only).
+Result<AccessToken> copy_token_result(const Result<AccessToken> &r);
+
+}  // namespace nativeauth

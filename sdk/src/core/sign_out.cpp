@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// sign_out(): revoke (RFC 7009), erase the slot, end the provider session in the browser (OpenID Connect
+// RP-Initiated Logout 1.0). Local state goes whatever a remote step says; remote failures are reported.
+#include "core/client_impl.hpp"
+
+#include "core/token_endpoint.hpp"
+#include "core/url.hpp"
+
+namespace nativeauth {
+namespace {
+
+struct Erased {
+  std::string subject;
+  SecretString id_token;  ///< of this client's own slot, for id_token_hint
+};
+
+}  // namespace
+
+Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  Impl &impl = *impl_;
+  try {
+    SignOutReport report;
+    const platform::SlotKey own = impl.slot();
+    std::vector<platform::SlotKey> slots{own};
+    if (opts.all_apps) {
+      auto all = impl.platform.store->list(impl.options.issuer);
+      if (!all) return std::move(all).error();
+      for (const auto &k : *all)
+        if (!(k == own)) slots.push_back(k);
+    }
+
+    std::shared_ptr<const oidc::ProviderMetadata> md;
+    if (!opts.local_only) {
+      auto found = oidc::discover(*impl.platform.http, impl.options.issuer, impl.log);
+      if (found) {
+        md = *found;
+      } else {
+        Error e = std::move(found).error();
+        e.message = "could not reach the provider to revoke or end the session: " + e.message;
+        report.problems.push_back(std::move(e));
+      }
+    }
+
+    Erased own_erased;
+    PendingEvents events;
+    for (const auto &key : slots) {
+      // Under the slot lock: a refresh in flight finishes first, and none can write the slot back after.
+      auto held = impl.platform.locks->acquire(key, impl.options.lock_timeout);
+      if (!held) return std::move(held).error();
+      auto loaded = impl.platform.store->load(key);
+      if (!loaded) return std::move(loaded).error();
+      if (!loaded->has_value()) continue;
+      auto parsed = core::parse_session_record(**loaded, key);
+      if (parsed && md && !md->revocation_endpoint.empty() && !parsed->session.refresh_token.empty()) {
+        core::Params form = {{"token", std::string(parsed->session.refresh_token.reveal())},
+                             {"token_type_hint", "refresh_token"}};
+        // Each app revokes with its own client_id (RFC 7009 §2.1: the token's client).
+        const SecretString no_secret;
+        auto request = core::make_token_request(md->revocation_endpoint, std::move(form), key.client_id,
+                                                key == own ? impl.options.client_secret : no_secret);
+        auto response = impl.platform.http->send(request);
+        if (response && response->status == 200) {
+          ++report.tokens_revoked;
+        } else {
+          Error e = response ? core::oauth_error_from_response(*response, ErrorCode::token_error, "revocation")
+                             : std::move(response).error();
+          e.message = "could not revoke the refresh token of " + key.client_id + ": " + e.message;
+          report.problems.push_back(std::move(e));
+        }
+      }
+      auto erased = impl.platform.store->erase(key);
+      if (!erased) return std::move(erased).error();
+      ++report.slots_erased;
+      if (key == own && parsed) {
+        own_erased.subject = parsed->session.claims.subject();
+        own_erased.id_token = parsed->session.id_token.clone();
+      }
+    }
+    std::shared_ptr<const SessionState> had;
+    {
+      std::lock_guard<std::mutex> lock(impl.state_mutex);
+      had = impl.current;
+    }
+    if (had && own_erased.subject.empty()) own_erased.subject = had->record.session.claims.subject();
+    if (had && own_erased.id_token.empty()) own_erased.id_token = had->record.session.id_token.clone();
+    impl.publish(nullptr);
+    events.push_back(impl.event(SessionEventKind::signed_out, own_erased.subject));
+    impl.log.info("signed out locally (" + std::to_string(report.slots_erased) + " slot(s) erased, " +
+                  std::to_string(report.tokens_revoked) + " refresh token(s) revoked)");
+
+    if (!opts.local_only && opts.end_provider_session && md && !md->end_session_endpoint.empty()) {
+      auto ended = impl.end_provider_session(*md, own_erased.id_token, opts);
+      if (ended) {
+        report.provider_session_ended = true;
+      } else {
+        report.problems.push_back(std::move(ended).error());
+      }
+    }
+    impl.emit(events);
+    return report;
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("unexpected failure during sign-out: ") + e.what());
+  }
+}
+
+Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
+                                                const SignOutOptions &opts) {
+  auto state = core::random_token();
+  if (!state) return std::move(state).error();
+  platform::LoopbackListenerOptions lo;
+  lo.ipv6 = options.redirect.ipv6;
+  auto listener = platform.loopback->listen(lo);
+  if (!listener) return std::move(listener).error();
+  const std::string redirect = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
+  core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", redirect}, {"state", *state}};
+  if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
+  const std::string url = core::append_query(md.end_session_endpoint, params);
+  log.debug("ending the provider session: " + core::redact_url(url));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    active_listener = listener->get();
+  }
+  struct Unregister {
+    Impl &impl;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(impl.mutex);
+      impl.active_listener = nullptr;
+    }
+  } unregister{*this};
+  bool launched = false;
+  if (opts.open_browser && platform.browser) {
+    auto opened = platform.browser->open(url);
+    launched = opened.has_value();
+    if (!opened) log.warning("could not open a browser to end the provider session: " + opened.error().message);
+  }
+  if (opts.on_logout_url) {
+    try {
+      opts.on_logout_url(url, launched);
+    } catch (...) {
+      log.warning("the on_logout_url callback threw; ignored");
+    }
+  } else if (!launched) {
+    return make_error(ErrorCode::browser_unavailable, "no browser could be opened to end the provider session");
+  }
+  const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
+    platform::HandlerOutcome out;
+    const auto cb = core::classify_callback(head, "/logout", *state);
+    if (cb.verdict != core::CallbackVerdict::matched) {
+      out.reply.status = cb.verdict == core::CallbackVerdict::not_found ? 404 : 400;
+      out.reply.body = "This request is not the sign-out response.\n";
+      return out;
+    }
+    out.done = true;
+    out.reply.status = 200;
+    out.reply.content_type = "text/html; charset=utf-8";
+    out.reply.body =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out</title></head>"
+        "<body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:4em auto\"><h1>Signed out</h1>"
+        "<p>You are signed out. You can close this window.</p></body></html>\n";
+    return out;
+  };
+  auto served = (*listener)->serve(handler, std::chrono::steady_clock::now() + opts.timeout);
+  if (!served) {
+    Error e = std::move(served).error();
+    e.message = "the provider sign-out page did not come back: " + e.message;
+    return e;
+  }
+  return {};
+}
+
+}  // namespace nativeauth
