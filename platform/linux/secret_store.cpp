@@ -1,8 +1,540 @@
 // SPDX-License-Identifier: Apache-2.0
-// placeholder until the libsecret store lands
+// make_keychain_store() on Linux: one Secret Service item per slot, through libsecret's SecretService API.
+//
+// Schema io.nativeauth.Slot (SECRET_SCHEMA_NONE: every search also matches the schema name):
+//   attribute xdg:schema  "io.nativeauth.Slot"; libsecret adds it on store and matches it on search, so
+//                         items of other applications that happen to use the same attribute names are
+//                         never read, listed or erased.
+//   attribute issuer      SlotKey::issuer, the issuer identifier exactly as configured (no normalizing)
+//   attribute client_id   SlotKey::client_id
+//   attribute profile     SlotKey::profile ("default" unless the application chose another)
+//   label                 "<app_name> — <issuer>" (KeychainOptions::app_name, else the client_id); shown
+//                         by Passwords and Keys / seahorse and KeePassXC; never holds a secret
+//   secret                the session record (versioned JSON, opaque here), content type text/plain
+//   collection            the default one (alias "default": gnome-keyring's "login", KeePassXC's
+//                         exposed database); reads, lists and erases search every collection
+// There is no version attribute: the record carries its own version, and an attribute would make
+// every lookup miss the items a future version writes. All attribute values are UTF-8 without NUL.
+// The same item by hand: secret-tool search issuer I client_id C profile P (shows label and attributes),
+// secret-tool lookup issuer I client_id C profile P (prints the record), secret-tool clear ... (erases).
+//
+// Operations. save = CreateItem(replace=true) into the default collection: the Secret Service replaces
+// an item with identical attributes in place, which is the atomic replace. load = search (all items,
+// locked ones included, secrets loaded for unlocked ones) and the first unlocked match. erase = delete
+// every match. list = search by issuer and the attributes of every match, sorted, without duplicates.
+//
+// Never a prompt and never a fallback. libsecret's secret_password_* would unlock a locked item with a
+// prompt (and, inside a Flatpak sandbox, silently switch to a file backend); this uses the SecretService
+// API without SECRET_SEARCH_UNLOCK instead. A locked item, or an empty search in a locked default
+// collection (a service may hide what a locked collection holds), is ErrorCode::storage_locked. save()
+// checks the default collection's Locked property first, because gnome-keyring answers CreateItem
+// into a locked collection with an unlock prompt. No session bus, nobody owning
+// org.freedesktop.secrets, or no default collection, is ErrorCode::storage_unavailable with what to
+// do: run a Secret Service (or create a default keyring) or choose the file store explicitly.
+//
+// Time. Every call has one GCancellable and a timer thread that cancels it once
+// KeychainOptions::timeout has passed (a prompt shown by someone else, or a hung daemon); the call then
+// fails with ErrorCode::storage_locked. The timer is joined before the call returns, and each call owns
+// its cancellable, so no cancel ever reaches another call. A cancelled save may still complete in the
+// daemon later. D-Bus's own 25 s reply timeout still applies to longer budgets.
+//
+// Threads. Any thread may call: libsecret's *_sync functions run each call in a private GMainContext,
+// and the SecretService proxy is libsecret's process-wide one. The session bus connection is GLib's
+// process-wide one; its exit-on-close is turned off, so losing the bus fails calls instead of sending
+// the application SIGTERM. After a failure that says the service went away, libsecret's cached service
+// is dropped so that the next call connects afresh.
+//
+// Memory. Secrets travel in SecretValues, which libsecret allocates in its non-pageable secure memory
+// and wipes when they are freed; the record is copied out once, into a SecretString.
+
+#include <nativeauth/error.hpp>
+#include <nativeauth/platform/credential_store.hpp>
+#include <nativeauth/result.hpp>
+#include <nativeauth/secret.hpp>
 #include <nativeauth/storage.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gio/gio.h>
+#include <libsecret/secret.h>
+
 namespace nativeauth {
-Result<std::shared_ptr<platform::CredentialStore>> make_keychain_store(const KeychainOptions &) {
-  return make_error(ErrorCode::storage_unavailable, "libsecret store not built yet");
+namespace {
+
+using platform::SlotKey;
+
+constexpr std::size_t kMaxRecordSize = std::size_t{1} << 20;  // the file store's limit too
+
+// The one message for "there is no keychain here": what is missing, and the two ways forward.
+std::string no_service(const std::string &cause) {
+  return "no Secret Service is running (" + cause +
+         "; is gnome-keyring or KeePassXC running in this session?); or choose the file store explicitly: "
+         "nativeauth --storage file (StorageKind::file)";
 }
+
+const SecretSchema *slot_schema() {
+  static const SecretSchema schema = [] {
+    SecretSchema s{};
+    s.name = "io.nativeauth.Slot";
+    s.flags = SECRET_SCHEMA_NONE;
+    s.attributes[0] = {"issuer", SECRET_SCHEMA_ATTRIBUTE_STRING};
+    s.attributes[1] = {"client_id", SECRET_SCHEMA_ATTRIBUTE_STRING};
+    s.attributes[2] = {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING};
+    return s;
+  }();
+  return &schema;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ownership of what GLib hands out
+
+struct ObjectUnref {
+  void operator()(gpointer object) const { g_object_unref(object); }
+};
+template <typename T>
+using ObjectPtr = std::unique_ptr<T, ObjectUnref>;
+
+struct ErrorFree {
+  void operator()(GError *error) const { g_error_free(error); }
+};
+using ErrorPtr = std::unique_ptr<GError, ErrorFree>;
+
+struct HashTableUnref {
+  void operator()(GHashTable *table) const { g_hash_table_unref(table); }
+};
+using HashTablePtr = std::unique_ptr<GHashTable, HashTableUnref>;
+
+struct ObjectListFree {
+  void operator()(GList *list) const { g_list_free_full(list, g_object_unref); }
+};
+using ObjectListPtr = std::unique_ptr<GList, ObjectListFree>;
+
+struct ValueUnref {
+  void operator()(SecretValue *value) const { secret_value_unref(value); }
+};
+using ValuePtr = std::unique_ptr<SecretValue, ValueUnref>;
+
+// Collects a GError out-parameter: `f(..., err.out()); if (err) ...`.
+class ErrorOut {
+ public:
+  GError **out() { return &raw_; }
+  explicit operator bool() const { return raw_ != nullptr; }
+  ErrorPtr take() { return ErrorPtr(std::exchange(raw_, nullptr)); }
+  ~ErrorOut() {
+    if (raw_) g_error_free(raw_);
+  }
+
+ private:
+  GError *raw_ = nullptr;
+};
+
+// String attributes, borrowing the key's strings for the duration of one call.
+HashTablePtr attributes(const SlotKey &key) {
+  HashTablePtr table(g_hash_table_new(g_str_hash, g_str_equal));
+  g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
+  g_hash_table_insert(table.get(), const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
+  g_hash_table_insert(table.get(), const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  return table;
+}
+
+HashTablePtr issuer_attributes(const std::string &issuer) {
+  HashTablePtr table(g_hash_table_new(g_str_hash, g_str_equal));
+  g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(issuer.c_str()));
+  return table;
+}
+
+// D-Bus strings are UTF-8 without NUL; GVariant would refuse anything else with a critical warning.
+bool dbus_string(const std::string &s) {
+  return s.find('\0') == std::string::npos &&
+         g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+}
+
+Result<void> check_text(const std::string &value, const char *what) {
+  if (!dbus_string(value)) {
+    return make_error(ErrorCode::invalid_argument,
+                      std::string("keychain: the slot's ") + what + " is not valid UTF-8 text");
+  }
+  return {};
+}
+
+Result<void> check_key(const SlotKey &key) {
+  if (key.issuer.empty() || key.client_id.empty()) {
+    return make_error(ErrorCode::invalid_argument, "keychain: a slot needs an issuer and a client_id");
+  }
+  if (auto ok = check_text(key.issuer, "issuer"); !ok) return ok;
+  if (auto ok = check_text(key.client_id, "client_id"); !ok) return ok;
+  return check_text(key.profile, "profile");
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  if (d.count() % 1000 == 0) {
+    std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(d.count() / 1000));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(d.count()) / 1000.0);
+  }
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One call: its cancellable, its deadline, and how its failures read
+
+enum class Stage { bus, service, operation };
+
+class Call {
+ public:
+  // verb: what the caller was doing, e.g. "save the session"; a string literal.
+  Call(const char *verb, std::chrono::milliseconds budget)
+      : verb_(verb), budget_(budget), cancellable_(g_cancellable_new()) {
+    timer_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_for(lock, budget_, [this] { return done_; })) {
+        expired_ = true;
+        g_cancellable_cancel(cancellable_.get());  // thread-safe; GIO completes the call in its context
+      }
+    });
+  }
+  Call(const Call &) = delete;
+  Call &operator=(const Call &) = delete;
+  ~Call() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    timer_.join();
+  }
+
+  GCancellable *cancellable() const { return cancellable_.get(); }
+
+  // The session bus and libsecret's SecretService, with a session open. Failures here mean "no
+  // keychain", except for running out of time.
+  Result<ObjectPtr<SecretService>> connect() {
+    ErrorOut err;
+    ObjectPtr<GDBusConnection> bus(g_bus_get_sync(G_BUS_TYPE_SESSION, cancellable(), err.out()));
+    if (!bus) return fail(Stage::bus, err.take());
+    g_dbus_connection_set_exit_on_close(bus.get(), FALSE);
+    ObjectPtr<SecretService> service(secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, cancellable(), err.out()));
+    if (!service) return fail(Stage::service, err.take());
+    return service;
+  }
+
+  // The default collection, or an error saying why it cannot take or show items now.
+  Result<ObjectPtr<SecretCollection>> default_collection(SecretService *service) {
+    ErrorOut err;
+    ObjectPtr<SecretCollection> collection(
+        secret_collection_for_alias_sync(service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, cancellable(), err.out()));
+    if (err) return fail(Stage::operation, err.take());
+    if (!collection) {
+      return error(ErrorCode::storage_unavailable,
+                   "the Secret Service has no default keyring: create one and make it the default (for example "
+                   "in Passwords and Keys), or choose the file store explicitly: nativeauth --storage file "
+                   "(StorageKind::file)");
+    }
+    if (secret_collection_get_locked(collection.get())) return locked_collection();
+    return collection;
+  }
+
+  Error locked_collection() const {
+    return error(ErrorCode::storage_locked,
+                 "the default keyring is locked: unlock it (for example in Passwords and Keys) or log in to the "
+                 "desktop session, then try again; nativeauth never shows an unlock prompt itself",
+                 true);
+  }
+
+  Error locked_item() const {
+    return error(ErrorCode::storage_locked,
+                 "the keyring item is locked: unlock the keyring (for example in Passwords and Keys) or log in to "
+                 "the desktop session, then try again; nativeauth never shows an unlock prompt itself",
+                 true);
+  }
+
+  Error error(ErrorCode code, const std::string &detail, bool transient = false) const {
+    Error e = make_error(code, std::string("keychain: cannot ") + verb_ + ": " + detail);
+    e.transient = transient;
+    return e;
+  }
+
+  // Turns a GError into an Error. GError texts name D-Bus objects and methods, never secrets.
+  Error fail(Stage stage, ErrorPtr gerror) const {
+    if (!gerror) {  // libsecret refuses bad arguments with a warning and no GError; check_key() prevents it
+      return error(ErrorCode::internal, "libsecret refused the call without an error");
+    }
+    const std::string text = gerror->message ? gerror->message : "unknown error";
+    if (g_error_matches(gerror.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED) || expired()) {
+      if (stage == Stage::bus) {
+        return error(ErrorCode::storage_unavailable,
+                     no_service("the D-Bus session bus did not answer within " + seconds_text(budget_)));
+      }
+      return error(ErrorCode::storage_locked,
+                   "the keyring did not answer within " + seconds_text(budget_) +
+                       "; it may be waiting for an unlock prompt: unlock the keyring (or log in to the desktop "
+                       "session) and try again",
+                   true);
+    }
+    if (stage == Stage::bus) {
+      const char *address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
+      const std::string where = address && *address ? std::string(" at ") + address
+                                                     : std::string(" (DBUS_SESSION_BUS_ADDRESS is not set)");
+      return error(ErrorCode::storage_unavailable, no_service("there is no D-Bus session bus" + where + ": " + text));
+    }
+    if (gerror->domain == G_DBUS_ERROR) {
+      switch (gerror->code) {
+        case G_DBUS_ERROR_SERVICE_UNKNOWN:
+        case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
+          secret_service_disconnect();
+          return error(ErrorCode::storage_unavailable,
+                       no_service("nothing owns org.freedesktop.secrets on the session bus"));
+        case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
+        case G_DBUS_ERROR_SPAWN_FORK_FAILED:
+        case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
+        case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
+        case G_DBUS_ERROR_SPAWN_FAILED:
+        case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
+        case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
+        case G_DBUS_ERROR_SPAWN_NO_MEMORY:
+          secret_service_disconnect();
+          return error(ErrorCode::storage_unavailable,
+                       no_service("starting org.freedesktop.secrets failed: " + text));
+        case G_DBUS_ERROR_DISCONNECTED:
+          secret_service_disconnect();
+          return error(ErrorCode::storage_unavailable, no_service("the session bus connection was lost: " + text));
+        case G_DBUS_ERROR_NO_REPLY:
+        case G_DBUS_ERROR_TIMEOUT:
+        case G_DBUS_ERROR_TIMED_OUT:
+          return error(ErrorCode::storage_locked,
+                       "the keyring did not answer (" + text +
+                           "); it may be waiting for an unlock prompt: unlock the keyring and try again",
+                       true);
+        default:
+          break;
+      }
+    }
+    if (g_error_matches(gerror.get(), G_IO_ERROR, G_IO_ERROR_CLOSED)) {
+      secret_service_disconnect();
+      return error(ErrorCode::storage_unavailable, no_service("the session bus connection was closed: " + text));
+    }
+    if (g_error_matches(gerror.get(), SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
+        text.find("locked") != std::string::npos) {
+      return error(ErrorCode::storage_locked,
+                   "the keyring is locked (" + text +
+                       "): unlock it (for example in Passwords and Keys) or log in to the desktop session, then "
+                       "try again; nativeauth never shows an unlock prompt itself",
+                   true);
+    }
+    if (stage == Stage::service) {
+      secret_service_disconnect();
+      return error(ErrorCode::storage_unavailable, no_service("opening org.freedesktop.secrets failed: " + text));
+    }
+    return error(ErrorCode::storage_unavailable, "the Secret Service failed: " + text);
+  }
+
+ private:
+  bool expired() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return expired_;
+  }
+
+  const char *verb_;
+  std::chrono::milliseconds budget_;
+  ObjectPtr<GCancellable> cancellable_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool expired_ = false;
+  std::thread timer_;  // last: started after everything it reads exists
+};
+
+// The value of an item's attribute, or nullopt.
+std::optional<std::string> attribute(GHashTable *attrs, const char *name) {
+  const auto *value = static_cast<const char *>(g_hash_table_lookup(attrs, name));
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store
+
+class SecretServiceStore final : public platform::CredentialStore {
+ public:
+  explicit SecretServiceStore(KeychainOptions options) : options_(std::move(options)) {}
+
+  Result<std::optional<SecretString>> load(const SlotKey &key) override {
+    return guarded<std::optional<SecretString>>("read the session", [&](Call &call) { return load_in(call, key); });
+  }
+
+  Result<void> save(const SlotKey &key, const SecretString &record) override {
+    return guarded<void>("save the session", [&](Call &call) { return save_in(call, key, record); });
+  }
+
+  Result<void> erase(const SlotKey &key) override {
+    return guarded<void>("erase the session", [&](Call &call) { return erase_in(call, key); });
+  }
+
+  Result<std::vector<SlotKey>> list(const std::string &issuer) override {
+    return guarded<std::vector<SlotKey>>("list the sessions", [&](Call &call) { return list_in(call, issuer); });
+  }
+
+ private:
+  // Runs one call with its deadline; nothing thrown (thread creation, allocation) leaves the store.
+  template <typename T, typename F>
+  Result<T> guarded(const char *verb, F &&body) {
+    try {
+      Call call(verb, options_.timeout);
+      return body(call);
+    } catch (const std::exception &e) {
+      return make_error(ErrorCode::internal, std::string("keychain: cannot ") + verb + ": " + e.what());
+    } catch (...) {
+      return make_error(ErrorCode::internal, std::string("keychain: cannot ") + verb + ": unexpected exception");
+    }
+  }
+
+  Result<std::optional<SecretString>> load_in(Call &call, const SlotKey &key) {
+    if (auto ok = check_key(key); !ok) return std::move(ok).error();
+    auto service = call.connect();
+    if (!service) return std::move(service).error();
+    HashTablePtr attrs = attributes(key);
+    ErrorOut err;
+    ObjectListPtr items(secret_service_search_sync(
+        service->get(), slot_schema(), attrs.get(),
+        static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS), call.cancellable(), err.out()));
+    if (err) return call.fail(Stage::operation, err.take());
+    bool locked = false;
+    for (GList *l = items.get(); l != nullptr; l = l->next) {
+      SecretItem *item = SECRET_ITEM(l->data);
+      if (secret_item_get_locked(item)) {
+        locked = true;
+        continue;
+      }
+      ValuePtr value(secret_item_get_secret(item));
+      if (!value) {
+        if (!secret_item_load_secret_sync(item, call.cancellable(), err.out())) return call.fail(Stage::operation, err.take());
+        value.reset(secret_item_get_secret(item));
+      }
+      if (!value) continue;
+      gsize length = 0;
+      const gchar *data = secret_value_get(value.get(), &length);
+      return std::optional<SecretString>(SecretString(std::string(data, length)));
+    }
+    if (locked) return call.locked_item();
+    // Nothing found. A service may hide the items of a locked collection, so "empty" is only
+    // believed when the default collection is unlocked.
+    auto collection = call.default_collection(service->get());
+    if (!collection) return std::move(collection).error();
+    return std::optional<SecretString>();
+  }
+
+  Result<void> save_in(Call &call, const SlotKey &key, const SecretString &record) {
+    if (auto ok = check_key(key); !ok) return ok;
+    if (record.size() > kMaxRecordSize) {
+      return make_error(ErrorCode::invalid_argument, "keychain: the record is larger than the store's limit of " +
+                                                         std::to_string(kMaxRecordSize) + " bytes per slot");
+    }
+    auto service = call.connect();
+    if (!service) return std::move(service).error();
+    auto collection = call.default_collection(service->get());
+    if (!collection) return std::move(collection).error();
+
+    const std::string label = make_label(key);
+    ValuePtr value(secret_value_new(record.reveal().data(), static_cast<gssize>(record.size()), "text/plain"));
+    HashTablePtr attrs = attributes(key);
+    ErrorOut err;
+    if (!secret_service_store_sync(service->get(), slot_schema(), attrs.get(),
+                                   g_dbus_proxy_get_object_path(G_DBUS_PROXY(collection->get())), label.c_str(),
+                                   value.get(), call.cancellable(), err.out())) {
+      return call.fail(Stage::operation, err.take());
+    }
+    return {};
+  }
+
+  Result<void> erase_in(Call &call, const SlotKey &key) {
+    if (auto ok = check_key(key); !ok) return ok;
+    auto service = call.connect();
+    if (!service) return std::move(service).error();
+    HashTablePtr attrs = attributes(key);
+    ErrorOut err;
+    ObjectListPtr items(secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
+                                                   call.cancellable(), err.out()));
+    if (err) return call.fail(Stage::operation, err.take());
+    if (!items) {
+      auto collection = call.default_collection(service->get());
+      if (!collection) return std::move(collection).error();
+      return {};
+    }
+    for (GList *l = items.get(); l != nullptr; l = l->next) {
+      if (secret_item_get_locked(SECRET_ITEM(l->data))) return call.locked_item();
+    }
+    for (GList *l = items.get(); l != nullptr; l = l->next) {
+      if (!secret_item_delete_sync(SECRET_ITEM(l->data), call.cancellable(), err.out())) {
+        return call.fail(Stage::operation, err.take());
+      }
+    }
+    return {};
+  }
+
+  Result<std::vector<SlotKey>> list_in(Call &call, const std::string &issuer) {
+    if (issuer.empty()) return make_error(ErrorCode::invalid_argument, "keychain: list() needs an issuer");
+    if (auto ok = check_text(issuer, "issuer"); !ok) return std::move(ok).error();
+    auto service = call.connect();
+    if (!service) return std::move(service).error();
+    HashTablePtr attrs = issuer_attributes(issuer);
+    ErrorOut err;
+    ObjectListPtr items(secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
+                                                   call.cancellable(), err.out()));
+    if (err) return call.fail(Stage::operation, err.take());
+    std::vector<SlotKey> slots;
+    for (GList *l = items.get(); l != nullptr; l = l->next) {
+      HashTablePtr item_attrs(secret_item_get_attributes(SECRET_ITEM(l->data)));
+      if (!item_attrs) continue;
+      auto item_issuer = attribute(item_attrs.get(), "issuer");
+      auto client_id = attribute(item_attrs.get(), "client_id");
+      auto profile = attribute(item_attrs.get(), "profile");
+      if (!item_issuer || *item_issuer != issuer || !client_id || !profile) continue;
+      slots.push_back(SlotKey{std::move(*item_issuer), std::move(*client_id), std::move(*profile)});
+    }
+    if (slots.empty()) {
+      auto collection = call.default_collection(service->get());
+      if (!collection) return std::move(collection).error();
+      return slots;
+    }
+    std::sort(slots.begin(), slots.end());
+    slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+    return slots;
+  }
+
+  std::string make_label(const SlotKey &key) const {
+    std::string app = options_.app_name.empty() ? key.client_id : options_.app_name;
+    if (!dbus_string(app)) app = key.client_id;
+    return app + " \u2014 " + key.issuer;
+  }
+
+  const KeychainOptions options_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<platform::CredentialStore>> make_keychain_store(const KeychainOptions &options) {
+  if (options.timeout.count() <= 0) {
+    return make_error(ErrorCode::invalid_argument, "keychain: KeychainOptions::timeout must be positive");
+  }
+  try {
+    return std::shared_ptr<platform::CredentialStore>(std::make_shared<SecretServiceStore>(options));
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("keychain: ") + e.what());
+  }
+}
+
 }  // namespace nativeauth
