@@ -226,6 +226,38 @@ std::shared_ptr<oidc::JwksCache> Client::Impl::jwks_for(const std::string &uri) 
   return jwks;
 }
 
+Client::Impl::ListenerScope::ListenerScope(Impl &impl, platform::LoopbackListener *listener) : impl_(impl) {
+  std::lock_guard<std::mutex> lock(impl_.mutex);
+  impl_.active_listener = listener;
+}
+
+Client::Impl::ListenerScope::~ListenerScope() {
+  std::lock_guard<std::mutex> lock(impl_.mutex);
+  impl_.active_listener = nullptr;
+}
+
+Result<void> Client::Impl::show_url(const std::string &url, bool open_browser,
+                                    const std::function<void(const std::string &, bool)> &notify,
+                                    const std::string &what) {
+  bool launched = false;
+  if (open_browser && platform.browser) {
+    auto opened = platform.browser->open(url);
+    launched = opened.has_value();
+    if (!opened) log.warning("could not open a browser to " + what + ": " + opened.error().message);
+  }
+  if (notify) {
+    try {
+      notify(url, launched);
+    } catch (...) {
+      log.warning("the app's URL callback threw; ignored");
+    }
+  } else if (!launched) {
+    return make_error(ErrorCode::browser_unavailable,
+                      "no browser could be opened to " + what + " and no callback was given to show the URL");
+  }
+  return {};
+}
+
 Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   const auto cancelled = [] { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); };
   if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
@@ -283,34 +315,10 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   const std::string url = core::append_query(md.authorization_endpoint, params);
   log.debug("authorization request: " + core::redact_url(url));
 
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    active_listener = listener->get();
-  }
-  struct Unregister {
-    Impl &impl;
-    ~Unregister() {
-      std::lock_guard<std::mutex> lock(impl.mutex);
-      impl.active_listener = nullptr;
-    }
-  } unregister{*this};
+  ListenerScope registered(*this, listener->get());
   if (cancel_requested) return cancelled();
-
-  bool launched = false;
-  if (opts.open_browser && platform.browser) {
-    auto opened = platform.browser->open(url);
-    launched = opened.has_value();
-    if (!opened) log.warning("could not open a browser: " + opened.error().message + "; the app must show the URL");
-  }
-  if (opts.on_authorization_url) {
-    try {
-      opts.on_authorization_url(url, launched);
-    } catch (...) {
-      log.warning("the on_authorization_url callback threw; ignored");
-    }
-  } else if (!launched) {
-    return make_error(ErrorCode::browser_unavailable,
-                      "no browser could be opened and no on_authorization_url callback was given to show the URL");
+  if (auto shown = show_url(url, opts.open_browser, opts.on_authorization_url, "sign in"); !shown) {
+    return std::move(shown).error();
   }
   log.info("waiting for the browser to return to " + redirect_uri);
 

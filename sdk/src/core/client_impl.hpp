@@ -83,6 +83,22 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                                  const std::string &unknown_members);
   Result<AccessToken> refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events);
   void emit(const PendingEvents &events);
+
+  /// Makes a listener reachable from Client::cancel() while it lives.
+  class ListenerScope {
+   public:
+    ListenerScope(Impl &impl, platform::LoopbackListener *listener);
+    ~ListenerScope();
+    ListenerScope(const ListenerScope &) = delete;
+    ListenerScope &operator=(const ListenerScope &) = delete;
+
+   private:
+    Impl &impl_;
+  };
+  /// Opens `url` in the system browser (when `open_browser`) and tells the app through `notify`;
+  /// ErrorCode::browser_unavailable when neither could happen. `what` names the step in messages.
+  Result<void> show_url(const std::string &url, bool open_browser,
+                        const std::function<void(const std::string &, bool)> &notify, const std::string &what);
   Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
                                     const SignOutOptions &opts);
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;

@@ -117,31 +117,9 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
   const std::string url = core::append_query(md.end_session_endpoint, params);
   log.debug("ending the provider session: " + core::redact_url(url));
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    active_listener = listener->get();
-  }
-  struct Unregister {
-    Impl &impl;
-    ~Unregister() {
-      std::lock_guard<std::mutex> lock(impl.mutex);
-      impl.active_listener = nullptr;
-    }
-  } unregister{*this};
-  bool launched = false;
-  if (opts.open_browser && platform.browser) {
-    auto opened = platform.browser->open(url);
-    launched = opened.has_value();
-    if (!opened) log.warning("could not open a browser to end the provider session: " + opened.error().message);
-  }
-  if (opts.on_logout_url) {
-    try {
-      opts.on_logout_url(url, launched);
-    } catch (...) {
-      log.warning("the on_logout_url callback threw; ignored");
-    }
-  } else if (!launched) {
-    return make_error(ErrorCode::browser_unavailable, "no browser could be opened to end the provider session");
+  ListenerScope registered(*this, listener->get());
+  if (auto shown = show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session"); !shown) {
+    return std::move(shown).error();
   }
   const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
     platform::HandlerOutcome out;
