@@ -158,6 +158,11 @@ class CurlTransport final : public platform::HttpTransport {
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &headers);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
     if (request.method == "POST") {
+      // Never on a reused connection: when a kept-alive connection turns out dead before any byte of
+      // the answer, libcurl silently sends the request again on a new one. For a refresh-token or
+      // code grant that is a second redemption, which providers treat as theft and answer by revoking
+      // the grant; nativeauth decides about retries itself (found with tests/support/proxy).
+      curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
       curl_easy_setopt(c, CURLOPT_POST, 1L);
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.reveal().data());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

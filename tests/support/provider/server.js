@@ -3,6 +3,7 @@
 //
 // Built on oidc-provider. Prints exactly one JSON line to stdout once it is listening:
 //   {"issuer":"http://127.0.0.1:PORT[/path]","port":PORT}
+// (with --public-origin, the issuer names that origin and "port" is still the port it listens on).
 // Everything else goes to stderr. Exits when stdin reaches EOF, and on SIGTERM/SIGINT.
 // See ../README.md for the full contract.
 
@@ -21,7 +22,8 @@ console.debug = toStderr;
 
 const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--alg RS256|PS256|ES256]
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
-       [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]`;
+       [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
+       [--public-origin http://127.0.0.1:PORT]`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -42,6 +44,7 @@ try {
       'events-file': { type: 'string' },
       'conform-id-token-claims': { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
+      'public-origin': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -78,6 +81,23 @@ const accessTtl = positiveInt('access-ttl');
 const idTokenTtl = positiveInt('id-token-ttl');
 const refreshTtl = positiveInt('refresh-ttl');
 const eventsFile = args['events-file'];
+
+// --public-origin: the provider is reached through something in front of it (the tests' fault proxy).
+// The issuer and every URL it advertises use that origin; it still listens on --host/--port.
+let publicOrigin = null;
+if (args['public-origin'] !== undefined) {
+  let u;
+  try {
+    u = new URL(args['public-origin']);
+  } catch {
+    fail(`invalid --public-origin ${JSON.stringify(args['public-origin'])}`);
+  }
+  if (u.protocol !== 'http:' || !u.port || (u.pathname !== '/' && u.pathname !== '')
+      || u.search || u.hash || u.username || u.password) {
+    fail(`--public-origin must be http://HOST:PORT with nothing after the port, got ${args['public-origin']}`);
+  }
+  publicOrigin = u.origin;
+}
 
 const { default: Provider } = await import('oidc-provider');
 
@@ -313,7 +333,8 @@ await new Promise((resolve, reject) => {
 
 const boundPort = server.address().port;
 const hostForUrl = host.includes(':') ? `[${host}]` : host;
-const origin = `http://${hostForUrl}:${boundPort}`;
+const origin = publicOrigin || `http://${hostForUrl}:${boundPort}`;
+const publicHost = new URL(origin).host; // what URLs built from the Host header must name
 const issuer = `${origin}${prefix}`;
 
 const clientDefaults = {
@@ -431,6 +452,9 @@ function sendJson(res, status, body) {
 }
 
 handler = async (req, res) => {
+  // oidc-provider builds endpoint URLs from the Host header; with --public-origin they must name the
+  // public origin even when a request arrives directly on the listening port.
+  if (publicOrigin) req.headers.host = publicHost;
   const q = req.url.indexOf('?');
   const pathname = q === -1 ? req.url : req.url.slice(0, q);
 
@@ -489,5 +513,5 @@ if (!args['ignore-stdin']) {
   process.stdin.resume();
 }
 
-process.stderr.write(`provider: issuer ${issuer} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s)\n`);
+process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s)\n`);
 process.stdout.write(`${JSON.stringify({ issuer, port: boundPort })}\n`);
