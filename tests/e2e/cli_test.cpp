@@ -204,6 +204,7 @@ TEST_F(Cli, FileStorageIsExplicitAndPrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   int files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".slot") continue;  // the slot locks live beside them, in locks/
     ASSERT_EQ(stat(entry.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u) << entry.path();
     ++files;
@@ -221,9 +222,21 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
   args.insert(args.end(), {"--profile", "concurrent"});
   ASSERT_EQ(run_cli(args).exit_code, 0);
   const int grants_before = refresh_grants(*provider_);
-  // --min-ttl 3600 makes the stored token (valid < 3600 s) "expired" for every process at once.
+  // Age the stored session: its access token now expires in 10 s, inside the 60 s margin, so every
+  // process finds it expired; whichever starts after the one refresh finds the new token fresh.
+  {
+    auto store = nativeauth::make_keychain_store();
+    ASSERT_TRUE(store);
+    const nativeauth::platform::SlotKey key{provider_->issuer(), "nativeauth-cli", "concurrent"};
+    auto record = (*store)->load(key);
+    ASSERT_TRUE(record && record->has_value());
+    auto doc = nlohmann::json::parse(std::string((*record)->reveal()));
+    doc["access_token_expires_at"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch()).count() + 10;
+    ASSERT_TRUE((*store)->save(key, nativeauth::SecretString(doc.dump())));
+  }
   const std::vector<std::string> token_args = {"token", "--issuer", provider_->issuer(), "--client-id",
-                                               "nativeauth-cli", "--profile", "concurrent", "--min-ttl", "3600"};
+                                               "nativeauth-cli", "--profile", "concurrent"};
   std::vector<Pending> running;
   for (int i = 0; i < 8; ++i) running.push_back(start_cli(token_args, tmp_, i));
   std::set<std::string> tokens;
