@@ -2,6 +2,15 @@
 // HttpTransport on libcurl. TLS is always verified (>= 1.2), time and size are bounded, the proxy
 // environment is honoured (curl reads http_proxy/https_proxy/no_proxy itself), redirects are never
 // followed (a token request must not be replayed elsewhere), and nothing is traced.
+//
+// libcurl is loaded on the first request, not at start-up (NATIVEAUTH_CURL_DLOPEN, set by CMake on
+// ELF platforms). Linking Debian 12's libcurl pulls 27 more libraries into every process (TLS, SSH,
+// LDAP, Kerberos, RTMP, HTTP/2, ...), whose loading, relocation and constructors cost ~5 ms before
+// main, every time, while most runs of an app (a token still fresh in the keychain) never reach the
+// network (docs/performance.md). The few curl_* functions used here are resolved once, into a table;
+// <curl/curl.h> still provides the types and constants, so the ABI is the one compiled against
+// (soname 4). Calls through the table skip curl's compile-time option/type checks (typecheck-gcc.h):
+// pass long, pointers and curl_off_t exactly as the option's documentation says.
 #include "transport/curl_transport.hpp"
 
 #include <curl/curl.h>
@@ -9,18 +18,108 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <string>
+#include <type_traits>
 #include <vector>
+
+#if defined(NATIVEAUTH_CURL_DLOPEN)
+#include <dlfcn.h>
+#endif
 
 namespace nativeauth::transport {
 namespace {
 
+/// The libcurl functions this transport calls.
+struct CurlApi {
+  CURLcode (*global_init)(long flags) = nullptr;
+  CURL *(*easy_init)() = nullptr;
+  void (*easy_cleanup)(CURL *) = nullptr;
+  void (*easy_reset)(CURL *) = nullptr;
+  CURLcode (*easy_setopt)(CURL *, CURLoption, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL *) = nullptr;
+  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...) = nullptr;
+  const char *(*easy_strerror)(CURLcode) = nullptr;
+  curl_slist *(*slist_append)(curl_slist *, const char *) = nullptr;
+  void (*slist_free_all)(curl_slist *) = nullptr;
+};
+
+/// libcurl, loaded and globally initialized once per process (thread-safe: a function-local static).
+/// `api` is null when that failed; `problem` then says why, for an Error.
+struct CurlLibrary {
+  const CurlApi *api = nullptr;
+  std::string problem;
+};
+
+CurlLibrary load_curl() {
+  static CurlApi table;
+  CurlLibrary out;
+#if defined(NATIVEAUTH_CURL_DLOPEN)
+  // RTLD_LOCAL: libcurl's symbols do not join the global namespace. Never closed: libcurl keeps
+  // global state (TLS backend, DNS threads) for the life of the process.
+  void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    out.problem = "libcurl could not be loaded (" + std::string(why ? why : "libcurl.so.4: unknown error") +
+                  "); install libcurl 4 (Debian: libcurl4)";
+    return out;
+  }
+  bool complete = true;
+  auto resolve = [&](auto &slot, const char *name) {
+    using Fn = std::remove_reference_t<decltype(slot)>;
+    void *symbol = dlsym(handle, name);
+    if (!symbol) {
+      if (complete) out.problem = std::string("libcurl.so.4 has no ") + name + "; it is too old or not libcurl";
+      complete = false;
+      return;
+    }
+    slot = reinterpret_cast<Fn>(symbol);
+  };
+  resolve(table.global_init, "curl_global_init");
+  resolve(table.easy_init, "curl_easy_init");
+  resolve(table.easy_cleanup, "curl_easy_cleanup");
+  resolve(table.easy_reset, "curl_easy_reset");
+  resolve(table.easy_setopt, "curl_easy_setopt");
+  resolve(table.easy_perform, "curl_easy_perform");
+  resolve(table.easy_getinfo, "curl_easy_getinfo");
+  resolve(table.easy_strerror, "curl_easy_strerror");
+  resolve(table.slist_append, "curl_slist_append");
+  resolve(table.slist_free_all, "curl_slist_free_all");
+  if (!complete) return out;
+#else
+  table.global_init = &curl_global_init;
+  table.easy_init = &curl_easy_init;
+  table.easy_cleanup = &curl_easy_cleanup;
+  table.easy_reset = &curl_easy_reset;
+  table.easy_setopt = &curl_easy_setopt;
+  table.easy_perform = &curl_easy_perform;
+  table.easy_getinfo = &curl_easy_getinfo;
+  table.easy_strerror = &curl_easy_strerror;
+  table.slist_append = &curl_slist_append;
+  table.slist_free_all = &curl_slist_free_all;
+#endif
+  if (const CURLcode rc = table.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
+    out.problem = "libcurl could not be initialized (curl_global_init: " + std::string(table.easy_strerror(rc)) + ")";
+    return out;
+  }
+  out.api = &table;
+  return out;
+}
+
+const CurlLibrary &curl_library() {
+  static const CurlLibrary library = load_curl();
+  return library;
+}
+
+/// Only valid once curl_library() succeeded: every handle and list below comes from a loaded libcurl.
+const CurlApi &curl() { return *curl_library().api; }
+
 struct EasyDeleter {
-  void operator()(CURL *c) const noexcept { curl_easy_cleanup(c); }
+  void operator()(CURL *c) const noexcept { curl().easy_cleanup(c); }
 };
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 
 struct SlistDeleter {
-  void operator()(curl_slist *l) const noexcept { curl_slist_free_all(l); }
+  void operator()(curl_slist *l) const noexcept { curl().slist_free_all(l); }
 };
 
 struct Sink {
@@ -91,12 +190,13 @@ ErrorCode map_curl_error(CURLcode code) {
 
 class CurlTransport final : public platform::HttpTransport {
  public:
-  explicit CurlTransport(CurlTransportOptions options) : options_(std::move(options)) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
+  // Creating a transport loads nothing: libcurl is loaded by the first send().
+  explicit CurlTransport(CurlTransportOptions options) : options_(std::move(options)) {}
 
   Result<platform::HttpResponse> send(const platform::HttpRequest &request) override {
+    if (const CurlLibrary &library = curl_library(); !library.api) {
+      return make_error(ErrorCode::internal, library.problem);  // not transient: retrying cannot help
+    }
     Easy easy = take();
     if (!easy) return make_error(ErrorCode::internal, "libcurl could not create a handle");
     auto result = perform(easy.get(), request);
@@ -112,11 +212,11 @@ class CurlTransport final : public platform::HttpTransport {
       if (!idle_.empty()) {
         Easy e = std::move(idle_.back());
         idle_.pop_back();
-        curl_easy_reset(e.get());
+        curl().easy_reset(e.get());
         return e;
       }
     }
-    return Easy(curl_easy_init());
+    return Easy(curl().easy_init());
   }
 
   void give_back(Easy easy) {
@@ -125,56 +225,57 @@ class CurlTransport final : public platform::HttpTransport {
   }
 
   Result<platform::HttpResponse> perform(CURL *c, const platform::HttpRequest &request) {
+    const CurlApi &api = curl();
     Sink sink;
     sink.limit = options_.max_response_bytes;
     Headers headers;
     std::unique_ptr<curl_slist, SlistDeleter> header_list;
     for (const auto &[name, value] : request.headers) {
       const std::string line = name + ": " + value;
-      curl_slist *next = curl_slist_append(header_list.get(), line.c_str());
+      curl_slist *next = api.slist_append(header_list.get(), line.c_str());
       if (!next) return make_error(ErrorCode::internal, "out of memory building request headers");
       (void)header_list.release();
       header_list.reset(next);
     }
     char error_buffer[CURL_ERROR_SIZE] = {0};
 
-    curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");  // http only reaches here for loopback
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-    if (!options_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+    api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");  // http only reaches here for loopback
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.easy_setopt(c, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    if (!options_.ca_bundle.empty()) api.easy_setopt(c, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    api.easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    api.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    api.easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
+    api.easy_setopt(c, CURLOPT_HEADERDATA, &headers);
+    api.easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
     if (request.method == "POST") {
       // Never on a reused connection: when a kept-alive connection turns out dead before any byte of
       // the answer, libcurl silently sends the request again on a new one. For a refresh-token or
       // code grant that is a second redemption, which providers treat as theft and answer by revoking
       // the grant; nativeauth decides about retries itself (found with tests/support/proxy).
-      curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-      curl_easy_setopt(c, CURLOPT_POST, 1L);
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.reveal().data());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      api.easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+      api.easy_setopt(c, CURLOPT_POST, 1L);
+      api.easy_setopt(c, CURLOPT_POSTFIELDS, request.body.reveal().data());
+      api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     } else if (request.method != "GET") {
-      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
 
-    const CURLcode rc = curl_easy_perform(c);
+    const CURLcode rc = api.easy_perform(c);
     // Detach everything that pointed at this stack frame before the handle goes back to the pool.
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, nullptr);
+    api.easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+    api.easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+    api.easy_setopt(c, CURLOPT_POSTFIELDS, nullptr);
 
     platform::HttpResponse response;
     if (rc != CURLE_OK) {
@@ -184,14 +285,14 @@ class CurlTransport final : public platform::HttpTransport {
                           "the response from " + host_of(request.url) + " is larger than " +
                               std::to_string(options_.max_response_bytes) + " bytes");
       }
-      Error e = make_error(map_curl_error(rc), std::string(curl_easy_strerror(rc)) +
+      Error e = make_error(map_curl_error(rc), std::string(api.easy_strerror(rc)) +
                                                    (error_buffer[0] ? std::string(" (") + error_buffer + ")" : "") +
                                                    " talking to " + host_of(request.url));
       e.transient = e.code == ErrorCode::network;
       return e;
     }
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     response.content_type = headers.content_type;
     response.cache_control = headers.cache_control;
