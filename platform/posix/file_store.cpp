@@ -35,6 +35,7 @@
 #include "posix/file_store.hpp"
 
 #include "posix/fd.hpp"
+#include "posix/private_fs.hpp"
 
 #include <nativeauth/storage.hpp>
 
@@ -206,17 +207,6 @@ std::optional<SlotKey> parse_header(std::string_view line) {
   return key;
 }
 
-// FNV-1a, 64 bit (draft-eastlake-fnv §2): not cryptographic, and need not be: it only keeps names
-// distinct, and the header inside each file is the authority on which slot the file holds.
-std::uint64_t fnv1a64(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 void append_name_component(std::string &out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -251,25 +241,6 @@ Result<void> check_key(const SlotKey &key) {
 // ---------------------------------------------------------------------------------------------
 // Messages
 
-std::string mode_text(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-// For the fix the message suggests: a path a shell can take as one word.
-std::string shell_word(const std::string &s) {
-  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
-           c == '_' || c == '-' || c == '+' || c == '%' || c == ',' || c == ':' || c == '@';
-  });
-  if (plain) return s;
-  std::string out = "'";
-  for (const char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
-}
-
 Error unavailable(std::string message) {
   return make_error(ErrorCode::storage_unavailable, "file store: " + std::move(message));
 }
@@ -281,13 +252,6 @@ Error os_error(const std::string &what, const std::string &path, int err) {
 Error corrupt(const std::string &path, const std::string &problem) {
   return make_error(ErrorCode::storage_corrupt,
                     "file store: " + path + " " + problem + "; remove it (the slot's session is lost) or restore it");
-}
-
-std::string kind_text(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISREG(mode)) return "a regular file";
-  return "a special file";
 }
 
 // Refuses what the store must not trust, naming the path, the mode found and the fix. `want_dir`
@@ -605,13 +569,8 @@ class FileStore final : public platform::CredentialStore {
 
   // mkdir -p with 0700 for every directory it creates; existing parents are left as they are.
   Result<void> make_directories() {
-    for (std::size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
-      const std::string prefix = dir_.substr(0, slash);
-      if (!prefix.empty() && ::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-        return os_error("create directory", prefix, errno);
-      }
-      if (slash == std::string::npos) return {};
-    }
+    if (auto failed = make_private_directories(dir_)) return os_error("create directory", failed->first, failed->second);
+    return {};
   }
 
   // Slot files by name: temp files and anything not named like a slot file are not ours to read.
@@ -681,27 +640,13 @@ Result<std::string> default_directory() {
   // XDG Base Directory spec: "All paths set in these environment variables must be absolute. If an
   // implementation encounters a relative path in any of these variables it should consider the path
   // invalid and ignore it."
-  const char *state = std::getenv("XDG_STATE_HOME");
-  if (state && state[0] == '/') return std::string(state) + "/nativeauth";
-  std::string home;
-  if (const char *env = std::getenv("HOME"); env && env[0] == '/') {
-    home = env;
-  } else {
-    long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);
-    struct passwd pw {};
-    struct passwd *found = nullptr;
-    if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_dir &&
-        found->pw_dir[0] == '/') {
-      home = found->pw_dir;
-    }
-  }
-  if (home.empty()) {
+  auto dir = state_directory();
+  if (!dir) {
     return make_error(ErrorCode::storage_unavailable,
                       "file store: no directory for records: HOME is not an absolute path and the user has no home "
                       "directory; set FileStoreOptions::directory");
   }
-  return home + "/.local/state/nativeauth";
+  return *dir;
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "posix/slot_lock.hpp"
 
 #include "posix/fd.hpp"
+#include "posix/private_fs.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -62,42 +63,12 @@ using platform::SlotKey;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr char kLockSubdir[] = "/nativeauth/locks";
 constexpr char kLockSuffix[] = ".lock";
 constexpr milliseconds kFirstBackoff{1};
 constexpr milliseconds kMaxBackoff{50};
 
-// FNV-1a, 64 bit (draft-eastlake-fnv §2): defined byte by byte, so the value does not depend on the
-// compiler, the standard library (std::hash may change between releases) or the machine's byte order.
-std::uint64_t fnv1a64(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Messages
-
-std::string mode_text(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-// For the fix a message suggests: a path a shell can take as one word.
-std::string shell_word(const std::string &s) {
-  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
-           c == '_' || c == '-' || c == '+' || c == '%' || c == ',' || c == ':' || c == '@';
-  });
-  if (plain) return s;
-  std::string out = "'";
-  for (const char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
-}
 
 // A slot component inside a one-line message: quoted, control characters shown as \xNN.
 std::string quoted(std::string_view s) {
@@ -122,13 +93,6 @@ Error unavailable(std::string message) {
 
 Error os_error(const std::string &what, const std::string &path, int err) {
   return unavailable("cannot " + what + " " + path + ": " + errno_text(err));
-}
-
-std::string kind_text(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISREG(mode)) return "a regular file";
-  return "a special file";
 }
 
 // The lock directory must be ours alone: anyone who can write it can delete or replace a lock file
@@ -157,28 +121,10 @@ Result<void> check_lock_dir(const std::string &path, const struct stat &st) {
 // ---------------------------------------------------------------------------------------------
 // Directories
 
-std::string home_directory() {
-  if (const char *env = std::getenv("HOME"); env && env[0] == '/') return env;
-  const long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);
-  struct passwd pw {};
-  struct passwd *found = nullptr;
-  if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_dir &&
-      found->pw_dir[0] == '/') {
-    return found->pw_dir;
-  }
-  return {};
-}
-
 // mkdir -p with 0700 for every directory it creates; existing parents are left as they are.
 Result<void> make_directories(const std::string &dir) {
-  for (std::size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
-    const std::string prefix = dir.substr(0, slash);
-    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return os_error("create directory", prefix, errno);
-    }
-    if (slash == std::string::npos) return {};
-  }
+  if (auto failed = make_private_directories(dir)) return os_error("create directory", failed->first, failed->second);
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,17 +268,13 @@ Result<std::string> default_lock_directory() {
   // Never $XDG_RUNTIME_DIR: a desktop session has one, a cron job or an ssh session without
   // pam_systemd may not, and two processes locking in different directories would not exclude each
   // other; logind also removes it at logout, under a process that may still hold a lock.
-  // XDG Base Directory spec: a relative path in these variables is invalid and must be ignored.
-  if (const char *state = std::getenv("XDG_STATE_HOME"); state && state[0] == '/') {
-    return std::string(state) + kLockSubdir;
-  }
-  const std::string home = home_directory();
-  if (home.empty()) {
+  auto state = state_directory();
+  if (!state) {
     return make_error(ErrorCode::storage_unavailable,
-                      "slot lock: no directory for lock files: XDG_STATE_HOME is unset or not absolute, HOME is not an absolute path, and the user has no home directory; set "
-                      "XDG_STATE_HOME to an absolute path");
+                      "slot lock: no directory for lock files: XDG_STATE_HOME is unset or not absolute, HOME is not "
+                      "an absolute path, and the user has no home directory; set XDG_STATE_HOME to an absolute path");
   }
-  return home + "/.local/state" + kLockSubdir;
+  return *state + "/locks";
 }
 
 std::shared_ptr<platform::SlotLockFactory> make_slot_lock_factory(std::string directory) {
