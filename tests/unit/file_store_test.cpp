@@ -5,6 +5,8 @@
 
 #include <nativeauth/storage.hpp>
 
+#include "provider_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -87,25 +89,7 @@ bool contains(const std::string &haystack, const std::string &needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Sets (or unsets, with nullptr) an environment variable for one scope.
-class EnvGuard {
- public:
-  EnvGuard(const char *name, const char *value) : name_(name) {
-    if (const char *old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~EnvGuard() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-  EnvGuard(const EnvGuard &) = delete;
-  EnvGuard &operator=(const EnvGuard &) = delete;
-
- private:
-  const char *name_;
-  std::optional<std::string> old_;
-};
+using testing::EnvGuard;
 
 class FileStoreTest : public ::testing::Test {
  protected:

@@ -4,6 +4,8 @@
 // variables with bounded waits, never by sleeping.
 #include "posix/slot_lock.hpp"
 
+#include "provider_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -70,25 +72,7 @@ long elapsed_ms(steady_clock::time_point since) {
   return static_cast<long>(std::chrono::duration_cast<milliseconds>(steady_clock::now() - since).count());
 }
 
-// Sets (or unsets, with nullptr) an environment variable for one scope.
-class EnvGuard {
- public:
-  EnvGuard(const char *name, const char *value) : name_(name) {
-    if (const char *old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~EnvGuard() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-  EnvGuard(const EnvGuard &) = delete;
-  EnvGuard &operator=(const EnvGuard &) = delete;
-
- private:
-  const char *name_;
-  std::optional<std::string> old_;
-};
+using testing::EnvGuard;
 
 class UmaskGuard {
  public:

@@ -75,6 +75,21 @@ class ScopedEnv {
   std::map<std::string, std::optional<std::string>> saved_;
 };
 
+/// Sets (or, with nullptr, unsets) one environment variable for the scope: ScopedEnv for a single name.
+class EnvGuard {
+ public:
+  EnvGuard(const char *name, const char *value) {
+    if (value) {
+      env_.set(name, value);
+    } else {
+      env_.unset(name);
+    }
+  }
+
+ private:
+  ScopedEnv env_;
+};
+
 /// Points $BROWSER at the headless test browser with the given action ("login", "decline", ...),
 /// a profile directory, and a result file the browser writes when it is done.
 void use_test_browser(ScopedEnv &env, const std::string &action, const std::string &profile_dir,
