@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace nativeauth {
@@ -55,6 +56,15 @@ class NATIVEAUTH_API Client {
 
   /// Ends a sign_in() in progress with ErrorCode::cancelled. No effect when none is running.
   void cancel() noexcept;
+
+  /// Hands a redirect the app received (custom scheme or claimed https, see RedirectOptions::uri)
+  /// to the sign_in() waiting for it, typically running on another thread. Returns once the URL is
+  /// accepted; the waiting sign_in() then exchanges the code and returns the outcome.
+  /// Errors: ErrorCode::no_pending_sign_in when no sign-in waits (none started, already completed,
+  /// timed out or cancelled); invalid_redirect when the URL is not for the configured redirect URI
+  /// (another scheme, host or path) or is malformed; state_mismatch when its state belongs to no
+  /// pending sign-in. A refused URL leaves the sign-in waiting. Thread-safe.
+  Result<void> handle_redirect(std::string_view url);
 
   /// The session stored in this client's slot (issuer, client_id, profile), or nullopt when the slot
   /// is empty. No network. ErrorCode::storage_corrupt / storage_slot_mismatch when the record cannot

@@ -35,11 +35,13 @@ enum class ErrorCode : int {
   // 4xx: authorization (the browser leg)
   access_denied = 400,          ///< The user declined, or the provider refused (error=access_denied).
   authorization_error = 401,    ///< The provider redirected back with another OAuth error.
-  state_mismatch = 402,         ///< Reserved: a response with a wrong state is ignored, never returned.
+  state_mismatch = 402,         ///< A redirect handed to handle_redirect() carries a state of no pending sign-in.
+                                ///< (On the loopback listener such a request is ignored, never returned.)
   issuer_param_mismatch = 403,  ///< RFC 9207 `iss` missing or different: possible mix-up attack.
   browser_unavailable = 404,    ///< No browser could be launched; the URL was handed to the app.
   listener_failed = 405,        ///< The loopback redirect listener could not be opened.
-  invalid_redirect = 406,       ///< The redirect response lacks a code or is malformed.
+  invalid_redirect = 406,       ///< The redirect lacks a code, is malformed, or is not for the configured redirect URI.
+  no_pending_sign_in = 407,     ///< A redirect arrived but no sign-in is waiting for one.
 
   // 5xx: token endpoint
   token_error = 500,            ///< The token endpoint answered with an OAuth error.

@@ -19,6 +19,16 @@ namespace nativeauth {
 
 /// Where the provider sends the browser back to.
 struct RedirectOptions {
+  /// The redirect URI as registered at the provider. Empty (the default): a loopback redirect built
+  /// from `path`, `port` and `ipv6` below. Otherwise one of (RFC 8252 §7):
+  ///  - `http://127.0.0.1[:port]/path` or `http://[::1][:port]/path`: loopback, nativeauth listens;
+  ///    without a port the OS picks one per sign-in. `localhost` and other hosts are refused.
+  ///  - a private-use scheme named after a domain the app controls, e.g. `com.example.app:/callback`
+  ///    (a scheme without a dot is refused), or a claimed `https` URL: no listener is opened; the app
+  ///    (or a second instance the OS started, through forward_redirect()) hands the redirect it
+  ///    receives to Client::handle_redirect().
+  /// No query or fragment.
+  std::string uri;
   /// Path of the loopback redirect URI, e.g. http://127.0.0.1:PORT/callback.
   std::string path = "/callback";
   /// Fixed loopback port; 0 lets the OS choose one per sign-in (RFC 8252 §7.3, recommended).

@@ -6,6 +6,7 @@
 
 #include <nativeauth/secret.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,29 @@ struct CallbackResult {
 /// The state is compared in constant time (RFC 6749 §10.12).
 CallbackResult classify_callback(std::string_view head, std::string_view expected_path,
                                  std::string_view expected_state);
+
+/// Classifies a redirect URL the app received (custom scheme, claimed https) against the configured
+/// redirect URI `expected` (as normalised by parse_redirect_uri) and the pending state. `not_found`
+/// means the URL is not for this redirect URI (another scheme, host or path).
+CallbackResult classify_redirect_url(std::string_view url, std::string_view expected, std::string_view expected_state);
+
+/// A configured redirect URI, checked (RFC 8252 §7).
+struct RedirectTarget {
+  /// loopback: nativeauth listens on a loopback socket (§7.3). app: the app (or the OS through a
+  /// second instance of the app) receives the redirect and hands it to Client::handle_redirect()
+  /// (custom scheme §7.1, claimed https §7.2).
+  enum class Kind { loopback, app } kind = Kind::loopback;
+  std::string uri;          ///< app: the URI as registered, scheme lower-cased. loopback: empty.
+  std::string scheme;       ///< lower-cased
+  std::string path;         ///< loopback: the listener's path.
+  std::uint16_t port = 0;   ///< loopback: 0 = ephemeral.
+  bool ipv6_host = false;   ///< loopback: the URI names [::1] rather than 127.0.0.1.
+};
+
+/// Checks a redirect URI: a reverse-domain custom scheme with a dot (RFC 8252 §7.1), https with a
+/// host (§7.2), or http to 127.0.0.1 / [::1] (§7.3; "localhost" is refused per §8.3). No fragment
+/// (RFC 6749 §3.1.2), no query, no userinfo. ErrorCode::invalid_configuration with the reason.
+Result<RedirectTarget> parse_redirect_uri(std::string_view uri);
 
 /// The small page the browser shows after the redirect. `detail` is shown HTML-escaped; it must
 /// never carry a code or token (the caller passes the server's error_description at most).

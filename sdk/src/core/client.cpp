@@ -88,10 +88,19 @@ Result<Client> Client::create(ClientOptions options) {
     }
     if (options.client_id.empty()) return make_error(ErrorCode::invalid_argument, "client_id is required");
     if (options.profile.empty()) return make_error(ErrorCode::invalid_argument, "profile must not be empty");
-    const auto &path = options.redirect.path;
-    if (path.empty() || path.front() != '/' || path.find_first_of("?# ") != std::string::npos) {
-      return make_error(ErrorCode::invalid_argument,
-                        "redirect path must start with '/' and contain no query, fragment or spaces: '" + path + "'");
+    core::RedirectTarget redirect;
+    if (options.redirect.uri.empty()) {
+      const auto &path = options.redirect.path;
+      if (path.empty() || path.front() != '/' || path.find_first_of("?# ") != std::string::npos) {
+        return make_error(ErrorCode::invalid_argument,
+                          "redirect path must start with '/' and contain no query, fragment or spaces: '" + path + "'");
+      }
+      redirect.path = path;
+      redirect.port = options.redirect.port;
+    } else {
+      auto parsed = core::parse_redirect_uri(options.redirect.uri);
+      if (!parsed) return std::move(parsed).error();
+      redirect = std::move(*parsed);
     }
     for (const auto &s : options.scopes) {
       if (!valid_scope_token(s)) return make_error(ErrorCode::invalid_argument, "invalid scope '" + s + "'");
@@ -101,6 +110,7 @@ Result<Client> Client::create(ClientOptions options) {
     }
 
     auto impl = std::make_unique<Impl>();
+    impl->redirect = std::move(redirect);
     impl->log = core::Logger(options.log, options.log_level);
     platform::Platform defaults = platform::default_platform();
     impl->platform = options.platform;
@@ -136,7 +146,10 @@ Result<Client> Client::create(ClientOptions options) {
       t.user_agent = std::string("nativeauth/") + version();
       p.http = transport::make_curl_transport(t);
     }
-    if (!p.loopback) return make_error(ErrorCode::invalid_configuration, "this platform has no loopback listener; supply one");
+    if (!p.loopback && impl->redirect.kind == core::RedirectTarget::Kind::loopback) {
+      return make_error(ErrorCode::invalid_configuration,
+                        "this platform has no loopback listener; supply one or use an app-handled redirect URI");
+    }
     if (!p.locks) return make_error(ErrorCode::invalid_configuration, "this platform has no slot locks; supply one");
     if (options.storage == StorageKind::file && !options.platform.store) {
       impl->log.warning("sessions are kept in files protected only by file permissions (the file store was chosen)");
@@ -157,6 +170,67 @@ void Client::cancel() noexcept {
   } catch (...) {
     // lock failure: the flag alone still stops the sign-in at its next step
   }
+  try {
+    // Taking the mutex orders the flag before the waiter's predicate check: no lost wake-up.
+    std::lock_guard<std::mutex> lock(impl_->redirect_mutex);
+    impl_->redirect_cv.notify_all();
+  } catch (...) {
+    // lock failure: the flag alone still stops the sign-in at its next step
+  }
+}
+
+Result<void> Client::handle_redirect(std::string_view url) {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  try {
+    std::lock_guard<std::mutex> lock(impl_->redirect_mutex);
+    auto *awaited = impl_->awaited;
+    if (!awaited) {
+      return make_error(ErrorCode::no_pending_sign_in,
+                        "no sign-in is waiting for a redirect (none was started here, or it completed, timed out "
+                        "or was cancelled)");
+    }
+    if (awaited->response) {
+      return make_error(ErrorCode::no_pending_sign_in, "the sign-in in progress already received its redirect");
+    }
+    auto cb = core::classify_redirect_url(url, awaited->uri, awaited->state);
+    switch (cb.verdict) {
+      case core::CallbackVerdict::matched:
+        awaited->response = std::move(cb.response);
+        impl_->redirect_cv.notify_all();
+        return {};
+      case core::CallbackVerdict::wrong_state:
+        impl_->log.warning("refused a redirect whose state belongs to no pending sign-in");
+        return make_error(ErrorCode::state_mismatch,
+                          "the redirect's state belongs to no sign-in in progress (an old or foreign response); "
+                          "refused");
+      case core::CallbackVerdict::not_found:
+        return make_error(ErrorCode::invalid_redirect,
+                          "the URL is not for this app's redirect URI '" + awaited->uri + "'; refused");
+      case core::CallbackVerdict::bad_method:
+      case core::CallbackVerdict::bad_request:
+        break;
+    }
+    return make_error(ErrorCode::invalid_redirect,
+                      "the redirect URL has no state, repeats a parameter or is malformed; refused");
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("could not take the redirect: ") + e.what());
+  }
+}
+
+Result<core::AuthorizationResponse> Client::Impl::await_app_redirect(const std::string &state,
+                                                                     std::chrono::steady_clock::time_point deadline) {
+  AwaitedRedirect mine{redirect.uri, state, std::nullopt};
+  std::unique_lock<std::mutex> lock(redirect_mutex);
+  awaited = &mine;
+  struct Clear {
+    AwaitedRedirect *&slot;
+    ~Clear() { slot = nullptr; }
+  } clear{awaited};  // runs while `lock` is still held: declared after it
+  const bool woke = redirect_cv.wait_until(lock, deadline, [&] { return mine.response || cancel_requested; });
+  if (mine.response) return std::move(*mine.response);
+  if (cancel_requested) return make_error(ErrorCode::cancelled, "sign-in was cancelled");
+  (void)woke;
+  return make_error(ErrorCode::timeout, "timed out");
 }
 
 Result<std::optional<Session>> Client::load_session() {
@@ -289,95 +363,117 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   auto nonce = core::random_token();
   if (!nonce) return std::move(nonce).error();
 
-  platform::LoopbackListenerOptions lo;
-  lo.port = options.redirect.port;
-  lo.ipv6 = options.redirect.ipv6;
-  auto listener = platform.loopback->listen(lo);
-  if (!listener) return std::move(listener).error();
-  // RFC 8252 §7.3: the IP literal, not "localhost", so no resolver or firewall can redirect it.
-  const std::string redirect_uri =
-      "http://127.0.0.1:" + std::to_string((*listener)->port()) + options.redirect.path;
-
-  core::Params params = {{"response_type", "code"},
-                         {"client_id", options.client_id},
-                         {"redirect_uri", redirect_uri},
-                         {"scope", join(scopes, " ")},
-                         {"state", *state},
-                         {"nonce", *nonce},
-                         {"code_challenge", pkce->challenge},
-                         {"code_challenge_method", "S256"}};
-  if (opts.prompt) params.emplace_back("prompt", *opts.prompt);
-  if (opts.login_hint) params.emplace_back("login_hint", *opts.login_hint);
-  if (opts.max_age) params.emplace_back("max_age", std::to_string(opts.max_age->count()));
-  if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
-  if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
-  for (const auto &p : opts.extra_params) params.push_back(p);
-  const std::string url = core::append_query(md.authorization_endpoint, params);
-  log.debug("authorization request: " + core::redact_url(url));
-
-  ListenerScope registered(*this, listener->get());
-  if (cancel_requested) return cancelled();
-  if (auto shown = show_url(url, opts.open_browser, opts.on_authorization_url, "sign in"); !shown) {
-    return std::move(shown).error();
-  }
-  log.info("waiting for the browser to return to " + redirect_uri);
-
-  std::optional<Result<Session>> outcome;
-  const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
-    platform::HandlerOutcome out;
-    const auto cb = core::classify_callback(head, options.redirect.path, *state);
-    switch (cb.verdict) {
-      case core::CallbackVerdict::not_found:
-        log.debug("loopback listener: ignored a request for another path");
-        out.reply = text_reply(404, "Not found.\n");
-        return out;
-      case core::CallbackVerdict::bad_method:
-        out.reply = text_reply(405, "Method not allowed.\n");
-        return out;
-      case core::CallbackVerdict::bad_request:
-        log.debug("loopback listener: ignored a malformed request");
-        out.reply = text_reply(400, "This request is not a sign-in response.\n");
-        return out;
-      case core::CallbackVerdict::wrong_state:
-        log.warning("loopback listener: ignored a response with a state that belongs to no pending sign-in");
-        out.reply = text_reply(400, "This sign-in response does not belong to the sign-in in progress.\n");
-        return out;
-      case core::CallbackVerdict::matched:
-        break;
-    }
-    outcome.emplace(complete(cb.response, md, redirect_uri, *pkce, *nonce, opts, scopes));
-    out.done = true;
-    const bool ok = outcome->has_value();
-    const std::string &target = ok ? opts.success_redirect_url : opts.failure_redirect_url;
-    if (!target.empty()) {
-      out.reply.status = 302;
-      out.reply.location = target;
-      out.reply.body.clear();
-      return out;
-    }
-    out.reply.status = 200;
-    out.reply.content_type = "text/html; charset=utf-8";
-    std::string detail;
-    if (!ok) {
-      const Error &e = outcome->error();
-      detail = e.oauth_description.empty() ? e.message : e.oauth_description;
-    }
-    out.reply.body = core::result_page(ok, detail);
-    return out;
+  const auto authorization_url = [&](const std::string &redirect_uri) {
+    core::Params params = {{"response_type", "code"},
+                           {"client_id", options.client_id},
+                           {"redirect_uri", redirect_uri},
+                           {"scope", join(scopes, " ")},
+                           {"state", *state},
+                           {"nonce", *nonce},
+                           {"code_challenge", pkce->challenge},
+                           {"code_challenge_method", "S256"}};
+    if (opts.prompt) params.emplace_back("prompt", *opts.prompt);
+    if (opts.login_hint) params.emplace_back("login_hint", *opts.login_hint);
+    if (opts.max_age) params.emplace_back("max_age", std::to_string(opts.max_age->count()));
+    if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
+    if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
+    for (const auto &p : opts.extra_params) params.push_back(p);
+    std::string url = core::append_query(md.authorization_endpoint, params);
+    log.debug("authorization request: " + core::redact_url(url));
+    return url;
+  };
+  const auto timed_out = [&] {
+    return make_error(ErrorCode::timeout, "the browser did not return to the app within " +
+                                              std::to_string(opts.timeout.count()) +
+                                              " s; was the sign-in page opened and completed?");
   };
   const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-  auto served = (*listener)->serve(handler, deadline);
-  if (!served) {
-    Error e = std::move(served).error();
-    if (e.code == ErrorCode::timeout) {
-      e.message = "the browser did not return to the app within " + std::to_string(opts.timeout.count()) +
-                  " s; was the sign-in page opened and completed?";
-    } else if (e.code == ErrorCode::cancelled) {
-      e.message = "sign-in was cancelled";
+
+  std::optional<Result<Session>> outcome;
+  if (redirect.kind == core::RedirectTarget::Kind::app) {
+    // RFC 8252 §7.1/§7.2: the OS hands the redirect to the app, which passes it to handle_redirect().
+    const std::string url = authorization_url(redirect.uri);
+    if (cancel_requested) return cancelled();
+    if (auto shown = show_url(url, opts.open_browser, opts.on_authorization_url, "sign in"); !shown) {
+      return std::move(shown).error();
     }
-    return e;
+    log.info("waiting for the app to hand over the redirect to " + redirect.uri);
+    auto response = await_app_redirect(*state, deadline);
+    if (!response) {
+      if (response.error().code == ErrorCode::timeout) return timed_out();
+      return std::move(response).error();
+    }
+    outcome.emplace(complete(*response, md, redirect.uri, *pkce, *nonce, opts, scopes));
+  } else {
+    platform::LoopbackListenerOptions lo;
+    lo.port = redirect.port;
+    lo.ipv4 = !redirect.ipv6_host;
+    lo.ipv6 = redirect.ipv6_host || options.redirect.ipv6;
+    auto listener = platform.loopback->listen(lo);
+    if (!listener) return std::move(listener).error();
+    // RFC 8252 §7.3: the IP literal, not "localhost", so no resolver or firewall can redirect it.
+    const std::string redirect_uri = std::string(redirect.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
+                                     std::to_string((*listener)->port()) + redirect.path;
+    const std::string url = authorization_url(redirect_uri);
+
+    ListenerScope registered(*this, listener->get());
+    if (cancel_requested) return cancelled();
+    if (auto shown = show_url(url, opts.open_browser, opts.on_authorization_url, "sign in"); !shown) {
+      return std::move(shown).error();
+    }
+    log.info("waiting for the browser to return to " + redirect_uri);
+
+    const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
+      platform::HandlerOutcome out;
+      const auto cb = core::classify_callback(head, redirect.path, *state);
+      switch (cb.verdict) {
+        case core::CallbackVerdict::not_found:
+          log.debug("loopback listener: ignored a request for another path");
+          out.reply = text_reply(404, "Not found.\n");
+          return out;
+        case core::CallbackVerdict::bad_method:
+          out.reply = text_reply(405, "Method not allowed.\n");
+          return out;
+        case core::CallbackVerdict::bad_request:
+          log.debug("loopback listener: ignored a malformed request");
+          out.reply = text_reply(400, "This request is not a sign-in response.\n");
+          return out;
+        case core::CallbackVerdict::wrong_state:
+          log.warning("loopback listener: ignored a response with a state that belongs to no pending sign-in");
+          out.reply = text_reply(400, "This sign-in response does not belong to the sign-in in progress.\n");
+          return out;
+        case core::CallbackVerdict::matched:
+          break;
+      }
+      outcome.emplace(complete(cb.response, md, redirect_uri, *pkce, *nonce, opts, scopes));
+      out.done = true;
+      const bool ok = outcome->has_value();
+      const std::string &target = ok ? opts.success_redirect_url : opts.failure_redirect_url;
+      if (!target.empty()) {
+        out.reply.status = 302;
+        out.reply.location = target;
+        out.reply.body.clear();
+        return out;
+      }
+      out.reply.status = 200;
+      out.reply.content_type = "text/html; charset=utf-8";
+      std::string detail;
+      if (!ok) {
+        const Error &e = outcome->error();
+        detail = e.oauth_description.empty() ? e.message : e.oauth_description;
+      }
+      out.reply.body = core::result_page(ok, detail);
+      return out;
+    };
+    auto served = (*listener)->serve(handler, deadline);
+    if (!served) {
+      Error e = std::move(served).error();
+      if (e.code == ErrorCode::timeout) return timed_out();
+      if (e.code == ErrorCode::cancelled) e.message = "sign-in was cancelled";
+      return e;
+    }
   }
-  if (!outcome) return make_error(ErrorCode::internal, "the listener finished without a response");
+  if (!outcome) return make_error(ErrorCode::internal, "the sign-in finished without a response");
   if (!outcome->has_value()) return std::move(*outcome).error();
 
   Session session = std::move(*outcome).value();

@@ -51,12 +51,23 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   platform::Platform platform;
 
   // Sign-in.
+  core::RedirectTarget redirect;  ///< RedirectOptions checked once, in create().
   std::atomic<bool> signing_in{false};
   std::atomic<bool> cancel_requested{false};
   std::mutex mutex;  ///< guards active_listener and jwks
   platform::LoopbackListener *active_listener = nullptr;
   std::shared_ptr<oidc::JwksCache> jwks;
   std::string jwks_uri_of_cache;
+
+  /// A sign-in waiting for the app to hand over the redirect (RedirectTarget::Kind::app).
+  struct AwaitedRedirect {
+    std::string uri;    ///< The redirect URI, as classify_redirect_url() compares it.
+    std::string state;
+    std::optional<core::AuthorizationResponse> response;  ///< Set once by handle_redirect().
+  };
+  std::mutex redirect_mutex;  ///< guards awaited; redirect_cv signals a response or a cancel
+  std::condition_variable redirect_cv;
+  AwaitedRedirect *awaited = nullptr;
 
   // Session state and refresh coordination.
   std::mutex state_mutex;  ///< guards current, flight, subscribers
@@ -71,6 +82,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
 
   Result<Session> run_sign_in(const SignInOptions &opts);
+  /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
+  Result<core::AuthorizationResponse> await_app_redirect(const std::string &state,
+                                                         std::chrono::steady_clock::time_point deadline);
   Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
                            const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
                            const SignInOptions &opts, const std::vector<std::string> &scopes);

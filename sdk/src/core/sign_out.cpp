@@ -108,12 +108,20 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
                                                 const SignOutOptions &opts) {
   auto state = core::random_token();
   if (!state) return std::move(state).error();
+  if (!platform.loopback) {
+    // No loopback listener (a host app supplies the browser): the end-session page is opened without a
+    // post_logout_redirect_uri, so its completion cannot be observed.
+    core::Params params = {{"client_id", options.client_id}};
+    if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
+    const std::string url = core::append_query(md.end_session_endpoint, params);
+    return show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session");
+  }
   platform::LoopbackListenerOptions lo;
   lo.ipv6 = options.redirect.ipv6;
   auto listener = platform.loopback->listen(lo);
   if (!listener) return std::move(listener).error();
-  const std::string redirect = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
-  core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", redirect}, {"state", *state}};
+  const std::string back = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
+  core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", back}, {"state", *state}};
   if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
   const std::string url = core::append_query(md.end_session_endpoint, params);
   log.debug("ending the provider session: " + core::redact_url(url));
