@@ -101,4 +101,11 @@ class NATIVEAUTH_API Client {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Delivers a redirect URL this process received (the OS started it with a custom-scheme redirect,
+/// RFC 8252 §7.1) to the process whose sign_in() waits for it: the one with the same issuer, client_id
+/// and profile as `options`. Returns that sign-in's verdict (see Client::handle_redirect()), or
+/// ErrorCode::no_pending_sign_in when no sign-in waits. Checks the URL against `options.redirect.uri`
+/// first when set. Uses `options.platform.relay`, else the platform's (Linux: a Unix socket).
+NATIVEAUTH_API Result<void> forward_redirect(const ClientOptions &options, std::string_view url);
+
 }  // namespace nativeauth

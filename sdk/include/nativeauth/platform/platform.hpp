@@ -8,6 +8,7 @@
 #include <nativeauth/platform/credential_store.hpp>
 #include <nativeauth/platform/http_transport.hpp>
 #include <nativeauth/platform/loopback_listener.hpp>
+#include <nativeauth/platform/redirect_relay.hpp>
 #include <nativeauth/platform/slot_lock.hpp>
 
 #include <memory>
@@ -21,9 +22,13 @@ struct Platform {
   std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
   std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
   std::shared_ptr<SlotLockFactory> locks;            ///< Default: the OS's (Linux: flock on a 0600 file).
+  /// Default: the OS's (Linux: Unix sockets). Used only with an app-handled redirect URI; none (e.g. on
+  /// mobile, where the host app hands the redirect over itself): no forwarding between instances.
+  std::shared_ptr<RedirectRelay> relay;
 };
 
-/// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks).
+/// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
+/// redirect relay).
 /// Implemented in platform/<os>/; the others are filled in by the Client.
 NATIVEAUTH_API Platform default_platform();
 
