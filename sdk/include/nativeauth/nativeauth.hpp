@@ -12,4 +12,5 @@
 #include <nativeauth/secret.hpp>
 #include <nativeauth/session.hpp>
 #include <nativeauth/storage.hpp>
+#include <nativeauth/url_scheme.hpp>
 #include <nativeauth/version.hpp>
