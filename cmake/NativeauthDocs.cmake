@@ -22,7 +22,7 @@ configure_file(${PROJECT_SOURCE_DIR}/docs/api/Doxyfile.in ${NATIVEAUTH_DOCS_OUTP
 file(GLOB_RECURSE _nativeauth_docs_headers CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/sdk/include/*.hpp ${PROJECT_SOURCE_DIR}/sdk/include/*.h)
 add_custom_command(OUTPUT ${NATIVEAUTH_DOCS_OUTPUT}/html/index.html
-  COMMAND ${CMAKE_COMMAND} -E rm -f ${NATIVEAUTH_DOCS_OUTPUT}/warnings.log
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${NATIVEAUTH_DOCS_OUTPUT}/warnings.log ${NATIVEAUTH_DOCS_OUTPUT}/html
   COMMAND Doxygen::doxygen ${NATIVEAUTH_DOCS_OUTPUT}/Doxyfile
   DEPENDS ${NATIVEAUTH_DOCS_OUTPUT}/Doxyfile ${_nativeauth_docs_headers}
           ${PROJECT_BINARY_DIR}/generated/include/nativeauth/version.hpp
