@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
+/// @file
+/// Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
 #pragma once
 
 #include <nativeauth/export.hpp>
@@ -15,6 +17,8 @@
 
 namespace nativeauth::platform {
 
+/// The pluggable parts a Client runs on (ClientOptions::platform); an empty member takes the default.
+/// Ownership: parts are shared; a Client keeps those it was given alive as long as it lives.
 struct Platform {
   std::shared_ptr<BrowserLauncher> browser;          ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
   std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
@@ -28,8 +32,7 @@ struct Platform {
 };
 
 /// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
-/// redirect relay).
-/// Implemented in platform/<os>/; the others are filled in by the Client.
+/// redirect relay). Implemented in platform/\<os\>/; the others are filled in by the Client.
 NATIVEAUTH_API Platform default_platform();
 
 }  // namespace nativeauth::platform
