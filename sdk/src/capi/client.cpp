@@ -9,6 +9,15 @@
 namespace nativeauth::capi {
 namespace {
 
+// The C enums mirror C++ ones by value; the casts below rely on it.
+static_assert(NATIVEAUTH_EVENT_SIGNED_IN == static_cast<int>(SessionEventKind::signed_in));
+static_assert(NATIVEAUTH_EVENT_REFRESHED == static_cast<int>(SessionEventKind::refreshed));
+static_assert(NATIVEAUTH_EVENT_SIGNED_OUT == static_cast<int>(SessionEventKind::signed_out));
+static_assert(NATIVEAUTH_EVENT_ENDED == static_cast<int>(SessionEventKind::ended));
+static_assert(NATIVEAUTH_LOG_TRACE == static_cast<int>(LogLevel::trace));
+static_assert(NATIVEAUTH_LOG_ERROR == static_cast<int>(LogLevel::error));
+static_assert(NATIVEAUTH_LOG_OFF == static_cast<int>(LogLevel::off));
+
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
 
 std::vector<std::string> split_spaces(const char *s) {
