@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+extern char **environ;
 extern int na_failures;
 
 /* Records a failure (never aborts, so every check of a run is reported). */
