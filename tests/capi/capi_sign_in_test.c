@@ -2,7 +2,8 @@
 /* A full sign-in through the C ABI, compiled as C, against the real provider and headless browser, with
    every host callback implemented in C (browser launcher, memory keychain, log sink, events):
      capi_sign_in_test loopback       loopback redirect, access token, forced refresh, sign-out everywhere
-     capi_sign_in_test custom_scheme  com.example.app:/callback handed back by the host; wrong scheme/state refused */
+     capi_sign_in_test custom_scheme  com.example.app:/callback handed back by the host; wrong scheme/state
+                                      refused; a host keychain that fails to save fails the sign-in */
 #define _XOPEN_SOURCE 700
 #include <nativeauth_c/nativeauth.h>
 
@@ -213,6 +214,27 @@ static void custom_scheme(void) {
   nativeauth_sign_out_report_free(report);
   NA_CHECK(h.nslots == 0);
   NA_CHECK(h.browsers_started == 1);
+
+  /* The host's keychain refuses the new session: the sign-in fails with the store's error, given to the
+     completion callback and to the waiter, and nothing is left behind. */
+  h.fail_save = -3;
+  h.completed = 0;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  NA_CHECK(test_host_wait_browser(&h) == 0);
+  free(url);
+  url = NULL;
+  free(result);
+  result = na_read_file(result_path);
+  if (result) url = na_json_string(result, "redirect_url");
+  NA_CHECK(url != NULL);
+  if (url) NA_CHECK_RC(nativeauth_sign_in_handle_redirect(p, url), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_STORAGE_UNAVAILABLE);
+  NA_CHECK(strstr(nativeauth_error_last()->message, "save_slot callback failed (returned -3)") != NULL);
+  nativeauth_sign_in_free(p);
+  NA_CHECK(h.completed == 1 && h.complete_rc == NATIVEAUTH_E_STORAGE_UNAVAILABLE);
+  NA_CHECK(h.nslots == 0);
+  NA_CHECK_RC(nativeauth_client_session(&info, c), 0);
+  NA_CHECK(info == NULL);
   nativeauth_client_free(c);
 out:
   free(result);
