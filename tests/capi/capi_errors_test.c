@@ -95,6 +95,8 @@ static void args(void) {
   NA_CHECK_RC(nativeauth_sign_in_poll(NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK_RC(nativeauth_sign_in_cancel(NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK_RC(nativeauth_sign_in_handle_redirect(NULL, "com.example.app:/callback"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_forward_redirect(NULL, "com.example.app:/callback"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_forward_redirect(&o, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK_RC(nativeauth_client_access_token(NULL, NULL, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK_RC(nativeauth_client_access_token(&token, NULL, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK_RC(nativeauth_client_session(NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);

@@ -191,6 +191,18 @@ static void custom_scheme(void) {
     NA_CHECK(code && strstr(nativeauth_error_last()->message, code) == NULL);
   }
   NA_CHECK_RC(nativeauth_sign_in_handle_redirect(p, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  /* What a second instance of the app does: forward through the per-slot channel. The waiting sign-in's
+     verdict comes back; a URL for another scheme is refused before anything is sent. */
+  {
+    nativeauth_client_options fo = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+    fo.issuer = provider.issuer;
+    fo.client_id = "nativeauth-test";
+    fo.redirect_uri = "com.example.app:/callback";
+    if (foreign_state) NA_CHECK_RC(nativeauth_forward_redirect(&fo, foreign_state), NATIVEAUTH_E_STATE_MISMATCH);
+    if (other_scheme) NA_CHECK_RC(nativeauth_forward_redirect(&fo, other_scheme), NATIVEAUTH_E_INVALID_REDIRECT);
+    fo.profile = "another-profile"; /* another slot: nobody waits there */
+    if (foreign_state) NA_CHECK_RC(nativeauth_forward_redirect(&fo, foreign_state), NATIVEAUTH_E_NO_PENDING_SIGN_IN);
+  }
   NA_CHECK_RC(nativeauth_sign_in_poll(p), NATIVEAUTH_E_IN_PROGRESS);
 
   NA_CHECK_RC(nativeauth_sign_in_handle_redirect(p, url), 0);

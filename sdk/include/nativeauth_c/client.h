@@ -29,7 +29,7 @@ typedef enum nativeauth_storage {
  * nativeauth_client_options_init(). Fields are only ever appended.
  */
 typedef struct nativeauth_client_options {
-  uint32_t version;
+  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   const char *issuer;         /**< Required. https, or http on a loopback host (development). */
   const char *client_id;      /**< Required. */
   /** NULL: a loopback redirect (http://127.0.0.1:PORT/callback, nativeauth listens). Otherwise the
@@ -72,10 +72,23 @@ NATIVEAUTH_C_API int nativeauth_client_new(nativeauth_client **out, const native
  */
 NATIVEAUTH_C_API void nativeauth_client_free(nativeauth_client *client);
 
+/**
+ * Hands a redirect URL this process received (the OS started it with a custom-scheme redirect, RFC 8252
+ * §7.1) to the process whose sign-in waits for it: the one with the same issuer, client_id and profile
+ * as `options`, through a private per-user channel (Linux: a Unix socket; Windows: a named pipe). The C
+ * twin of nativeauth::forward_redirect(). The URL is checked against `options->redirect_uri` first when
+ * set. No client is created and nothing is stored.
+ * Thread safety: any thread. Ownership: nothing is kept after the call.
+ * Errors: INVALID_ARGUMENT (NULL arguments), UNSUPPORTED_VERSION, NO_PENDING_SIGN_IN (no sign-in waits),
+ * and the waiting sign-in's verdict: INVALID_REDIRECT, STATE_MISMATCH.
+ */
+NATIVEAUTH_C_API int nativeauth_forward_redirect(const nativeauth_client_options *options, const char *url);
+
 #define NATIVEAUTH_ACCESS_TOKEN_OPTIONS_VERSION 1
 
+/** Per-call options of nativeauth_access_token(). Initialise with NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT. */
 typedef struct nativeauth_access_token_options {
-  uint32_t version;
+  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   int32_t min_ttl_s;      /**< Refresh unless valid for this long; negative: the client's refresh margin. */
   int32_t force_refresh;  /**< Non-zero: refresh even if the token in hand is valid (the API rejected it). */
 } nativeauth_access_token_options;
@@ -100,9 +113,9 @@ NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *o
  * Library-allocated and freed with nativeauth_session_info_free(); fields are only ever appended.
  */
 typedef struct nativeauth_session_info {
-  char *issuer;
-  char *client_id;
-  char *profile;
+  char *issuer;     /**< The provider's issuer identifier. */
+  char *client_id;  /**< The app's client_id: with issuer and profile, the slot. */
+  char *profile;    /**< The slot's profile name. */
   char *subject;                 /**< `sub` of the ID token. */
   char *name;                    /**< The `name` claim, "" when absent. */
   char *scopes;                  /**< Granted scopes, space-separated. */
@@ -125,8 +138,9 @@ NATIVEAUTH_C_API void nativeauth_session_info_free(nativeauth_session_info *info
 
 #define NATIVEAUTH_SIGN_OUT_OPTIONS_VERSION 1
 
+/** Options of nativeauth_sign_out(). Initialise with NATIVEAUTH_SIGN_OUT_OPTIONS_INIT; fields are only ever appended. */
 typedef struct nativeauth_sign_out_options {
-  uint32_t version;
+  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   /** Non-zero: only forget the session on this device ("sign out locally"): no revocation, no browser. */
   int32_t local_only;
   /** Non-zero: every app of this issuer on this device, not just this client's slot. */
@@ -171,9 +185,9 @@ typedef enum nativeauth_event_kind {
 /** One session event. Valid only during the callback; strings UTF-8, never NULL. Only grows. */
 typedef struct nativeauth_event {
   int32_t kind;                    /**< nativeauth_event_kind */
-  const char *issuer;
-  const char *client_id;
-  const char *profile;
+  const char *issuer;              /**< The slot the event is about: issuer, */
+  const char *client_id;           /**< client_id */
+  const char *profile;             /**< and profile. */
   const char *subject;             /**< "" when unknown. */
   const nativeauth_error *reason;  /**< For NATIVEAUTH_EVENT_ENDED: what the provider said; else NULL. */
 } nativeauth_event;

@@ -119,6 +119,20 @@ int nativeauth_client_new(nativeauth_client **out, const nativeauth_client_optio
   });
 }
 
+int nativeauth_forward_redirect(const nativeauth_client_options *options, const char *url) {
+  return guarded([&] {
+    if (!options || !url) return fail(ErrorCode::invalid_argument, "nativeauth_forward_redirect: options or url is NULL");
+    if (int rc = capi::check_version("nativeauth_client_options", options->version, NATIVEAUTH_CLIENT_OPTIONS_VERSION)) {
+      return rc;
+    }
+    ClientOptions o;
+    if (int rc = capi::build_options(o, *options)) return rc;
+    auto forwarded = forward_redirect(o, url);
+    if (!forwarded) return fail(forwarded.error());
+    return 0;
+  });
+}
+
 void nativeauth_client_free(nativeauth_client *client) {
   // Destroying a Client cannot throw (its members' destructors are noexcept).
   delete client;
