@@ -135,6 +135,11 @@ if(TARGET nativeauth_cli AND NOT NATIVEAUTH_PACKAGE_STATIC AND UNIX AND NOT APPL
        "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
   set_target_properties(nativeauth_cli PROPERTIES INSTALL_RPATH "\$ORIGIN/${_nativeauth_bin_to_lib}")
 endif()
+# The same for the C ABI library, which finds libnativeauth.so.0 beside it.
+if(TARGET nativeauth_c AND NOT NATIVEAUTH_PACKAGE_STATIC AND UNIX AND NOT APPLE
+   AND _nativeauth_libdir_is_system EQUAL -1)
+  set_target_properties(nativeauth_c PROPERTIES INSTALL_RPATH "\$ORIGIN")
+endif()
 
 unset(_nativeauth_type)
 unset(_nativeauth_pc_deps)
