@@ -206,6 +206,27 @@ TEST_F(CliDevice, BrowserFlagKeepsTheBrowserFlowOverSsh) {
   browser_done();
 }
 
+TEST_F(CliDevice, SshWithoutDisplayFallsBackToTheBrowserWhenTheProviderHasNoDeviceFlow) {
+  std::string why;
+  auto browser_only = ProviderProcess::start({"RS256", "", {"--no-device-flow"}}, &why);
+  ASSERT_TRUE(browser_only) << why;
+  be_remote();
+  CliProcess cli({"login", "--issuer", browser_only->issuer(), "--client-id", "nativeauth-cli", "--storage", "file",
+                  "--timeout", "60"},
+                 tmp_);
+  EXPECT_EQ(cli.wait(), 0) << cli.err();
+  EXPECT_NE(cli.err().find("offers no device sign-in; using the browser"), std::string::npos) << cli.err();
+  EXPECT_NE(cli.out().find("Signed in as Alice Example"), std::string::npos) << cli.out();
+  browser_done();
+
+  // Asked for explicitly, the missing device flow is an error (exit 1), not a silent browser sign-in.
+  CliProcess explicit_device({"login", "--device", "--issuer", browser_only->issuer(), "--client-id",
+                              "nativeauth-cli", "--storage", "file"},
+                             tmp_);
+  EXPECT_EQ(explicit_device.wait(), 1) << explicit_device.err();
+  EXPECT_NE(explicit_device.err().find("device_authorization_endpoint"), std::string::npos) << explicit_device.err();
+}
+
 TEST_F(CliDevice, DeviceAndBrowserTogetherIsAUsageError) {
   CliProcess cli(login({"--device", "--browser"}), tmp_);
   EXPECT_EQ(cli.wait(), 2) << cli.err();

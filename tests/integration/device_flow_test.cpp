@@ -293,6 +293,21 @@ TEST_F(DeviceFlow, CancelFromInsideTheCallbackStopsBeforeAnyPoll) {
   EXPECT_LT(seconds_since(started), 1.0) << "returned only after a poll interval";
 }
 
+TEST_F(DeviceFlow, ProviderWithoutTheDeviceFlowIsMissingEndpoint) {
+  auto browser_only = start_provider({"--no-device-flow"});
+  ASSERT_TRUE(browser_only);
+  auto client = client_for(*browser_only, std::make_shared<MemoryCredentialStore>());
+  ASSERT_TRUE(client);
+  bool shown = false;
+  DeviceSignInOptions o;
+  o.on_user_code = [&](const DeviceCode &) { shown = true; };
+  auto session = client->sign_in_with_device_code(o);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().code, ErrorCode::missing_endpoint);
+  EXPECT_NE(session.error().message.find("device_authorization_endpoint"), std::string::npos);
+  EXPECT_FALSE(shown);
+}
+
 TEST_F(DeviceFlow, MissingCallbackIsRefusedBeforeAnyRequest) {
   auto client = client_for(*provider_, std::make_shared<MemoryCredentialStore>());
   ASSERT_TRUE(client);

@@ -23,7 +23,8 @@ console.debug = toStderr;
 const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--alg RS256|PS256|ES256]
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
        [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
-       [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]`;
+       [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]
+       [--no-device-flow]`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -43,6 +44,7 @@ try {
       'refresh-ttl': { type: 'string', default: String(14 * 24 * 60 * 60) },
       'device-ttl': { type: 'string', default: '600' },
       'device-interval': { type: 'string' },
+      'no-device-flow': { type: 'boolean', default: false },
       'events-file': { type: 'string' },
       'conform-id-token-claims': { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
@@ -346,7 +348,8 @@ const clientDefaults = {
   application_type: 'native',
   token_endpoint_auth_method: 'none',
   response_types: ['code'],
-  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+  grant_types: ['authorization_code', 'refresh_token',
+    ...(args['no-device-flow'] ? [] : ['urn:ietf:params:oauth:grant-type:device_code'])],
   redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'com.example.app:/callback'],
   post_logout_redirect_uris: [
     'http://127.0.0.1/logout',
@@ -392,7 +395,7 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: true },
-    deviceFlow: { enabled: true },
+    deviceFlow: { enabled: !args['no-device-flow'] },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     introspection: { enabled: false },
