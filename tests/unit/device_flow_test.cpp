@@ -5,6 +5,7 @@
 // rest in tests/integration/device_flow_test.cpp. Waits run on the real clock (intervals of 1 s).
 #include <nativeauth/nativeauth.hpp>
 
+#include "core/device_authorization.hpp"
 #include "oidc/discovery.hpp"
 #include "test_jwt.hpp"
 
@@ -238,6 +239,61 @@ TEST_F(DevicePolling, MissingIntervalMeansFiveSeconds) {
   EXPECT_EQ(shown->interval, std::chrono::seconds(5));
   EXPECT_TRUE(op->polls.empty());
   EXPECT_GE(gap(started, Steady::now()), 1.9);
+}
+
+Result<core::DeviceAuthorization> parse(int status, const Json &body) {
+  platform::HttpResponse r;
+  r.status = status;
+  r.body = SecretString(body.dump());
+  return core::parse_device_authorization(r);
+}
+
+TEST(DeviceAuthorizationResponse, Rfc8628Example) {
+  // RFC 8628 §3.2's example response.
+  auto a = parse(200, {{"device_code", "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS"}, {"user_code", "WDJB-MJHT"},
+                       {"verification_uri", "https://example.com/device"},
+                       {"verification_uri_complete", "https://example.com/device?user_code=WDJB-MJHT"},
+                       {"expires_in", 1800}, {"interval", 5}});
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->device_code.reveal(), "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS");
+  EXPECT_EQ(a->shown.user_code, "WDJB-MJHT");
+  EXPECT_EQ(a->shown.verification_uri, "https://example.com/device");
+  EXPECT_EQ(a->shown.verification_uri_complete, "https://example.com/device?user_code=WDJB-MJHT");
+  EXPECT_EQ(a->expires_in, std::chrono::seconds(1800));
+  EXPECT_EQ(a->shown.interval, std::chrono::seconds(5));
+}
+
+TEST(DeviceAuthorizationResponse, RefusesWhatAUserMustNotBeSentTo) {
+  const Json ok = {{"device_code", "d"}, {"user_code", "u"}, {"verification_uri", "https://op.example/device"},
+                   {"expires_in", 600}};
+  EXPECT_TRUE(parse(200, ok));
+  Json insecure = ok;
+  insecure["verification_uri"] = "http://op.example/device";
+  auto refused = parse(200, insecure);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::insecure_url);
+  Json insecure_complete = ok;
+  insecure_complete["verification_uri_complete"] = "http://op.example/device?user_code=u";
+  EXPECT_FALSE(parse(200, insecure_complete));
+  for (const char *member : {"device_code", "user_code", "verification_uri", "expires_in"}) {
+    Json missing = ok;
+    missing.erase(member);
+    auto r = parse(200, missing);
+    ASSERT_FALSE(r) << member;
+    EXPECT_EQ(r.error().code, ErrorCode::malformed_response) << member;
+  }
+  Json negative = ok;
+  negative["expires_in"] = 0;
+  EXPECT_FALSE(parse(200, negative));
+  Json zero_interval = ok;
+  zero_interval["interval"] = 0;
+  ASSERT_TRUE(parse(200, zero_interval));
+  EXPECT_EQ(parse(200, zero_interval)->shown.interval, std::chrono::seconds(5));
+  auto error = parse(400, {{"error", "invalid_client"}, {"error_description", "unknown client"}});
+  ASSERT_FALSE(error);
+  EXPECT_EQ(error.error().code, ErrorCode::authorization_error);
+  EXPECT_EQ(error.error().oauth_error, "invalid_client");
+  EXPECT_EQ(error.error().oauth_description, "unknown client");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <nativeauth/client.hpp>
 
 #include "core/client_impl.hpp"
+#include "core/device_authorization.hpp"
 #include "core/json_util.hpp"
 #include "core/token_endpoint.hpp"
 #include "core/url.hpp"
@@ -46,35 +47,31 @@ std::string join(const std::vector<std::string> &v) {
   return out;
 }
 
-/// The device authorization response (RFC 8628 §3.2).
-struct DeviceAuthorization {
-  SecretString device_code;
-  DeviceCode shown;
-  std::chrono::seconds expires_in{0};
-};
+}  // namespace
+
+namespace core {
 
 Result<DeviceAuthorization> parse_device_authorization(const platform::HttpResponse &response) {
   if (response.status != 200) {
-    Error e = core::oauth_error_from_response(response, ErrorCode::authorization_error,
-                                              "the device authorization request");
+    Error e = oauth_error_from_response(response, ErrorCode::authorization_error, "the device authorization request");
     if (e.code == ErrorCode::invalid_grant) e.code = ErrorCode::authorization_error;
     return e;
   }
-  auto doc = core::parse_object(response.body.reveal());
+  auto doc = parse_object(response.body.reveal());
   if (!doc) {
     return make_error(ErrorCode::malformed_response,
                       "the device authorization endpoint answered 200 with a body that is not a JSON object");
   }
   DeviceAuthorization out;
-  out.device_code = core::take_secret(*doc, "device_code");
-  out.shown.user_code = core::get_string(*doc, "user_code").value_or("");
+  out.device_code = take_secret(*doc, "device_code");
+  out.shown.user_code = get_string(*doc, "user_code").value_or("");
   // Some providers predate the RFC's name and send verification_url.
   out.shown.verification_uri =
-      core::get_string(*doc, "verification_uri").value_or(core::get_string(*doc, "verification_url").value_or(""));
-  out.shown.verification_uri_complete = core::get_string(*doc, "verification_uri_complete");
-  const auto expires_in = core::get_int(*doc, "expires_in");
-  const auto interval = core::get_int(*doc, "interval");
-  core::wipe_json(*doc);
+      get_string(*doc, "verification_uri").value_or(get_string(*doc, "verification_url").value_or(""));
+  out.shown.verification_uri_complete = get_string(*doc, "verification_uri_complete");
+  const auto expires_in = get_int(*doc, "expires_in");
+  const auto interval = get_int(*doc, "interval");
+  wipe_json(*doc);
   if (out.device_code.empty() || out.shown.user_code.empty() || out.shown.verification_uri.empty() || !expires_in) {
     return make_error(ErrorCode::malformed_response,
                       "the device authorization response lacks device_code, user_code, verification_uri or "
@@ -87,18 +84,18 @@ Result<DeviceAuthorization> parse_device_authorization(const platform::HttpRespo
   out.shown.interval = interval && *interval > 0 ? std::chrono::seconds(std::min(*interval, kMaxSeconds))
                                                  : kDefaultInterval;
   // The user opens these: they must not send the user to a plain-http page on the network.
-  if (auto ok = core::require_secure_url(out.shown.verification_uri, "verification_uri"); !ok) {
+  if (auto ok = require_secure_url(out.shown.verification_uri, "verification_uri"); !ok) {
     return std::move(ok).error();
   }
   if (out.shown.verification_uri_complete) {
-    if (auto ok = core::require_secure_url(*out.shown.verification_uri_complete, "verification_uri_complete"); !ok) {
+    if (auto ok = require_secure_url(*out.shown.verification_uri_complete, "verification_uri_complete"); !ok) {
       return std::move(ok).error();
     }
   }
   return out;
 }
 
-}  // namespace
+}  // namespace core
 
 Result<Session> Client::sign_in_with_device_code(const DeviceSignInOptions &options) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
@@ -170,9 +167,9 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
     e.message = "the device authorization request failed: " + e.message;
     return e;
   }
-  auto authorization = parse_device_authorization(*response);
+  auto authorization = core::parse_device_authorization(*response);
   if (!authorization) return std::move(authorization).error();
-  DeviceAuthorization &da = *authorization;
+  core::DeviceAuthorization &da = *authorization;
   // Counted from before the request, so this side gives up no later than the provider does.
   const auto expires = requested_at + da.expires_in;
   const auto timeout_at = started + opts.timeout;
