@@ -15,12 +15,36 @@ else()
   set(NATIVEAUTH_PACKAGE_STATIC OFF)
 endif()
 
-# The library. Its exported interface carries the install include dir and, for a static build,
-# NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to OpenSSL::Crypto and CURL::libcurl (see sdk/lib).
-install(TARGETS nativeauth EXPORT nativeauthTargets
+# What a static archive leaves to its consumer's link line (sdk/lib/CMakeLists.txt): libcurl only
+# where it is linked rather than dlopened on first use (ELF: dlopened, docs/adr/0005).
+if(NATIVEAUTH_CURL_LINK MATCHES "CURL::libcurl")
+  set(NATIVEAUTH_PACKAGE_LINKS_CURL ON)
+else()
+  set(NATIVEAUTH_PACKAGE_LINKS_CURL OFF)
+endif()
+find_package(Threads REQUIRED)  # for CMAKE_USE_PTHREADS_INIT below (sdk/lib links Threads::Threads)
+if(NOT DEFINED NATIVEAUTH_WITH_LIBSECRET)
+  set(NATIVEAUTH_WITH_LIBSECRET OFF)
+endif()
+
+# The libraries. nativeauth's exported interface carries the install include dir and, for a static
+# build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to OpenSSL::Crypto, Threads::Threads, dl (or
+# CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/lib). The C ABI library (nativeauth_c,
+# sdk/src/capi) joins the same export set as nativeauth::c once it exists.
+set(_nativeauth_install_targets nativeauth)
+if(TARGET nativeauth_c)
+  set_target_properties(nativeauth_c PROPERTIES EXPORT_NAME c)
+  list(APPEND _nativeauth_install_targets nativeauth_c)
+endif()
+install(TARGETS ${_nativeauth_install_targets} EXPORT nativeauthTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
+if(TARGET nativeauth_c AND EXISTS ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c/
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nativeauth_c COMPONENT Development
+    FILES_MATCHING PATTERN "*.h")
+endif()
 
 # Public headers, including platform/, and the generated version.hpp beside them.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth/
@@ -29,7 +53,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth/
 install(FILES ${PROJECT_BINARY_DIR}/generated/include/nativeauth/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nativeauth COMPONENT Development)
 
-# CMake package: find_package(nativeauth 0.1) -> nativeauth::nativeauth.
+# CMake package: find_package(nativeauth 0.1 [COMPONENTS cxx c]) -> nativeauth::nativeauth, nativeauth::c.
 install(EXPORT nativeauthTargets NAMESPACE nativeauth::
   DESTINATION ${NATIVEAUTH_INSTALL_CMAKEDIR} COMPONENT Development)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/nativeauthConfig.cmake.in
@@ -45,19 +69,35 @@ install(FILES
 # pkg-config. A shared library hides its dependencies, so they are private (needed only for
 # --static). A static archive cannot be linked without them, and `pkg-config --static` is unusable
 # on Debian (libcurl.pc's Libs.private names -dev packages nobody installs), so a static build
-# lists them as plain Requires. nlohmann_json is header-only and private: consumers never need it.
-set(_nativeauth_pc_deps "libcurl libcrypto")
+# lists them as plain Requires/Libs. They are the static archive's real link interface, the same as
+# the CMake package's: libcrypto, libsecret-1 when built with it, the dynamic loader and threads; not
+# libcurl on ELF, where it is dlopened (docs/adr/0005). nlohmann_json is header-only: never needed.
+set(_nativeauth_pc_deps "libcrypto")
+if(NATIVEAUTH_PACKAGE_LINKS_CURL)
+  string(PREPEND _nativeauth_pc_deps "libcurl ")
+endif()
 if(NATIVEAUTH_WITH_LIBSECRET)
   string(APPEND _nativeauth_pc_deps " libsecret-1")
+endif()
+set(_nativeauth_pc_libs "")
+foreach(_lib IN LISTS CMAKE_DL_LIBS)
+  string(APPEND _nativeauth_pc_libs " -l${_lib}")
+endforeach()
+if(CMAKE_USE_PTHREADS_INIT)
+  string(APPEND _nativeauth_pc_libs " -pthread")
 endif()
 if(NATIVEAUTH_PACKAGE_STATIC)
   set(NATIVEAUTH_PC_REQUIRES "${_nativeauth_pc_deps}")
   set(NATIVEAUTH_PC_REQUIRES_PRIVATE "")
   set(NATIVEAUTH_PC_CFLAGS " -DNATIVEAUTH_STATIC")
+  set(NATIVEAUTH_PC_LIBS "${_nativeauth_pc_libs}")
+  set(NATIVEAUTH_PC_LIBS_PRIVATE "")
 else()
   set(NATIVEAUTH_PC_REQUIRES "")
   set(NATIVEAUTH_PC_REQUIRES_PRIVATE "${_nativeauth_pc_deps}")
   set(NATIVEAUTH_PC_CFLAGS "")
+  set(NATIVEAUTH_PC_LIBS "")
+  set(NATIVEAUTH_PC_LIBS_PRIVATE "${_nativeauth_pc_libs}")
 endif()
 foreach(_dir LIBDIR INCLUDEDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${_dir}}")
@@ -69,9 +109,28 @@ endforeach()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/nativeauth.pc.in ${PROJECT_BINARY_DIR}/package/nativeauth.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/package/nativeauth.pc
   DESTINATION ${NATIVEAUTH_INSTALL_PKGCONFIGDIR} COMPONENT Development)
+# nativeauth-c.pc: the C ABI library sits on libnativeauth, and a static one also on the C++ runtime.
+if(TARGET nativeauth_c)
+  if(NATIVEAUTH_PACKAGE_STATIC)
+    set(NATIVEAUTH_C_PC_REQUIRES "nativeauth")
+    set(NATIVEAUTH_C_PC_REQUIRES_PRIVATE "")
+    set(NATIVEAUTH_C_PC_LIBS " -lstdc++")
+  else()
+    set(NATIVEAUTH_C_PC_REQUIRES "")
+    set(NATIVEAUTH_C_PC_REQUIRES_PRIVATE "nativeauth")
+    set(NATIVEAUTH_C_PC_LIBS "")
+  endif()
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/nativeauth-c.pc.in ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc
+    DESTINATION ${NATIVEAUTH_INSTALL_PKGCONFIGDIR} COMPONENT Development)
+endif()
 
-# The CLI links libnativeauth.so; let the installed binary find it wherever the prefix is.
-if(TARGET nativeauth_cli AND NOT NATIVEAUTH_PACKAGE_STATIC AND UNIX AND NOT APPLE)
+# The CLI links libnativeauth.so; let the installed binary find it wherever the prefix is. Not when
+# the library goes to a directory the loader searches anyway (a /usr install, the Debian package):
+# an RPATH there is useless and packaging policy forbids it.
+list(FIND CMAKE_C_IMPLICIT_LINK_DIRECTORIES "${CMAKE_INSTALL_FULL_LIBDIR}" _nativeauth_libdir_is_system)
+if(TARGET nativeauth_cli AND NOT NATIVEAUTH_PACKAGE_STATIC AND UNIX AND NOT APPLE
+   AND _nativeauth_libdir_is_system EQUAL -1)
   file(RELATIVE_PATH _nativeauth_bin_to_lib
        "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
   set_target_properties(nativeauth_cli PROPERTIES INSTALL_RPATH "\$ORIGIN/${_nativeauth_bin_to_lib}")
@@ -79,4 +138,7 @@ endif()
 
 unset(_nativeauth_type)
 unset(_nativeauth_pc_deps)
+unset(_nativeauth_pc_libs)
+unset(_nativeauth_install_targets)
 unset(_nativeauth_bin_to_lib)
+unset(_nativeauth_libdir_is_system)

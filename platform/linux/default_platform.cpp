@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // default_platform() for Linux: the $BROWSER/xdg-open/gio launcher, the POSIX loopback listener and
-// flock slot locks.
+// flock slot locks, the Unix socket redirect relay.
 
 #include <nativeauth/platform/platform.hpp>
 
 #include "linux/browser_launcher.hpp"
 #include "posix/loopback_listener.hpp"
+#include "posix/redirect_relay.hpp"
 #include "posix/slot_lock.hpp"
 
 namespace nativeauth::platform {
@@ -16,6 +17,7 @@ Platform default_platform() {
   platform.browser = linux_platform::make_browser_launcher();
   platform.loopback = posix::make_loopback_listener_factory();
   platform.locks = posix::make_slot_lock_factory();
+  platform.relay = posix::make_redirect_relay();
   return platform;
 }
 

@@ -29,6 +29,7 @@ nativeauth::ClientOptions client_options(const Target &target) {
   options.client_id = target.client_id;
   options.profile = target.profile;
   options.storage = target.storage;
+  options.redirect.uri = target.redirect_uri;
   options.keychain.app_name = "nativeauth CLI (" + target.client_id + ")";
   if (target.verbose) {
     options.log_level = nativeauth::LogLevel::debug;

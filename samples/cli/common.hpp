@@ -15,6 +15,9 @@ struct Target {
   std::string profile = "default";
   nativeauth::StorageKind storage = nativeauth::StorageKind::keychain;
   bool verbose = false;  ///< log each step to stderr (never a secret)
+  /// The registered redirect URI when it is not loopback, e.g. com.example.app:/callback (login,
+  /// handle-redirect); empty: loopback.
+  std::string redirect_uri;
 };
 
 /// "keychain" or "file"; nullopt for anything else.

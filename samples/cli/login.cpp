@@ -82,6 +82,10 @@ int run_login(const LoginArgs &args) {
       std::cerr << (args.no_browser ? "" : "Could not open a browser. ") << "To sign in to " << args.target.issuer
                 << ", open this URL in a browser on this computer:\n\n  " << url << "\n\n";
     }
+    if (!args.target.redirect_uri.empty()) {
+      std::cerr << "The browser returns to " << args.target.redirect_uri
+                << "; the program registered for that scheme must run `nativeauth handle-redirect URL`.\n";
+    }
     std::cerr << "Waiting for the browser (up to " << args.timeout_seconds << " s; Ctrl-C cancels)…" << std::endl;
   };
 

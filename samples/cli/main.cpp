@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// nativeauth CLI: login, status, token, logout. Flags, environment and exit codes are a contract (docs/cli.md).
+// nativeauth CLI: login, status, token, logout, handle-redirect, register-scheme. Flags, environment and exit codes are a contract (docs/cli.md).
 #include "common.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "login.hpp"
 #include "logout.hpp"
+#include "redirect.hpp"
 #include "status.hpp"
 #include "token.hpp"
 
@@ -111,6 +112,28 @@ int main(int argc, char **argv) {
   login_cmd->add_flag("--browser", login.browser, "Use the browser flow even in an SSH session without a display")
       ->excludes(device_flag);
 
+  std::optional<std::string> login_redirect;
+  login_cmd->add_option("--redirect-uri", login_redirect,
+                        "Registered custom-scheme redirect, e.g. com.example.app:/callback (or NATIVEAUTH_REDIRECT_URI; "
+                        "default: loopback)");
+
+  TargetFlags forward_target;
+  std::optional<std::string> forward_redirect_uri;
+  std::string forward_url;
+  CLI::App *forward_cmd =
+      app.add_subcommand("handle-redirect", "Hand a redirect URL to the `login` waiting for it (run by the OS)");
+  forward_target.add_to(forward_cmd);
+  forward_cmd->add_option("--redirect-uri", forward_redirect_uri, "The registered redirect URI, checked first");
+  forward_cmd->add_option("url", forward_url, "The redirect URL the OS passed")->required();
+
+  TargetFlags scheme_target;
+  cli::SchemeArgs scheme;
+  CLI::App *scheme_cmd = app.add_subcommand(
+      "register-scheme", "Make this program the user's handler of a custom redirect scheme (xdg-mime)");
+  scheme_target.add_to(scheme_cmd);
+  scheme_cmd->add_option("scheme", scheme.scheme, "Reverse-domain scheme, e.g. com.example.app")->required();
+  scheme_cmd->add_flag("--unregister", scheme.unregister, "Remove the registration made earlier");
+
   TargetFlags status_target;
   bool json = false;
   CLI::App *status_cmd = app.add_subcommand("status", "Show the sessions of an issuer kept on this machine");
@@ -154,12 +177,24 @@ int main(int argc, char **argv) {
     if (auto rc = resolve(token_target, true, &target, &profile, &client_given)) return *rc;
     return cli::run_token(target, min_ttl);
   }
+  if (forward_cmd->parsed()) {
+    cli::Target target;
+    if (auto rc = resolve(forward_target, true, &target, &profile, &client_given)) return *rc;
+    target.redirect_uri = forward_redirect_uri ? *forward_redirect_uri : env("NATIVEAUTH_REDIRECT_URI").value_or("");
+    return cli::run_handle_redirect(target, forward_url);
+  }
+  if (scheme_cmd->parsed()) {
+    if (scheme.unregister) return cli::run_register_scheme(scheme);
+    if (auto rc = resolve(scheme_target, true, &scheme.target, &profile, &client_given)) return *rc;
+    return cli::run_register_scheme(scheme);
+  }
   if (logout_cmd->parsed()) {
     if (auto rc = resolve(logout_target, true, &logout.target, &profile, &client_given)) return *rc;
     return cli::run_logout(logout);
   }
 
   if (auto rc = resolve(login_target, true, &login.target, &profile, &client_given)) return *rc;
+  login.target.redirect_uri = login_redirect ? *login_redirect : env("NATIVEAUTH_REDIRECT_URI").value_or("");
   login.scope = scope ? *scope : profile.scope.value_or("");
   login.port = port ? *port : profile.port.value_or(0);
   login.params = profile.params;

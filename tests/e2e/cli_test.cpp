@@ -337,6 +337,65 @@ TEST_F(Cli, TimeoutIsExitCode3) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
+// Custom scheme on the desktop, as a user's machine does it: `register-scheme` makes the CLI the
+// handler (a .desktop entry + xdg-mime, in throw-away XDG dirs); the provider redirects the browser to
+// com.example.app:/callback?...; the browser hands that URL to xdg-open (as a real browser hands it to
+// the OS), which starts `nativeauth handle-redirect`, which forwards it to the waiting `login`.
+TEST_F(Cli, CustomSchemeLoginThroughTheDesktopHandler) {
+  TempDir data, run;
+  env_.set("XDG_DATA_HOME", data.path());
+  env_.set("XDG_RUNTIME_DIR", run.path());
+  // xdg-open consults desktop entries only when a display is named and no desktop environment is
+  // (otherwise it asks GNOME/KDE tools). Nothing connects to this display: headless Chromium needs none.
+  env_.set("DISPLAY", ":nativeauth-test");
+  env_.unset("XDG_CURRENT_DESKTOP");
+  env_.unset("DESKTOP_SESSION");
+  env_.set("NATIVEAUTH_TEST_BROWSER_SCHEME_HANDLER", "xdg-open");
+  const std::vector<std::string> app = {"--issuer", provider_->issuer(), "--client-id", "nativeauth-cli"};
+  const auto with_app = [&](std::vector<std::string> args) {
+    args.insert(args.end(), app.begin(), app.end());
+    return args;
+  };
+
+  const CliRun reg = run_cli(with_app({"register-scheme", "com.example.app"}));
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  const std::string entry = data.path() + "/applications/nativeauth-com.example.app.desktop";
+  EXPECT_NE(read_file(entry).find("MimeType=x-scheme-handler/com.example.app;"), std::string::npos);
+  EXPECT_NE(read_file(config_.path() + "/mimeapps.list").find("x-scheme-handler/com.example.app=nativeauth-"),
+            std::string::npos);
+
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--redirect-uri", "com.example.app:/callback"});
+  const CliRun login = run_cli(args);
+  ASSERT_EQ(login.exit_code, 0) << login.err << "\n" << read_file(tmp_.file("browser.log"));
+  EXPECT_NE(login.out.find("Signed in as"), std::string::npos) << login.out;
+  ASSERT_TRUE(wait_for_file(tmp_.file("result.json"), std::chrono::seconds(30)));
+  const auto result = nlohmann::json::parse(read_file(tmp_.file("result.json")), nullptr, false);
+  EXPECT_TRUE(result.value("custom_scheme", false)) << result.dump();
+  EXPECT_EQ(result.value("scheme_handler_exit", -1), 0) << result.dump();
+
+  // The same URL again: nobody waits any more. Another scheme: refused before anything is sent.
+  const std::string url = result.value("redirect_url", "");
+  const CliRun again = run_cli(with_app({"handle-redirect", url}));
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_NE(again.err.find("no_pending_sign_in"), std::string::npos) << again.err;
+  const CliRun other = run_cli(with_app({"handle-redirect", "--redirect-uri", "com.example.app:/callback",
+                                         "com.other.app:/callback" + url.substr(url.find('?'))}));
+  EXPECT_EQ(other.exit_code, 1) << other.err;
+  EXPECT_NE(other.err.find("invalid_redirect"), std::string::npos) << other.err;
+  for (const auto *r : {&login, &again, &other}) {
+    EXPECT_EQ(r->err.find("code=" + url.substr(url.find("code=") + 5, 12)), std::string::npos) << "the code leaked";
+  }
+
+  const CliRun unreg = run_cli({"register-scheme", "--unregister", "com.example.app"});
+  ASSERT_EQ(unreg.exit_code, 0) << unreg.err;
+  EXPECT_FALSE(std::filesystem::exists(entry));
+  EXPECT_EQ(read_file(config_.path() + "/mimeapps.list").find("com.example.app"), std::string::npos);
+  const CliRun bad = run_cli({"register-scheme", "--unregister", "myapp"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
 TEST_F(Cli, UnreachableProviderIsExitCode4) {
   const CliRun r = run_cli({"login", "--issuer", "http://127.0.0.1:9", "--client-id", "x"});
   EXPECT_EQ(r.exit_code, 4) << r.err;

@@ -36,6 +36,7 @@ class CustomScheme : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(provider_, nullptr);
     oidc::clear_discovery_cache();
+    env_.set("XDG_RUNTIME_DIR", run_.path());  // the redirect relay's sockets: private to this test
   }
 
   Result<Client> make_client(const std::string &redirect_uri = kRedirect) {
@@ -74,6 +75,7 @@ class CustomScheme : public ::testing::Test {
   static ProviderProcess *provider_;
   std::shared_ptr<MemoryCredentialStore> store_ = std::make_shared<MemoryCredentialStore>();
   TempDir tmp_;
+  TempDir run_;
   TempDir profile_;
   ScopedEnv env_;
   std::mutex log_mutex_;
@@ -129,6 +131,50 @@ TEST_F(CustomScheme, SignInCompletesWithTheHandedBackRedirect) {
   std::lock_guard<std::mutex> lock(log_mutex_);
   const auto code_at = url.find("code=");
   EXPECT_EQ(log_.find(url.substr(code_at + 5, 20)), std::string::npos) << "the code reached the log";
+}
+
+// What a second instance of the app does when the OS starts it with the redirect: forward_redirect().
+TEST_F(CustomScheme, ASecondInstanceForwardsTheRedirect) {
+  use_browser("login");
+  auto client = make_client();
+  ASSERT_TRUE(client);
+  ClientOptions second;  // the second instance knows the same app configuration, nothing else
+  second.issuer = provider_->issuer();
+  second.client_id = "nativeauth-test";
+  second.redirect.uri = kRedirect;
+
+  auto nobody = forward_redirect(second, std::string(kRedirect) + "?code=x&state=y");
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code, ErrorCode::no_pending_sign_in);
+
+  auto pending = std::async(std::launch::async, [&] { return client->sign_in(); });
+  const std::string url = captured_redirect();
+
+  // A second sign-in of the same slot cannot wait for the same redirects meanwhile.
+  auto rival = make_client();
+  ASSERT_TRUE(rival);
+  SignInOptions quiet;
+  quiet.open_browser = false;
+  quiet.on_authorization_url = [](const std::string &, bool) {};
+  auto refused = rival->sign_in(quiet);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::listener_failed) << refused.error().message;
+
+  auto wrong_scheme = forward_redirect(second, "com.other.app:/callback" + url.substr(url.find('?')));
+  ASSERT_FALSE(wrong_scheme);
+  EXPECT_EQ(wrong_scheme.error().code, ErrorCode::invalid_redirect);
+  auto foreign = forward_redirect(second, replace_param(url, "state", "not-the-pending-state"));
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::state_mismatch) << foreign.error().message;
+
+  ASSERT_TRUE(forward_redirect(second, url));
+  auto session = pending.get();
+  ASSERT_TRUE(session) << session.error().to_string();
+  EXPECT_EQ(session->claims.subject(), "alice");
+
+  auto again = forward_redirect(second, url);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::no_pending_sign_in);
 }
 
 TEST_F(CustomScheme, CancelEndsTheWait) {

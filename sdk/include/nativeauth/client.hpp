@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Client: signs a user in through the system browser with Authorization Code + PKCE (RFC 8252).
+/// @file
+/// Client: signs a user in through the system browser with Authorization Code + PKCE (RFC 8252).
 #pragma once
 
 #include <nativeauth/events.hpp>
@@ -19,8 +21,11 @@ namespace nativeauth {
 
 /// A bearer token ready to send, with its expiry.
 struct AccessToken {
+  /// The token itself, sent as `Authorization: <token_type> <value>`. Wiped when dropped.
   SecretString value;
+  /// The token type the provider issued (RFC 6749 §7.1); "Bearer" in practice (RFC 6750).
   std::string token_type = "Bearer";
+  /// When the token expires; nullopt when the provider did not say (no expires_in).
   std::optional<std::chrono::system_clock::time_point> expires_at;
 };
 
@@ -37,12 +42,19 @@ struct SignOutReport {
 /// Thread safety: a Client may be used from several threads; only one sign_in() runs at a time
 /// (a second concurrent call fails with ErrorCode::invalid_argument). cancel() is safe from any
 /// thread, including from inside callbacks.
+///
+/// Ownership: move-only; a Client owns its options and shares its platform parts (see
+/// platform::Platform). It must outlive every call made on it: cancel() a running sign_in() and let
+/// it return before destroying the Client. Results it hands out (Session, AccessToken) are values
+/// the caller owns.
 class NATIVEAUTH_API Client {
  public:
   /// Validates the options (no network). Fails with invalid_argument / invalid_configuration.
   static Result<Client> create(ClientOptions options);
 
+  /// Moves the client; the moved-from object may only be destroyed or assigned to.
   Client(Client &&) noexcept;
+  /// Move-assigns; the moved-from object may only be destroyed or assigned to.
   Client &operator=(Client &&) noexcept;
   Client(const Client &) = delete;
   Client &operator=(const Client &) = delete;
@@ -98,13 +110,16 @@ class NATIVEAUTH_API Client {
 
   /// Registers a handler for session events; returns an id for unsubscribe(). Thread-safe.
   std::uint64_t subscribe(SessionEventHandler handler);
+  /// Removes a handler registered with subscribe(); an unknown id is ignored. Thread-safe.
   void unsubscribe(std::uint64_t id) noexcept;
 
   /// Every slot of this client's issuer on this machine (all clients and profiles), without secrets.
   /// An unreadable record is listed with SlotInfo::problem set rather than hidden.
   Result<std::vector<SlotInfo>> list_slots();
 
+  /// The issuer this client was created with (ClientOptions::issuer).
   const std::string &issuer() const noexcept;
+  /// The client_id this client was created with (ClientOptions::client_id).
   const std::string &client_id() const noexcept;
 
  private:
@@ -112,5 +127,12 @@ class NATIVEAUTH_API Client {
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// Delivers a redirect URL this process received (the OS started it with a custom-scheme redirect,
+/// RFC 8252 §7.1) to the process whose sign_in() waits for it: the one with the same issuer, client_id
+/// and profile as `options`. Returns that sign-in's verdict (see Client::handle_redirect()), or
+/// ErrorCode::no_pending_sign_in when no sign-in waits. Checks the URL against `options.redirect.uri`
+/// first when set. Uses `options.platform.relay`, else the platform's (Linux: a Unix socket).
+NATIVEAUTH_API Result<void> forward_redirect(const ClientOptions &options, std::string_view url);
 
 }  // namespace nativeauth

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Error codes and the Error value every fallible nativeauth call returns instead of throwing.
+/// @file
+/// Error codes and the Error value every fallible nativeauth call returns instead of throwing.
 #pragma once
 
 #include <nativeauth/export.hpp>
@@ -11,6 +13,7 @@ namespace nativeauth {
 /// Stable error codes. Numbers never change once released; retired codes keep their number.
 /// They are grouped in ranges by area so that `code / 100` tells where a failure happened.
 enum class ErrorCode : int {
+  /// Not an error: never carried by an Error that a call returns.
   ok = 0,
 
   // 1xx: the call itself
@@ -51,22 +54,29 @@ enum class ErrorCode : int {
   invalid_token_response = 502, ///< The token response is missing required fields.
 
   // 6xx: ID token validation (OIDC Core §3.1.3.7)
+  /// The ID token is not a well-formed JWS compact serialization with a JSON payload.
   id_token_malformed = 600,
   id_token_signature = 601,     ///< The signature does not verify with the provider's key.
   id_token_algorithm = 602,     ///< `alg` is none, HMAC, or not advertised by the provider.
   id_token_unknown_key = 603,   ///< No key in the JWKS matches the token, even after a refetch.
+  /// `iss` differs from the configured issuer.
   id_token_issuer = 604,
   id_token_audience = 605,      ///< `aud` does not contain the client_id, or `azp` is wrong.
   id_token_expired = 606,       ///< `exp` is in the past (beyond leeway); the message gives the skew.
   id_token_not_yet_valid = 607, ///< `iat` is in the future (beyond leeway); the message gives the skew.
+  /// `nonce` missing or different from the one the sign-in sent.
   id_token_nonce = 608,
   id_token_auth_time = 609,     ///< `auth_time` missing or older than `max_age` allows.
   jwks_unavailable = 610,       ///< The provider's JWKS could not be fetched or parsed.
 
   // 7xx: credential storage
+  /// The credential store cannot be used (no keychain, no session bus, unsafe directory, ...).
   storage_unavailable = 700,
+  /// The keychain is locked, or a keychain call did not finish within KeychainOptions::timeout.
   storage_locked = 701,
+  /// A stored record cannot be parsed; it is left in place, untouched.
   storage_corrupt = 702,
+  /// A stored record was written for another slot; it is refused, not used.
   storage_slot_mismatch = 703,
 
   // 8xx: session state
@@ -78,7 +88,10 @@ NATIVEAUTH_API const char *to_string(ErrorCode code) noexcept;
 
 /// What went wrong: a stable code, a message a person can act on, and what the server said.
 /// Never holds a token, code, verifier or request/response body.
+///
+/// Thread safety: a plain value type.
 struct Error {
+  /// What failed; the numbers are stable across releases.
   ErrorCode code = ErrorCode::internal;
   std::string message;            ///< Human readable; safe to log and to show.
   std::string oauth_error;        ///< The server's `error`, if any (RFC 6749 §5.2, §4.1.2.1).

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session events, for apps that keep their UI in step with the signed-in state.
+/// @file
+/// Session events, for apps that keep their UI in step with the signed-in state.
 #pragma once
 
 #include <nativeauth/error.hpp>
@@ -10,6 +12,7 @@
 
 namespace nativeauth {
 
+/// What happened to a session.
 enum class SessionEventKind {
   signed_in,   ///< sign_in() stored a new session.
   refreshed,   ///< Tokens were renewed (by this process, or adopted from another one).
@@ -17,10 +20,15 @@ enum class SessionEventKind {
   ended,       ///< The provider ended the session (invalid_grant on refresh): sign-in is required.
 };
 
+/// One change of a session, delivered to the handlers registered with Client::subscribe().
 struct SessionEvent {
+  /// What happened.
   SessionEventKind kind = SessionEventKind::signed_in;
+  /// The issuer of the session's slot.
   std::string issuer;
+  /// The client_id of the session's slot.
   std::string client_id;
+  /// The profile of the session's slot.
   std::string profile;
   std::string subject;          ///< Empty when unknown.
   std::optional<Error> reason;  ///< For `ended`: what the provider said.

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Logging: nativeauth never writes to stdout/stderr itself; it hands lines to a sink the app sets.
+/// @file
+/// Logging: nativeauth never writes to stdout/stderr itself; it hands lines to a sink the app sets.
 #pragma once
 
 #include <functional>
@@ -7,6 +9,7 @@
 
 namespace nativeauth {
 
+/// Severity of a log line. As ClientOptions::log_level, lines below it are dropped; `off` drops all.
 enum class LogLevel : int { trace = 0, debug = 1, info = 2, warning = 3, error = 4, off = 5 };
 
 /// Receives one line at a time, already redacted: no token, code, verifier, secret or query value

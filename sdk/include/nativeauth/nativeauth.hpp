@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Umbrella header: everything an app needs to sign users in with nativeauth.
+/// @file
+/// Umbrella header: everything an app needs to sign users in with nativeauth.
 #pragma once
 
 #include <nativeauth/client.hpp>
@@ -12,4 +14,5 @@
 #include <nativeauth/secret.hpp>
 #include <nativeauth/session.hpp>
 #include <nativeauth/storage.hpp>
+#include <nativeauth/url_scheme.hpp>
 #include <nativeauth/version.hpp>

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Options for a Client (who it is, where it signs in) and for one sign-in (how the request looks).
+/// @file
+/// Options for a Client (who it is, where it signs in) and for one sign-in (how the request looks).
 #pragma once
 
 #include <nativeauth/log.hpp>
@@ -37,6 +39,8 @@ struct RedirectOptions {
   bool ipv6 = false;
 };
 
+/// Who the app is and where it signs in. Only `issuer` and `client_id` are required.
+/// Ownership: Client::create() takes it by value and keeps it; the app's copy is independent.
 struct ClientOptions {
   /// The provider's issuer identifier, exactly as its metadata states it (a path is allowed).
   /// Must be https, except for loopback hosts (development).
@@ -50,12 +54,15 @@ struct ClientOptions {
   /// Names the storage slot together with issuer and client_id: one per account of this app.
   std::string profile = "default";
 
+  /// The loopback redirect URI: path, port, address family.
   RedirectOptions redirect;
 
   /// Where the session is kept between runs (ignored when platform.store is set). The default, the
   /// platform keychain, never falls back silently: without one, storing fails with a clear error.
   StorageKind storage = StorageKind::keychain;
+  /// Options of the keychain store (StorageKind::keychain).
   KeychainOptions keychain;
+  /// Options of the file store (StorageKind::file).
   FileStoreOptions file_store;
 
   /// access_token() refreshes when the access token has less than this left.
@@ -67,11 +74,13 @@ struct ClientOptions {
   std::chrono::seconds clock_leeway{120};
   /// Connect timeout and whole-request timeout for calls to the provider.
   std::chrono::milliseconds connect_timeout{10'000};
+  /// Whole-request timeout for calls to the provider.
   std::chrono::milliseconds request_timeout{30'000};
   /// PEM CA bundle to trust instead of the system's (empty: system default). TLS is always verified.
   std::string ca_bundle;
 
   LogSink log;                        ///< Empty: no logging at all.
+  /// Lines below this level are not handed to `log`.
   LogLevel log_level = LogLevel::info;
 
   /// Replace parts of the platform (browser, listener, store, HTTP, clock). Empty members: defaults
@@ -97,6 +106,7 @@ struct SignOutOptions {
   /// end_session_endpoint. Ignored with local_only.
   bool end_provider_session = true;
   std::chrono::seconds timeout{120};  ///< For the browser leg.
+  /// false: do not launch a browser; the app shows the URL from on_logout_url itself.
   bool open_browser = true;
   /// Called with the logout URL once it is ready, and whether a browser was launched.
   std::function<void(const std::string &url, bool browser_opened)> on_logout_url;
@@ -107,9 +117,12 @@ struct SignInOptions {
   /// Scopes for this sign-in; empty means ClientOptions::scopes.
   std::vector<std::string> scopes;
   std::optional<std::string> prompt;       ///< e.g. "login", "consent", "select_account".
+  /// Who is expected to sign in, e.g. an email address (OIDC Core §3.1.2.1).
   std::optional<std::string> login_hint;
   std::optional<std::chrono::seconds> max_age;  ///< Also makes auth_time mandatory in the ID token.
+  /// Preferred languages of the provider's pages: space-separated BCP 47 tags.
   std::optional<std::string> ui_locales;
+  /// Requested authentication context class references, space-separated.
   std::optional<std::string> acr_values;
   /// Further authorization request parameters, e.g. {"organization", "acme"}. They may not replace
   /// the ones nativeauth owns (state, nonce, code_challenge, redirect_uri, ...).
@@ -125,6 +138,7 @@ struct SignInOptions {
 
   /// After the redirect arrives the browser is sent here (302) instead of nativeauth's small page.
   std::string success_redirect_url;
+  /// Where the browser is sent (302) when the sign-in failed; empty: nativeauth's small page.
   std::string failure_redirect_url;
 };
 

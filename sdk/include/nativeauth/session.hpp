@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session: the tokens and the validated identity a successful sign-in yields.
+/// @file
+/// Session: the tokens and the validated identity a successful sign-in yields.
 #pragma once
 
 #include <nativeauth/export.hpp>
@@ -20,9 +22,13 @@ class NATIVEAUTH_API Claims {
   Claims();
   /// Parses a JSON object; an invalid document yields empty claims.
   explicit Claims(const std::string &json_object);
+  /// Copies share the immutable claims; nothing is parsed again.
   Claims(const Claims &);
+  /// Shares `other`'s immutable claims.
   Claims &operator=(const Claims &);
+  /// Moves; the moved-from object may only be destroyed or assigned to.
   Claims(Claims &&) noexcept;
+  /// Move-assigns; the moved-from object may only be destroyed or assigned to.
   Claims &operator=(Claims &&) noexcept;
   ~Claims();
 
@@ -32,6 +38,7 @@ class NATIVEAUTH_API Claims {
   std::optional<std::string> string(const std::string &name) const;
   /// A numeric claim (e.g. "auth_time"), or nullopt when absent or not a number.
   std::optional<std::int64_t> integer(const std::string &name) const;
+  /// True when the claim `name` is present, whatever its type.
   bool contains(const std::string &name) const;
   /// All claims as a compact JSON object.
   std::string json() const;
@@ -42,11 +49,18 @@ class NATIVEAUTH_API Claims {
 };
 
 /// A signed-in session. Move-only because it owns secrets.
+///
+/// Thread safety: a plain value type (distinct objects may be used from distinct threads).
+/// Ownership: owns its tokens; they are wiped when it is destroyed.
 struct Session {
+  /// The issuer that issued the tokens.
   std::string issuer;
+  /// The client_id they were issued to.
   std::string client_id;
+  /// The profile of the slot the session is stored in.
   std::string profile;
 
+  /// The access token; prefer Client::access_token(), which renews it before it expires.
   SecretString access_token;
   SecretString refresh_token;  ///< Empty when the provider issued none.
   SecretString id_token;       ///< The raw, validated ID token (sent as id_token_hint at sign-out).
@@ -61,14 +75,22 @@ struct Session {
 
 /// What one storage slot holds, without its secrets: for "who is signed in where" views.
 struct SlotInfo {
+  /// The slot's issuer.
   std::string issuer;
+  /// The slot's client_id.
   std::string client_id;
+  /// The slot's profile.
   std::string profile;
+  /// `sub` of the stored ID token.
   std::string subject;
   std::optional<std::string> name;  ///< The `name` claim, when the ID token had one.
+  /// When the stored access token expires, when known.
   std::optional<std::chrono::system_clock::time_point> access_token_expiry;
+  /// When the stored tokens were issued, when the record says.
   std::optional<std::chrono::system_clock::time_point> issued_at;
+  /// Whether a refresh token is stored (its value is never listed).
   bool has_refresh_token = false;
+  /// Granted scopes.
   std::vector<std::string> scopes;
   /// Set when the record could not be read (corrupt, or written for another slot); the other
   /// fields are then empty. The slot is reported rather than skipped.

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where sessions persist: the platform keychain (default), an explicit opt-in file store, or host callbacks.
+/// @file
+/// Where sessions persist: the platform keychain (default), an explicit opt-in file store, or host callbacks.
 #pragma once
 
 #include <nativeauth/export.hpp>
@@ -22,6 +24,7 @@ enum class StorageKind {
   memory,    ///< Nothing persists beyond the process.
 };
 
+/// Options of the platform keychain store (make_keychain_store(), StorageKind::keychain).
 struct KeychainOptions {
   /// Shown in the keychain's item label ("<app_name> — <issuer>"); empty: the client_id.
   std::string app_name;
@@ -30,6 +33,7 @@ struct KeychainOptions {
   std::chrono::milliseconds timeout{10'000};
 };
 
+/// Options of the opt-in file store (make_file_store(), StorageKind::file).
 struct FileStoreOptions {
   /// Directory of the records; empty: $XDG_STATE_HOME/nativeauth (default ~/.local/state/nativeauth).
   /// Created 0700 when missing; refused (ErrorCode::storage_unavailable) when group/other can access it.
@@ -49,9 +53,13 @@ NATIVEAUTH_API Result<std::shared_ptr<platform::CredentialStore>> make_file_stor
 /// Every function must be set. They are called on the thread that uses the Client, never concurrently
 /// for one slot by one Client; exceptions they throw are turned into ErrorCode::storage_unavailable.
 struct CallbackStoreFunctions {
+  /// The slot's record, or nullopt when the slot is empty (platform::CredentialStore::load).
   std::function<Result<std::optional<SecretString>>(const platform::SlotKey &)> load;
+  /// Replaces the slot's record (platform::CredentialStore::save).
   std::function<Result<void>(const platform::SlotKey &, const SecretString &)> save;
+  /// Empties the slot; an empty slot is not an error (platform::CredentialStore::erase).
   std::function<Result<void>(const platform::SlotKey &)> erase;
+  /// Every non-empty slot of `issuer` (platform::CredentialStore::list).
   std::function<Result<std::vector<platform::SlotKey>>(const std::string &issuer)> list;
 };
 

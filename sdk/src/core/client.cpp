@@ -138,6 +138,7 @@ Result<Client> Client::create(ClientOptions options) {
     }
     if (!p.clock) p.clock = defaults.clock ? defaults.clock : std::make_shared<SystemClock>();
     if (!p.locks) p.locks = defaults.locks;
+    if (!p.relay) p.relay = defaults.relay;
     if (!p.http) {
       transport::CurlTransportOptions t;
       t.connect_timeout = options.connect_timeout;
@@ -181,31 +182,54 @@ void Client::cancel() noexcept {
 
 Result<void> Client::handle_redirect(std::string_view url) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  return impl_->deliver_redirect(url);
+}
+
+Result<void> forward_redirect(const ClientOptions &options, std::string_view url) {
   try {
-    std::lock_guard<std::mutex> lock(impl_->redirect_mutex);
-    auto *awaited = impl_->awaited;
-    if (!awaited) {
+    if (!options.redirect.uri.empty()) {
+      auto target = core::parse_redirect_uri(options.redirect.uri);
+      if (!target) return std::move(target).error();
+      const auto verdict = core::classify_redirect_url(url, target->uri, "").verdict;
+      if (verdict == core::CallbackVerdict::not_found || verdict == core::CallbackVerdict::bad_request) {
+        return make_error(ErrorCode::invalid_redirect,
+                          "the URL is not a redirect to '" + target->uri + "' with a state; nothing was forwarded");
+      }
+    }
+    auto relay = options.platform.relay ? options.platform.relay : platform::default_platform().relay;
+    if (!relay) return make_error(ErrorCode::invalid_configuration, "this platform cannot forward redirects between processes");
+    return relay->forward({options.issuer, options.client_id, options.profile}, url, std::chrono::seconds(30));
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("could not forward the redirect: ") + e.what());
+  }
+}
+
+Result<void> Client::Impl::deliver_redirect(std::string_view url) {
+  try {
+    std::lock_guard<std::mutex> lock(redirect_mutex);
+    auto *waiting = awaited;
+    if (!waiting) {
       return make_error(ErrorCode::no_pending_sign_in,
                         "no sign-in is waiting for a redirect (none was started here, or it completed, timed out "
                         "or was cancelled)");
     }
-    if (awaited->response) {
+    if (waiting->response) {
       return make_error(ErrorCode::no_pending_sign_in, "the sign-in in progress already received its redirect");
     }
-    auto cb = core::classify_redirect_url(url, awaited->uri, awaited->state);
+    auto cb = core::classify_redirect_url(url, waiting->uri, waiting->state);
     switch (cb.verdict) {
       case core::CallbackVerdict::matched:
-        awaited->response = std::move(cb.response);
-        impl_->redirect_cv.notify_all();
+        waiting->response = std::move(cb.response);
+        redirect_cv.notify_all();
         return {};
       case core::CallbackVerdict::wrong_state:
-        impl_->log.warning("refused a redirect whose state belongs to no pending sign-in");
+        log.warning("refused a redirect whose state belongs to no pending sign-in");
         return make_error(ErrorCode::state_mismatch,
                           "the redirect's state belongs to no sign-in in progress (an old or foreign response); "
                           "refused");
       case core::CallbackVerdict::not_found:
         return make_error(ErrorCode::invalid_redirect,
-                          "the URL is not for this app's redirect URI '" + awaited->uri + "'; refused");
+                          "the URL is not for this app's redirect URI '" + waiting->uri + "'; refused");
       case core::CallbackVerdict::bad_method:
       case core::CallbackVerdict::bad_request:
         break;
@@ -392,6 +416,13 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   std::optional<Result<Session>> outcome;
   if (redirect.kind == core::RedirectTarget::Kind::app) {
     // RFC 8252 §7.1/§7.2: the OS hands the redirect to the app, which passes it to handle_redirect().
+    // Another instance of the app, started by the OS with the redirect, may forward it here instead.
+    std::unique_ptr<platform::RedirectEndpoint> endpoint;
+    if (platform.relay) {
+      auto listening = platform.relay->listen(slot(), [this](std::string_view u) { return deliver_redirect(u); });
+      if (!listening) return std::move(listening).error();
+      endpoint = std::move(*listening);
+    }
     const std::string url = authorization_url(redirect.uri);
     if (cancel_requested) return cancelled();
     if (auto shown = show_url(url, opts.open_browser, opts.on_authorization_url, "sign in"); !shown) {
@@ -399,6 +430,7 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
     }
     log.info("waiting for the app to hand over the redirect to " + redirect.uri);
     auto response = await_app_redirect(*state, deadline);
+    endpoint.reset();
     if (!response) {
       if (response.error().code == ErrorCode::timeout) return timed_out();
       return std::move(response).error();

@@ -84,6 +84,8 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
 
   Result<Session> run_sign_in(const SignInOptions &opts);
+  /// handle_redirect(): from the app, or from another instance through the redirect relay.
+  Result<void> deliver_redirect(std::string_view url);
   /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
   Result<core::AuthorizationResponse> await_app_redirect(const std::string &state,
                                                          std::chrono::steady_clock::time_point deadline);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // CredentialStore: where sessions persist, one slot per (issuer, client_id, profile).
+/// @file
+/// CredentialStore: where sessions persist, one slot per (issuer, client_id, profile).
 #pragma once
 
 #include <nativeauth/result.hpp>
@@ -13,13 +15,18 @@ namespace nativeauth::platform {
 
 /// Identifies one app's session: apps of one product never share a slot.
 struct SlotKey {
+  /// The provider's issuer identifier.
   std::string issuer;
+  /// The app's client_id.
   std::string client_id;
+  /// The account within the app (ClientOptions::profile).
   std::string profile = "default";
 
+  /// Same issuer, client_id and profile.
   friend bool operator==(const SlotKey &a, const SlotKey &b) {
     return a.issuer == b.issuer && a.client_id == b.client_id && a.profile == b.profile;
   }
+  /// Orders by issuer, client_id, profile (a map key).
   friend bool operator<(const SlotKey &a, const SlotKey &b) {
     if (a.issuer != b.issuer) return a.issuer < b.issuer;
     if (a.client_id != b.client_id) return a.client_id < b.client_id;
@@ -29,6 +36,7 @@ struct SlotKey {
 
 /// Stores opaque session records (versioned JSON produced by nativeauth; secret as a whole).
 /// Thread safety: every method may be called from any thread.
+/// Ownership: held through std::shared_ptr (platform::Platform::store); one store may serve several Clients.
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // HttpTransport: the HTTP client nativeauth talks to the provider through (libcurl by default).
+/// @file
+/// HttpTransport: the HTTP client nativeauth talks to the provider through (libcurl by default).
 #pragma once
 
 #include <nativeauth/result.hpp>
@@ -11,16 +13,23 @@
 
 namespace nativeauth::platform {
 
+/// One request to the provider.
 struct HttpRequest {
+  /// "GET" or "POST".
   std::string method = "GET";
   std::string url;  ///< Never carries a secret (secrets go in the body).
+  /// Request headers to add, in order (name, value).
   std::vector<std::pair<std::string, std::string>> headers;
   SecretString body;  ///< application/x-www-form-urlencoded for token requests; may hold secrets.
 };
 
+/// The provider's answer, whatever its status.
 struct HttpResponse {
+  /// The HTTP status code.
   int status = 0;
+  /// The Content-Type header; empty when absent.
   std::string content_type;
+  /// The Cache-Control header; empty when absent.
   std::string cache_control;
   SecretString body;  ///< May hold tokens: wiped when the response is destroyed.
 };
@@ -31,6 +40,7 @@ struct HttpResponse {
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
+  /// Sends `request`; any HTTP status is a response, an error means no response came.
   virtual Result<HttpResponse> send(const HttpRequest &request) = 0;
 };
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // LoopbackListener: the loopback HTTP endpoint that receives the authorization redirect (RFC 8252 §7.3).
+/// @file
+/// LoopbackListener: the loopback HTTP endpoint that receives the authorization redirect (RFC 8252 §7.3).
 #pragma once
 
 #include <nativeauth/result.hpp>
@@ -14,6 +16,7 @@
 
 namespace nativeauth::platform {
 
+/// Where a LoopbackListener binds and how much it accepts.
 struct LoopbackListenerOptions {
   bool ipv4 = true;          ///< Bind 127.0.0.1.
   bool ipv6 = false;         ///< Bind [::1] as well (same port as the IPv4 socket).
@@ -28,18 +31,25 @@ struct LoopbackListenerOptions {
 
 /// What the listener sends back for one request. `location` non-empty makes it a redirect.
 struct HttpReply {
+  /// The HTTP status code.
   int status = 400;
+  /// The Content-Type of `body`.
   std::string content_type = "text/plain; charset=utf-8";
+  /// The page shown in the browser.
   std::string body;
+  /// The redirect target; non-empty makes the reply a redirect.
   std::string location;
 };
 
 /// Decides what to answer to one request head (bytes up to and including the blank line) and
 /// whether the wait is over. Called on the thread that runs serve().
 struct HandlerOutcome {
+  /// What to answer to this request.
   HttpReply reply;
+  /// true: the wait is over and serve() returns Ok.
   bool done = false;
 };
+/// Called by LoopbackListener::serve() with each complete request head; see HandlerOutcome.
 using RequestHandler = std::function<HandlerOutcome(std::string_view request_head)>;
 
 /// One bound listener, used for one sign-in.

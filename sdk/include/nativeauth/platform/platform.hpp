@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
+/// @file
+/// Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
 #pragma once
 
 #include <nativeauth/export.hpp>
@@ -8,12 +10,15 @@
 #include <nativeauth/platform/credential_store.hpp>
 #include <nativeauth/platform/http_transport.hpp>
 #include <nativeauth/platform/loopback_listener.hpp>
+#include <nativeauth/platform/redirect_relay.hpp>
 #include <nativeauth/platform/slot_lock.hpp>
 
 #include <memory>
 
 namespace nativeauth::platform {
 
+/// The pluggable parts a Client runs on (ClientOptions::platform); an empty member takes the default.
+/// Ownership: parts are shared; a Client keeps those it was given alive as long as it lives.
 struct Platform {
   std::shared_ptr<BrowserLauncher> browser;          ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
   std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
@@ -21,10 +26,13 @@ struct Platform {
   std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
   std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
   std::shared_ptr<SlotLockFactory> locks;            ///< Default: the OS's (Linux: flock on a 0600 file).
+  /// Default: the OS's (Linux: Unix sockets). Used only with an app-handled redirect URI; none (e.g. on
+  /// mobile, where the host app hands the redirect over itself): no forwarding between instances.
+  std::shared_ptr<RedirectRelay> relay;
 };
 
-/// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks).
-/// Implemented in platform/<os>/; the others are filled in by the Client.
+/// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
+/// redirect relay). Implemented in platform/\<os\>/; the others are filled in by the Client.
 NATIVEAUTH_API Platform default_platform();
 
 }  // namespace nativeauth::platform

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SlotLock: one refresh (or sign-out) at a time per slot across processes.
+/// @file
+/// SlotLock: one refresh (or sign-out) at a time per slot across processes.
 #pragma once
 
 #include <nativeauth/platform/credential_store.hpp>
@@ -17,6 +19,7 @@ class SlotLock {
   virtual ~SlotLock() = default;
 };
 
+/// Makes SlotLocks: one holder per slot across threads and processes.
 /// Thread safety: acquire() may be called from any thread; two acquisitions of one slot exclude each
 /// other whether they come from two processes or two threads of one process.
 class SlotLockFactory {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Consumers of the installed Debian package: builds tests/package/main.cpp with CMake
+# (find_package(nativeauth)) and with pkg-config against ROOT/usr, where the .deb was installed with
+# apt into a throw-away Debian system, then runs both programs inside that system (chroot ROOT).
+# The compiler is the host's: the clean system has only what the package's Depends pulled in.
+# Usage: deb.sh ROOT OUTPUT_DIR        (run as root: it uses chroot)
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 ROOT OUTPUT_DIR" >&2
+  exit 2
+fi
+rootfs=$(cd "$1" && pwd)
+out=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+rm -rf "$out"
+mkdir -p "$out" "$rootfs/tmp/nativeauth-consumers"
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+status=0
+
+# CMake: the package's config is relocatable, so ROOT/usr works as a prefix as /usr would.
+if cmake -S "$here" -B "$out/cmake" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+     -DCMAKE_PREFIX_PATH="$rootfs/usr" -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF >"$out/cmake.log" 2>&1 &&
+   cmake --build "$out/cmake" >>"$out/cmake.log" 2>&1 &&
+   grep -q "from $rootfs/usr/lib/.*/cmake/nativeauth" "$out/cmake.log" &&
+   cp "$out/cmake/package_test" "$rootfs/tmp/nativeauth-consumers/cmake_test" &&
+   chroot "$rootfs" /tmp/nativeauth-consumers/cmake_test >>"$out/cmake.log" 2>&1; then
+  echo "deb: cmake consumer ok ($(tail -1 "$out/cmake.log"))"
+else
+  echo "deb: cmake consumer FAILED (log: $out/cmake.log)"; tail -n 15 "$out/cmake.log" | sed 's/^/  /'; status=1
+fi
+
+# pkg-config: the package's nativeauth.pc says prefix=/usr; the sysroot maps it to ROOT. Its private
+# requirements (libcrypto, libsecret-1) come from the host, as a -dev package's would.
+pcdir=$(dirname "$(find "$rootfs/usr/lib" -name nativeauth.pc -path '*/pkgconfig/*' -print -quit)")
+if {
+     cflags=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --cflags nativeauth) &&
+     libs=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --libs nativeauth) &&
+     echo "pkg-config: $cflags $libs" &&
+     # shellcheck disable=SC2086  # word splitting of pkg-config output is intended
+     c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -o "$out/pkgconfig_test" "$here/main.cpp" $cflags $libs &&
+     cp "$out/pkgconfig_test" "$rootfs/tmp/nativeauth-consumers/pkgconfig_test" &&
+     chroot "$rootfs" /tmp/nativeauth-consumers/pkgconfig_test
+   } >"$out/pkgconfig.log" 2>&1; then
+  echo "deb: pkg-config consumer ok ($(tail -1 "$out/pkgconfig.log"))"
+else
+  echo "deb: pkg-config consumer FAILED (log: $out/pkgconfig.log)"; tail -n 15 "$out/pkgconfig.log" | sed 's/^/  /'; status=1
+fi
+exit $status
