@@ -216,8 +216,9 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
     auto poll_request = core::make_token_request(md.token_endpoint, std::move(poll), options.client_id,
                                                  options.client_secret);
     log.trace("polling the token endpoint for the device code");
+    // A cancel() during the request is seen by the next wait: an answer already on its way is used, as
+    // the browser flow uses a token response that was requested before cancel().
     auto answer = platform.http->send(poll_request);
-    if (cancel_requested) return cancelled();
     if (!answer) {
       Error e = std::move(answer).error();
       if (!e.transient && e.code != ErrorCode::network) {
