@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Error paths through the C ABI, compiled as C: each a documented code and message, never a crash
+   (ctest runs it under ASan/UBSan in the sanitizer build).
+     capi_errors_test args    bad struct versions, NULL arguments, invalid options, version functions (no network)
+     capi_errors_test store   host store callbacks that fail (no network)
+     capi_errors_test cancel  a sign-in cancelled while it waits, cancelled before it started, freed while
+                         running, timed out (the real provider; no browser) */
+#define _XOPEN_SOURCE 700
+#include <nativeauth_c/nativeauth.h>
+
+#include "host_store.h"
+#include "support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A loopback issuer nobody listens on: creating a client needs no network. */
+static const char *const kIssuer = "http://127.0.0.1:9/";
+
+static int last_mentions(const char *text) { return strstr(nativeauth_error_last()->message, text) != NULL; }
+
+static void args(void) {
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_client_options init;
+  nativeauth_host host = NATIVEAUTH_HOST_INIT;
+  nativeauth_client *c = (nativeauth_client *)&o; /* must be reset to NULL on failure */
+  nativeauth_sign_in *p = NULL;
+  nativeauth_sign_in_options so = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
+  nativeauth_access_token_options ao = NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT;
+  nativeauth_sign_out_options oo = NATIVEAUTH_SIGN_OUT_OPTIONS_INIT;
+  char *token = NULL;
+  uint64_t id = 0;
+  nativeauth_session_info *info = NULL;
+
+  NA_CHECK(strlen(nativeauth_version()) > 0);
+  NA_CHECK(nativeauth_c_abi_version() == NATIVEAUTH_C_ABI_VERSION);
+  NA_CHECK(nativeauth_error_last() != NULL);
+  NA_CHECK(strcmp(nativeauth_error_code_name(NATIVEAUTH_E_ACCESS_DENIED), "access_denied") == 0);
+  NA_CHECK(strcmp(nativeauth_error_code_name(NATIVEAUTH_E_IN_PROGRESS), "in_progress") == 0);
+  NA_CHECK(strcmp(nativeauth_error_code_name(-99999), "unknown") == 0);
+  NA_CHECK(strcmp(nativeauth_error_code_name(12), "unknown") == 0);
+
+  /* Struct versions: 0 (never initialised) and newer than this library are refused. */
+  o.issuer = kIssuer;
+  o.client_id = "nativeauth-test";
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  o.version = 0;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK(c == NULL);
+  NA_CHECK(last_mentions("_INIT"));
+  NA_CHECK(strcmp(nativeauth_error_last()->name, "unsupported_version") == 0);
+  o.version = NATIVEAUTH_CLIENT_OPTIONS_VERSION + 1;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK(last_mentions("newer"));
+  o.version = NATIVEAUTH_CLIENT_OPTIONS_VERSION;
+  host.version = 7;
+  o.host = &host;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK(last_mentions("nativeauth_host.version is 7"));
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 2), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 1), 0);
+  NA_CHECK(init.version == 1 && init.log_level == NATIVEAUTH_LOG_INFO && init.issuer == NULL);
+  NA_CHECK_RC(nativeauth_host_init(&host, 99), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_host_init(&host, NATIVEAUTH_HOST_VERSION), 0);
+  NA_CHECK_RC(nativeauth_sign_in_options_init(&so, 0), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_sign_in_options_init(&so, 1), 0);
+  NA_CHECK(so.max_age_s < 0);
+
+  /* Store callbacks come as a set of four. */
+  host.load_slot = NULL;
+  host.save_slot = NULL;
+  {
+    test_host h;
+    nativeauth_host partial;
+    NA_CHECK(test_host_init(&h) == 0);
+    partial = test_host_callbacks(&h);
+    partial.list_slots = NULL;
+    o.host = &partial;
+    NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+    NA_CHECK(last_mentions("all set or all NULL"));
+    test_host_destroy(&h);
+  }
+  o.host = NULL;
+
+  /* NULL arguments. */
+  NA_CHECK_RC(nativeauth_client_new(NULL, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("out is NULL"));
+  NA_CHECK_RC(nativeauth_client_new(&c, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("options is NULL"));
+  NA_CHECK_RC(nativeauth_client_options_init(NULL, 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(p == NULL);
+  NA_CHECK_RC(nativeauth_sign_in_wait(NULL, 0), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_sign_in_poll(NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_sign_in_cancel(NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_sign_in_handle_redirect(NULL, "com.example.app:/callback"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_forward_redirect(NULL, "com.example.app:/callback"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_forward_redirect(&o, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_access_token(NULL, NULL, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_access_token(&token, NULL, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_session(NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_sign_out(NULL, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_subscribe(&id, NULL, test_host_on_event, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_unsubscribe(NULL, 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_slot_record_set(NULL, "x", 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_slot_list_add(NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  /* Every _free accepts NULL. */
+  nativeauth_client_free(NULL);
+  nativeauth_sign_in_free(NULL);
+  nativeauth_session_info_free(NULL);
+  nativeauth_sign_out_report_free(NULL);
+  nativeauth_string_free(NULL);
+  nativeauth_secret_free(NULL);
+
+  /* Invalid options: the C++ validation's code and message come through. */
+  o.issuer = NULL;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("issuer is required"));
+  o.issuer = "http://example.com";
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INSECURE_URL);
+  o.issuer = kIssuer;
+  o.redirect_uri = "myapp:/callback";
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_CONFIGURATION);
+  o.redirect_uri = NULL;
+  o.storage = 9;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("storage 9"));
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  o.log_level = 42;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  o.log_level = NATIVEAUTH_LOG_OFF;
+  o.scopes = "openid bad\"scope";
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  o.scopes = NULL;
+
+  /* A valid client, then bad per-call options. */
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  NA_CHECK(nativeauth_error_last()->code == 0); /* a success resets the last error */
+  NA_CHECK(strcmp(nativeauth_error_last()->message, "no error") == 0);
+  so.version = 9;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK(p == NULL);
+  so.version = NATIVEAUTH_SIGN_IN_OPTIONS_VERSION;
+  so.extra_params_count = 1;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), NATIVEAUTH_E_INVALID_ARGUMENT);
+  so.extra_params_count = 0;
+  ao.version = 0;
+  NA_CHECK_RC(nativeauth_client_access_token(&token, NULL, c, &ao), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  oo.version = 2;
+  NA_CHECK_RC(nativeauth_client_sign_out(NULL, c, &oo), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_client_subscribe(&id, c, NULL, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  /* Nobody signed in: no session (not an error), and no token (an error). */
+  NA_CHECK_RC(nativeauth_client_session(&info, c), 0);
+  NA_CHECK(info == NULL);
+  NA_CHECK_RC(nativeauth_client_access_token(&token, NULL, c, NULL), NATIVEAUTH_E_SIGN_IN_REQUIRED);
+  NA_CHECK(token == NULL);
+  nativeauth_client_free(c);
+}
+
+static void store(void) {
+  test_host h;
+  nativeauth_host callbacks;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_client *c = NULL;
+  nativeauth_session_info *info = NULL;
+  char *token = NULL;
+
+  NA_CHECK(test_host_init(&h) == 0);
+  callbacks = test_host_callbacks(&h);
+  o.issuer = kIssuer;
+  o.client_id = "nativeauth-test";
+  o.host = &callbacks;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  if (!c) goto out;
+
+  h.fail_load = -1; /* a host failure that is no nativeauth code */
+  NA_CHECK_RC(nativeauth_client_session(&info, c), NATIVEAUTH_E_STORAGE_UNAVAILABLE);
+  NA_CHECK(info == NULL);
+  NA_CHECK(last_mentions("load_slot callback failed (returned -1)"));
+  NA_CHECK(h.loads == 1);
+  NA_CHECK_RC(nativeauth_client_access_token(&token, NULL, c, NULL), NATIVEAUTH_E_STORAGE_UNAVAILABLE);
+  NA_CHECK(token == NULL);
+
+  h.fail_load = NATIVEAUTH_E_STORAGE_LOCKED; /* e.g. iOS before first unlock: passed on as it is */
+  NA_CHECK_RC(nativeauth_client_session(&info, c), NATIVEAUTH_E_STORAGE_LOCKED);
+  NA_CHECK(nativeauth_error_last()->transient == 1);
+
+  h.fail_load = 0;
+  NA_CHECK_RC(nativeauth_client_session(&info, c), 0);
+  NA_CHECK(info == NULL);
+  /* Sign-out reads the slot first: a failing store fails it, a working empty one lets it succeed. */
+  {
+    nativeauth_sign_out_options local = NATIVEAUTH_SIGN_OUT_OPTIONS_INIT;
+    nativeauth_sign_out_report *report = NULL;
+    local.local_only = 1;
+    h.fail_load = -5;
+    NA_CHECK_RC(nativeauth_client_sign_out(&report, c, &local), NATIVEAUTH_E_STORAGE_UNAVAILABLE);
+    NA_CHECK(report == NULL);
+    NA_CHECK(last_mentions("returned -5"));
+    h.fail_load = 0;
+    NA_CHECK_RC(nativeauth_client_sign_out(&report, c, &local), 0);
+    NA_CHECK(report && report->slots_erased == 0 && strcmp(report->problems, "") == 0);
+    nativeauth_sign_out_report_free(report);
+  }
+  nativeauth_client_free(c);
+out:
+  test_host_destroy(&h);
+}
+
+static void free_from_callback(nativeauth_sign_in *sign_in, int error, const nativeauth_error *detail, void *payload) {
+  test_host *h = (test_host *)payload;
+  (void)detail;
+  nativeauth_sign_in_free(sign_in); /* allowed: the thread ends right after */
+  test_host_on_complete(NULL, error, detail, h);
+}
+
+static void cancel(void) {
+  na_provider provider;
+  test_host h;
+  nativeauth_host callbacks;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_client *c = NULL;
+  nativeauth_sign_in *p = NULL;
+  nativeauth_sign_in_options so = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
+  int i;
+
+  if (na_provider_start(&provider) != 0) {
+    ++na_failures;
+    return;
+  }
+  NA_CHECK(test_host_init(&h) == 0);
+  callbacks = test_host_callbacks(&h);
+  o.issuer = provider.issuer;
+  o.client_id = "nativeauth-test";
+  o.redirect_uri = "com.example.app:/callback";
+  o.host = &callbacks;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  if (!c) goto out;
+  so.no_browser = 1; /* the app shows the URL itself: on_authorization_url tells the test it waits */
+  so.on_authorization_url = test_host_on_url;
+  so.on_complete = test_host_on_complete;
+  so.payload = &h;
+
+  /* Cancelled while it waits for the redirect. */
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  NA_CHECK(test_host_wait_url_shown(&h) == 0);
+  NA_CHECK_RC(nativeauth_sign_in_poll(p), NATIVEAUTH_E_IN_PROGRESS);
+  NA_CHECK_RC(nativeauth_sign_in_cancel(p), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_CANCELLED);
+  NA_CHECK(last_mentions("cancelled"));
+  NA_CHECK_RC(nativeauth_sign_in_handle_redirect(p, "com.example.app:/callback?code=x&state=y"),
+              NATIVEAUTH_E_NO_PENDING_SIGN_IN);
+  nativeauth_sign_in_free(p);
+  NA_CHECK(h.completed == 1 && h.complete_rc == NATIVEAUTH_E_CANCELLED);
+  NA_CHECK(strcmp(h.complete_name, "cancelled") == 0);
+  NA_CHECK(h.browsers_started == 0);
+
+  /* Cancelled right after start, before Client::sign_in() may even have begun: never lost. */
+  for (i = 0; i < 5; ++i) {
+    NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+    NA_CHECK_RC(nativeauth_sign_in_cancel(p), 0);
+    NA_CHECK_RC(nativeauth_sign_in_wait(p, 60000), NATIVEAUTH_E_CANCELLED);
+    nativeauth_sign_in_free(p);
+  }
+
+  /* Freed while running: cancels and joins, nothing outlives it; then freed from its own callback. */
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  nativeauth_sign_in_free(p);
+  so.on_complete = free_from_callback;
+  h.completed = 0;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  NA_CHECK_RC(nativeauth_sign_in_cancel(p), 0);
+  pthread_mutex_lock(&h.mutex);
+  while (!h.completed) pthread_cond_wait(&h.cond, &h.mutex);
+  pthread_mutex_unlock(&h.mutex);
+  so.on_complete = test_host_on_complete;
+
+  /* One sign-in at a time per client. */
+  h.url_shown = 0;
+  {
+    nativeauth_sign_in *second = NULL;
+    NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+    NA_CHECK(test_host_wait_url_shown(&h) == 0);
+    NA_CHECK_RC(nativeauth_sign_in_start(&second, c, NULL), 0);
+    NA_CHECK_RC(nativeauth_sign_in_wait(second, -1), NATIVEAUTH_E_INVALID_ARGUMENT);
+    NA_CHECK(last_mentions("already in progress"));
+    nativeauth_sign_in_free(second);
+    NA_CHECK_RC(nativeauth_sign_in_poll(p), NATIVEAUTH_E_IN_PROGRESS); /* the first one still waits */
+    nativeauth_sign_in_free(p);
+  }
+
+  /* Nobody hands the redirect back in time (the real clock: the wait itself is what is tested). */
+  so.timeout_s = 1;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_TIMEOUT);
+  NA_CHECK(last_mentions("did not return"));
+  nativeauth_sign_in_free(p);
+
+  /* No browser, and nobody to show the URL to. */
+  so.timeout_s = 0;
+  so.on_authorization_url = NULL;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_BROWSER_UNAVAILABLE);
+  nativeauth_sign_in_free(p);
+  nativeauth_client_free(c);
+out:
+  test_host_destroy(&h);
+  na_provider_stop(&provider);
+}
+
+int main(int argc, char **argv) {
+  const char *which = argc > 1 ? argv[1] : "";
+  if (strcmp(which, "args") == 0) {
+    args();
+  } else if (strcmp(which, "store") == 0) {
+    store();
+  } else if (strcmp(which, "cancel") == 0) {
+    cancel();
+  } else {
+    fprintf(stderr, "usage: capi_errors_test args|store|cancel\n");
+    ++na_failures;
+  }
+  if (na_failures) fprintf(stderr, "%s: %d check(s) failed\n", which, na_failures);
+  else printf("%s: ok\n", which);
+  return na_failures ? 1 : 0;
+}
