@@ -13,6 +13,7 @@ int exit_code_for(const nativeauth::Error &error) {
       return kUsage;
     case ErrorCode::access_denied:
     case ErrorCode::timeout:
+    case ErrorCode::device_code_expired:
     case ErrorCode::cancelled:
     case ErrorCode::sign_in_required:
     case ErrorCode::invalid_grant:

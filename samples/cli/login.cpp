@@ -2,6 +2,7 @@
 // `nativeauth login`: progress and the URL on stderr, who signed in on stdout, never a token.
 #include "login.hpp"
 
+#include "device_login.hpp"
 #include "exit_codes.hpp"
 
 #include <nativeauth/nativeauth.hpp>
@@ -91,7 +92,11 @@ int run_login(const LoginArgs &args) {
   nativeauth::Result<nativeauth::Session> session = nativeauth::make_error(nativeauth::ErrorCode::internal, "not run");
   {
     SignalCanceller canceller(*client);
-    session = client->sign_in(sign_in);
+    std::optional<nativeauth::Result<nativeauth::Session>> by_device;
+    if (args.device || (!args.browser && remote_without_display())) {
+      by_device = device_sign_in(args, *client, !args.device);  // nullopt: no device flow, use the browser
+    }
+    session = by_device ? std::move(*by_device) : client->sign_in(sign_in);
   }
   if (!session) {
     print_error("sign-in failed", session.error());

@@ -22,6 +22,8 @@ struct LoginArgs {
   std::optional<std::string> prompt;
   std::optional<std::string> login_hint;
   std::vector<std::pair<std::string, std::string>> params;
+  bool device = false;   ///< --device: the device flow (device_login.hpp)
+  bool browser = false;  ///< --browser: the browser flow even in an SSH session without a display
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).

@@ -107,6 +107,11 @@ int main(int argc, char **argv) {
   login_cmd->add_option("--prompt", login.prompt, "OpenID prompt value, e.g. login or consent");
   login_cmd->add_option("--login-hint", login.login_hint, "Hint the account to sign in with");
   login_cmd->add_flag("--ipv6", login.ipv6, "Also listen on [::1] for the redirect");
+  auto *device_flag = login_cmd->add_flag("--device", login.device,
+                                          "Sign in with a code entered on another device (RFC 8628 device flow)");
+  login_cmd->add_flag("--browser", login.browser, "Use the browser flow even in an SSH session without a display")
+      ->excludes(device_flag);
+
   std::optional<std::string> login_redirect;
   login_cmd->add_option("--redirect-uri", login_redirect,
                         "Registered custom-scheme redirect, e.g. com.example.app:/callback (or NATIVEAUTH_REDIRECT_URI; "

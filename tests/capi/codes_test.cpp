@@ -37,6 +37,7 @@ const std::map<int, std::string> &c_codes() {
       {NATIVEAUTH_E_LISTENER_FAILED, "listener_failed"},
       {NATIVEAUTH_E_INVALID_REDIRECT, "invalid_redirect"},
       {NATIVEAUTH_E_NO_PENDING_SIGN_IN, "no_pending_sign_in"},
+      {NATIVEAUTH_E_DEVICE_CODE_EXPIRED, "device_code_expired"},
       {NATIVEAUTH_E_TOKEN_ERROR, "token_error"},
       {NATIVEAUTH_E_INVALID_GRANT, "invalid_grant"},
       {NATIVEAUTH_E_INVALID_TOKEN_RESPONSE, "invalid_token_response"},

@@ -66,6 +66,18 @@ class NATIVEAUTH_API Client {
   /// client's slot. Blocks until done, failed, timed out or cancelled.
   Result<Session> sign_in(const SignInOptions &options = {});
 
+  /// Signs the user in with the device authorization grant (RFC 8628), for devices where the user
+  /// cannot or should not use a browser (SSH sessions, containers, TVs): asks the provider's
+  /// device_authorization_endpoint for a code, hands it to `options.on_user_code` to show, then polls
+  /// the token endpoint at the provider's interval (slow_down adds 5 s) until the user approved on
+  /// another device. Validates the ID token (no nonce exists in this flow) and stores the session in
+  /// the same slot as sign_in(). Blocks until done, failed, expired, timed out or cancelled; cancel()
+  /// wakes the poll wait at once. Shares sign_in()'s one-at-a-time rule.
+  /// Errors: missing_endpoint when the provider has no device_authorization_endpoint; access_denied
+  /// when the user declined; device_code_expired when the code expired first; timeout; cancelled;
+  /// token_error / invalid_grant with the server's words; network errors while polling are retried.
+  Result<Session> sign_in_with_device_code(const DeviceSignInOptions &options);
+
   /// Ends a sign_in() in progress with ErrorCode::cancelled. No effect when none is running.
   void cancel() noexcept;
 

@@ -45,6 +45,8 @@ enum class ErrorCode : int {
   listener_failed = 405,        ///< The loopback redirect listener could not be opened.
   invalid_redirect = 406,       ///< The redirect lacks a code, is malformed, or is not for the configured redirect URI.
   no_pending_sign_in = 407,     ///< A redirect arrived but no sign-in is waiting for one.
+  device_code_expired = 410,    ///< Device flow (RFC 8628 §3.5 expired_token): the user did not finish
+                                ///< before the device code expired; start a new sign-in.
 
   // 5xx: token endpoint
   token_error = 500,            ///< The token endpoint answered with an OAuth error.

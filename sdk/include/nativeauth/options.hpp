@@ -142,4 +142,28 @@ struct SignInOptions {
   std::string failure_redirect_url;
 };
 
+/// What the user needs to finish a device sign-in on another device (RFC 8628 §3.2). Show
+/// `verification_uri` and `user_code` (and `verification_uri_complete`, e.g. as a QR code). Not
+/// secret: the user types it; still, nativeauth logs the user code at debug level only.
+struct DeviceCode {
+  std::string verification_uri;                          ///< Where the user goes, on any device.
+  std::optional<std::string> verification_uri_complete;  ///< The same page with the code filled in.
+  std::string user_code;                                 ///< What the user types there.
+  std::chrono::system_clock::time_point expires_at;      ///< After this the code is useless.
+  std::chrono::seconds interval{5};                      ///< Poll interval the provider asked for.
+};
+
+/// Per-call options of Client::sign_in_with_device_code() (RFC 8628).
+struct DeviceSignInOptions {
+  /// Scopes for this sign-in; empty means ClientOptions::scopes. `openid` is always added.
+  std::vector<std::string> scopes;
+  /// Further device authorization request parameters. They may not replace client_id or scope.
+  std::vector<std::pair<std::string, std::string>> extra_params;
+  /// Required. Called once, before polling starts, with what to show the user. Called on the thread
+  /// of sign_in_with_device_code(); Client::cancel() may be called from inside it.
+  std::function<void(const DeviceCode &code)> on_user_code;
+  /// Longest wait for the user; the device code's own lifetime (`expires_in`) also ends the wait.
+  std::chrono::seconds timeout{1800};
+};
+
 }  // namespace nativeauth

@@ -44,6 +44,7 @@ typedef enum nativeauth_error_code {
   NATIVEAUTH_E_LISTENER_FAILED = -405,
   NATIVEAUTH_E_INVALID_REDIRECT = -406,       /**< A handed-over URL is not for the configured redirect URI. */
   NATIVEAUTH_E_NO_PENDING_SIGN_IN = -407,     /**< A redirect was handed over but no sign-in waits for one. */
+  NATIVEAUTH_E_DEVICE_CODE_EXPIRED = -410,    /**< Device flow (RFC 8628): the code expired before the user finished. */
 
   NATIVEAUTH_E_TOKEN_ERROR = -500,
   NATIVEAUTH_E_INVALID_GRANT = -501,

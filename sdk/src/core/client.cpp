@@ -508,7 +508,10 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   if (!outcome) return make_error(ErrorCode::internal, "the sign-in finished without a response");
   if (!outcome->has_value()) return std::move(*outcome).error();
 
-  Session session = std::move(*outcome).value();
+  return store_signed_in(std::move(*outcome).value(), md);
+}
+
+Result<Session> Client::Impl::store_signed_in(Session session, const oidc::ProviderMetadata &md) {
   {
     // The slot lock keeps a refresh or sign-out in another process from interleaving with this write.
     auto held = platform.locks->acquire(slot(), options.lock_timeout);
@@ -564,7 +567,15 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
     e.message = "the token request failed: " + e.message;
     return e;
   }
-  auto tokens = core::parse_token_response(*http_response);
+  return session_from_tokens(*http_response, md, std::optional<std::string>(nonce), opts.max_age, scopes);
+}
+
+Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &http_response,
+                                                  const oidc::ProviderMetadata &md,
+                                                  const std::optional<std::string> &nonce,
+                                                  std::optional<std::chrono::seconds> max_age,
+                                                  const std::vector<std::string> &scopes) {
+  auto tokens = core::parse_token_response(http_response);
   if (!tokens) return std::move(tokens).error();
   if (tokens->id_token.empty()) {
     return make_error(ErrorCode::invalid_token_response,
@@ -575,7 +586,7 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
   check.issuer = md.issuer;
   check.client_id = options.client_id;
   check.nonce = nonce;
-  check.max_age = opts.max_age;
+  check.max_age = max_age;
   check.allowed_algs = md.id_token_signing_alg_values_supported;
   check.leeway = options.clock_leeway;
   check.now = platform.clock->now();

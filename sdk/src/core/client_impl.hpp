@@ -65,7 +65,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
     std::string state;
     std::optional<core::AuthorizationResponse> response;  ///< Set once by handle_redirect().
   };
-  std::mutex redirect_mutex;  ///< guards awaited; redirect_cv signals a response or a cancel
+  /// Guards awaited; redirect_cv signals a response or a cancel. The device flow waits on it
+  /// between polls, so cancel() wakes that wait too.
+  std::mutex redirect_mutex;
   std::condition_variable redirect_cv;
   AwaitedRedirect *awaited = nullptr;
 
@@ -90,6 +92,17 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
                            const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
                            const SignInOptions &opts, const std::vector<std::string> &scopes);
+  /// A token endpoint response → a Session with a validated ID token (OIDC Core §3.1.3.7). `nonce`:
+  /// the one sent (browser flow), or nullopt when the flow has none (device flow, RFC 8628).
+  Result<Session> session_from_tokens(const platform::HttpResponse &response, const oidc::ProviderMetadata &md,
+                                      const std::optional<std::string> &nonce,
+                                      std::optional<std::chrono::seconds> max_age,
+                                      const std::vector<std::string> &scopes);
+  /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
+  /// publishes it and emits `signed_in`.
+  Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
+  /// The device authorization grant (device_flow.cpp).
+  Result<Session> run_device_sign_in(const DeviceSignInOptions &opts);
   std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
 
   /// Publishes a new state (nullptr: signed out) for the fast path.

@@ -31,6 +31,7 @@ const char *to_string(ErrorCode code) noexcept {
     case ErrorCode::listener_failed: return "listener_failed";
     case ErrorCode::invalid_redirect: return "invalid_redirect";
     case ErrorCode::no_pending_sign_in: return "no_pending_sign_in";
+    case ErrorCode::device_code_expired: return "device_code_expired";
     case ErrorCode::token_error: return "token_error";
     case ErrorCode::invalid_grant: return "invalid_grant";
     case ErrorCode::invalid_token_response: return "invalid_token_response";

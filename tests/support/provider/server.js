@@ -23,7 +23,8 @@ console.debug = toStderr;
 const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--alg RS256|PS256|ES256]
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
        [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
-       [--public-origin http://127.0.0.1:PORT]`;
+       [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]
+       [--no-device-flow]`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -41,6 +42,9 @@ try {
       'access-ttl': { type: 'string', default: '3600' },
       'id-token-ttl': { type: 'string', default: '3600' },
       'refresh-ttl': { type: 'string', default: String(14 * 24 * 60 * 60) },
+      'device-ttl': { type: 'string', default: '600' },
+      'device-interval': { type: 'string' },
+      'no-device-flow': { type: 'boolean', default: false },
       'events-file': { type: 'string' },
       'conform-id-token-claims': { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
@@ -80,6 +84,9 @@ if (prefix) {
 const accessTtl = positiveInt('access-ttl');
 const idTokenTtl = positiveInt('id-token-ttl');
 const refreshTtl = positiveInt('refresh-ttl');
+const deviceTtl = positiveInt('device-ttl');
+// oidc-provider sends no `interval` (clients then use RFC 8628's 5 s) and never answers slow_down.
+const deviceInterval = args['device-interval'] === undefined ? undefined : positiveInt('device-interval');
 const eventsFile = args['events-file'];
 
 // --public-origin: the provider is reached through something in front of it (the tests' fault proxy).
@@ -341,7 +348,8 @@ const clientDefaults = {
   application_type: 'native',
   token_endpoint_auth_method: 'none',
   response_types: ['code'],
-  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+  grant_types: ['authorization_code', 'refresh_token',
+    ...(args['no-device-flow'] ? [] : ['urn:ietf:params:oauth:grant-type:device_code'])],
   redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'com.example.app:/callback'],
   post_logout_redirect_uris: [
     'http://127.0.0.1/logout',
@@ -387,7 +395,7 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: true },
-    deviceFlow: { enabled: true },
+    deviceFlow: { enabled: !args['no-device-flow'] },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     introspection: { enabled: false },
@@ -405,7 +413,7 @@ const provider = new Provider(issuer, {
     Grant: Math.max(refreshTtl, 14 * 24 * 60 * 60),
     Session: Math.max(refreshTtl, 14 * 24 * 60 * 60),
     AuthorizationCode: 60,
-    DeviceCode: 600,
+    DeviceCode: deviceTtl,
     Interaction: 3600,
   },
 });
@@ -441,6 +449,15 @@ provider.use(async (ctx, next) => {
   await next();
   if (ctx.oidc?.route === 'revocation' && ctx.status === 200) {
     record('revocation.success', { client_id: ctx.oidc.client?.clientId });
+  }
+});
+
+// --device-interval: advertise a poll interval in the device authorization response (RFC 8628 §3.2).
+provider.use(async (ctx, next) => {
+  await next();
+  if (deviceInterval !== undefined && ctx.oidc?.route === 'device_authorization' && ctx.status === 200
+      && ctx.body && typeof ctx.body === 'object') {
+    ctx.body = { ...ctx.body, interval: deviceInterval };
   }
 });
 
@@ -513,5 +530,5 @@ if (!args['ignore-stdin']) {
   process.stdin.resume();
 }
 
-process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s)\n`);
+process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s, device code ${deviceTtl}s${deviceInterval !== undefined ? ` every ${deviceInterval}s` : ''})\n`);
 process.stdout.write(`${JSON.stringify({ issuer, port: boundPort })}\n`);
