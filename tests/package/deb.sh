@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Consumers of the installed Debian package: builds tests/package/main.cpp with CMake
+# Consumers of the installed Debian package: builds tests/package/main.cpp (and main.c, the C ABI) with CMake
 # (find_package(nativeauth)) and with pkg-config against ROOT/usr, where the .deb was installed with
 # apt into a throw-away Debian system, then runs both programs inside that system (chroot ROOT).
 # The compiler is the host's: the clean system has only what the package's Depends pulled in.
@@ -26,7 +26,9 @@ if cmake -S "$here" -B "$out/cmake" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
    cmake --build "$out/cmake" >>"$out/cmake.log" 2>&1 &&
    grep -q "from $rootfs/usr/lib/.*/cmake/nativeauth" "$out/cmake.log" &&
    cp "$out/cmake/package_test" "$rootfs/tmp/nativeauth-consumers/cmake_test" &&
-   chroot "$rootfs" /tmp/nativeauth-consumers/cmake_test >>"$out/cmake.log" 2>&1; then
+   chroot "$rootfs" /tmp/nativeauth-consumers/cmake_test >>"$out/cmake.log" 2>&1 &&
+   cp "$out/cmake/package_test_c" "$rootfs/tmp/nativeauth-consumers/cmake_test_c" &&
+   chroot "$rootfs" /tmp/nativeauth-consumers/cmake_test_c >>"$out/cmake.log" 2>&1; then
   echo "deb: cmake consumer ok ($(tail -1 "$out/cmake.log"))"
 else
   echo "deb: cmake consumer FAILED (log: $out/cmake.log)"; tail -n 15 "$out/cmake.log" | sed 's/^/  /'; status=1
@@ -42,7 +44,16 @@ if {
      # shellcheck disable=SC2086  # word splitting of pkg-config output is intended
      c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -o "$out/pkgconfig_test" "$here/main.cpp" $cflags $libs &&
      cp "$out/pkgconfig_test" "$rootfs/tmp/nativeauth-consumers/pkgconfig_test" &&
-     chroot "$rootfs" /tmp/nativeauth-consumers/pkgconfig_test
+     chroot "$rootfs" /tmp/nativeauth-consumers/pkgconfig_test &&
+     ccflags=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --cflags nativeauth-c) &&
+     clibs=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --libs nativeauth-c) &&
+     echo "pkg-config (C ABI): $ccflags $clibs" &&
+     # shellcheck disable=SC2086
+     # (-rpath-link: libnativeauth_c.so needs libnativeauth.so.0, which lives in ROOT here, not in /usr.)
+     cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$out/pkgconfig_test_c" "$here/main.c" $ccflags $clibs \
+       -Wl,-rpath-link,"$(dirname "$pcdir")" &&
+     cp "$out/pkgconfig_test_c" "$rootfs/tmp/nativeauth-consumers/pkgconfig_test_c" &&
+     chroot "$rootfs" /tmp/nativeauth-consumers/pkgconfig_test_c
    } >"$out/pkgconfig.log" 2>&1; then
   echo "deb: pkg-config consumer ok ($(tail -1 "$out/pkgconfig.log"))"
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds tests/package/main.cpp against an installed nativeauth using only pkg-config, then runs it.
+# Builds tests/package/main.cpp (and main.c against nativeauth-c, when installed) against an installed
+# nativeauth using only pkg-config, then runs them.
 # Usage: pkgconfig.sh PREFIX [OUTPUT_DIR]
 set -euo pipefail
 
@@ -42,3 +43,18 @@ fi
 # shellcheck disable=SC2086
 c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -o "$out/package_test" "$here/main.cpp" $cflags $libs
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$out/package_test"
+
+# The C ABI from C99, when nativeauth-c.pc is installed.
+if pkg-config --exists nativeauth-c; then
+  ccflags=$(pkg-config --cflags nativeauth-c)
+  clibs=$(pkg-config --libs nativeauth-c)
+  echo "pkgconfig.sh: nativeauth-c $(pkg-config --modversion nativeauth-c): $ccflags $clibs"
+  # A shared C ABI library hides everything behind it: C apps get no libsecret/glib include paths. (A
+  # static one requires nativeauth outright, and with it their flags.)
+  if [[ -e $libdir/libnativeauth_c.so ]]; then
+    [[ $ccflags != *glib* && $ccflags != *secret* ]] || { echo "pkgconfig.sh: nativeauth-c's Cflags pull in $ccflags" >&2; exit 1; }
+  fi
+  # shellcheck disable=SC2086
+  cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$out/package_test_c" "$here/main.c" $ccflags $clibs
+  LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$out/package_test_c"
+fi
