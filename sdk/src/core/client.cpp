@@ -296,23 +296,7 @@ Result<std::vector<SlotInfo>> Client::list_slots() {
 
 Result<Session> Client::sign_in(const SignInOptions &options) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
-  if (impl_->signing_in.exchange(true)) {
-    return make_error(ErrorCode::invalid_argument, "a sign-in is already in progress on this client");
-  }
-  impl_->cancel_requested = false;
-  struct Reset {
-    std::atomic<bool> &flag;
-    ~Reset() { flag = false; }
-  } reset{impl_->signing_in};
-  try {
-    return impl_->run_sign_in(options);
-  } catch (const std::bad_alloc &) {
-    return make_error(ErrorCode::internal, "out of memory during sign-in");
-  } catch (const std::exception &e) {
-    return make_error(ErrorCode::internal, std::string("unexpected failure during sign-in: ") + e.what());
-  } catch (...) {
-    return make_error(ErrorCode::internal, "unexpected failure during sign-in");
-  }
+  return impl_->exclusive_sign_in([&] { return impl_->run_sign_in(options); });
 }
 
 std::shared_ptr<oidc::JwksCache> Client::Impl::jwks_for(const std::string &uri) {

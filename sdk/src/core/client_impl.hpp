@@ -84,6 +84,10 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
 
   Result<Session> run_sign_in(const SignInOptions &opts);
+  /// Runs one sign-in flow (browser or device) as the only one on this client: a second concurrent call
+  /// fails with invalid_argument (both write the same slot); no exception escapes.
+  template <typename Flow>
+  Result<Session> exclusive_sign_in(Flow &&flow) noexcept;
   /// handle_redirect(): from the app, or from another instance through the redirect relay.
   Result<void> deliver_redirect(std::string_view url);
   /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
@@ -132,6 +136,27 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                                     const SignOutOptions &opts);
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;
 };
+
+template <typename Flow>
+Result<Session> Client::Impl::exclusive_sign_in(Flow &&flow) noexcept {
+  if (signing_in.exchange(true)) {
+    return make_error(ErrorCode::invalid_argument, "a sign-in is already in progress on this client");
+  }
+  cancel_requested = false;
+  struct Reset {
+    std::atomic<bool> &flag;
+    ~Reset() { flag = false; }
+  } reset{signing_in};
+  try {
+    return flow();
+  } catch (const std::bad_alloc &) {
+    return make_error(ErrorCode::internal, "out of memory during sign-in");
+  } catch (const std::exception &e) {
+    return make_error(ErrorCode::internal, std::string("unexpected failure during sign-in: ") + e.what());
+  } catch (...) {
+    return make_error(ErrorCode::internal, "unexpected failure during sign-in");
+  }
+}
 
 /// A fresh, never-repeating state version.
 std::uint64_t next_state_version() noexcept;

@@ -99,24 +99,7 @@ Result<DeviceAuthorization> parse_device_authorization(const platform::HttpRespo
 
 Result<Session> Client::sign_in_with_device_code(const DeviceSignInOptions &options) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
-  // One sign-in at a time, whatever the flow: both write the same slot.
-  if (impl_->signing_in.exchange(true)) {
-    return make_error(ErrorCode::invalid_argument, "a sign-in is already in progress on this client");
-  }
-  impl_->cancel_requested = false;
-  struct Reset {
-    std::atomic<bool> &flag;
-    ~Reset() { flag = false; }
-  } reset{impl_->signing_in};
-  try {
-    return impl_->run_device_sign_in(options);
-  } catch (const std::bad_alloc &) {
-    return make_error(ErrorCode::internal, "out of memory during sign-in");
-  } catch (const std::exception &e) {
-    return make_error(ErrorCode::internal, std::string("unexpected failure during sign-in: ") + e.what());
-  } catch (...) {
-    return make_error(ErrorCode::internal, "unexpected failure during sign-in");
-  }
+  return impl_->exclusive_sign_in([&] { return impl_->run_device_sign_in(options); });
 }
 
 Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts) {
