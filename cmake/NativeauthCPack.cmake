@@ -32,11 +32,12 @@ access tokens silently.
 This package holds the nativeauth command-line tool, the C++17 library
 libnativeauth, its headers, and its CMake and pkg-config files.")
 # Shared-library dependencies of the CLI and the library, as dpkg-shlibdeps finds them
-# (libssl3, libsecret-1-0, libstdc++6, ...). It cannot see libcurl: the library dlopens
-# libcurl.so.4 on its first request (docs/adr/0005), so it is named here by hand.
+# (libsecret-1-0, libstdc++6, ...). It cannot see libcurl or libcrypto: the library dlopens
+# libcurl.so.4 on its first request (docs/adr/0005) and libcrypto.so.3 (package libssl3) on its
+# first cryptographic call (docs/adr/0008), so both are named here by hand.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${CMAKE_INSTALL_FULL_LIBDIR}")
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.88)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.88), libssl3 (>= 3.0.0)")
 # A shlibs file, and the ldconfig trigger for libnativeauth.so.0 (CPack's own postinst also runs
 # ldconfig, which lintian reports as a warning; harmless).
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

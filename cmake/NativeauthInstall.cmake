@@ -15,12 +15,18 @@ else()
   set(NATIVEAUTH_PACKAGE_STATIC OFF)
 endif()
 
-# What a static archive leaves to its consumer's link line (sdk/lib/CMakeLists.txt): libcurl only
-# where it is linked rather than dlopened on first use (ELF: dlopened, docs/adr/0005).
+# What a static archive leaves to its consumer's link line (sdk/lib/CMakeLists.txt): libcurl and
+# libcrypto only where they are linked rather than dlopened on first use (ELF: dlopened,
+# docs/adr/0005 and docs/adr/0008).
 if(NATIVEAUTH_CURL_LINK MATCHES "CURL::libcurl")
   set(NATIVEAUTH_PACKAGE_LINKS_CURL ON)
 else()
   set(NATIVEAUTH_PACKAGE_LINKS_CURL OFF)
+endif()
+if(NATIVEAUTH_CRYPTO_LINK MATCHES "OpenSSL::Crypto")
+  set(NATIVEAUTH_PACKAGE_LINKS_CRYPTO ON)
+else()
+  set(NATIVEAUTH_PACKAGE_LINKS_CRYPTO OFF)
 endif()
 find_package(Threads REQUIRED)  # for CMAKE_USE_PTHREADS_INIT below (sdk/lib links Threads::Threads)
 if(NOT DEFINED NATIVEAUTH_WITH_LIBSECRET)
@@ -28,7 +34,7 @@ if(NOT DEFINED NATIVEAUTH_WITH_LIBSECRET)
 endif()
 
 # The libraries. nativeauth's exported interface carries the install include dir and, for a static
-# build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to OpenSSL::Crypto, Threads::Threads, dl (or
+# build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to Threads::Threads, dl (or OpenSSL::Crypto and
 # CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/lib). The C ABI library (nativeauth_c,
 # sdk/src/capi) joins the same export set as nativeauth::c once it exists.
 set(_nativeauth_install_targets nativeauth)
@@ -70,15 +76,20 @@ install(FILES
 # --static). A static archive cannot be linked without them, and `pkg-config --static` is unusable
 # on Debian (libcurl.pc's Libs.private names -dev packages nobody installs), so a static build
 # lists them as plain Requires/Libs. They are the static archive's real link interface, the same as
-# the CMake package's: libcrypto, libsecret-1 when built with it, the dynamic loader and threads; not
-# libcurl on ELF, where it is dlopened (docs/adr/0005). nlohmann_json is header-only: never needed.
-set(_nativeauth_pc_deps "libcrypto")
+# the CMake package's: libsecret-1 when built with it, the dynamic loader and threads; not libcurl or
+# libcrypto on ELF, where they are dlopened (docs/adr/0005, docs/adr/0008). nlohmann_json is
+# header-only: never needed.
+set(_nativeauth_pc_deps "")
 if(NATIVEAUTH_PACKAGE_LINKS_CURL)
-  string(PREPEND _nativeauth_pc_deps "libcurl ")
+  list(APPEND _nativeauth_pc_deps libcurl)
+endif()
+if(NATIVEAUTH_PACKAGE_LINKS_CRYPTO)
+  list(APPEND _nativeauth_pc_deps libcrypto)
 endif()
 if(NATIVEAUTH_WITH_LIBSECRET)
-  string(APPEND _nativeauth_pc_deps " libsecret-1")
+  list(APPEND _nativeauth_pc_deps libsecret-1)
 endif()
+list(JOIN _nativeauth_pc_deps " " _nativeauth_pc_deps)
 set(_nativeauth_pc_libs "")
 foreach(_lib IN LISTS CMAKE_DL_LIBS)
   string(APPEND _nativeauth_pc_libs " -l${_lib}")

@@ -50,8 +50,9 @@ class NativeauthConan(ConanFile):
 
     def requirements(self):
         # libcurl and OpenSSL stay private to a shared libnativeauth; nlohmann_json is header-only
-        # and compiled in. On Linux libcurl is dlopened at run time (docs/adr/0005), but its
-        # headers are still needed and its library must be present.
+        # and compiled in. On Linux libcurl and OpenSSL's libcrypto are dlopened at run time
+        # (docs/adr/0005, docs/adr/0008), but their headers are still needed and their libraries
+        # must be present.
         self.requires("libcurl/[>=7.88 <9]")
         self.requires("openssl/[>=3 <4]")
         self.requires("nlohmann_json/3.11.3")

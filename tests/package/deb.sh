@@ -35,7 +35,7 @@ else
 fi
 
 # pkg-config: the package's nativeauth.pc says prefix=/usr; the sysroot maps it to ROOT. Its private
-# requirements (libcrypto, libsecret-1) come from the host, as a -dev package's would.
+# requirements (libsecret-1) come from the host, as a -dev package's would.
 pcdir=$(dirname "$(find "$rootfs/usr/lib" -name nativeauth.pc -path '*/pkgconfig/*' -print -quit)")
 if {
      cflags=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --cflags nativeauth) &&

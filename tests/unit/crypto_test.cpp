@@ -42,6 +42,13 @@ std::string hex(const std::array<std::uint8_t, 32> &digest) {
   return out;
 }
 
+/// sha256() as hex; a failure fails the test and reads as no digest.
+std::string sha_hex(std::string_view message) {
+  Result<std::array<std::uint8_t, 32>> digest = crypto::sha256(message);
+  EXPECT_TRUE(digest.has_value()) << digest.error().to_string();
+  return digest ? hex(*digest) : std::string("(no digest)");
+}
+
 /// The SDK's view of a JWK, decoded with the test-side codec.
 JwkPublicKey to_key(const nlohmann::json &jwk) {
   JwkPublicKey key;
@@ -163,14 +170,14 @@ TEST(RandomBytes, TwoCallsDiffer) {
 
 // FIPS 180-2 Appendix B.1 and B.2, and the empty message.
 TEST(Sha256, MatchesPublishedVectors) {
-  EXPECT_EQ(hex(crypto::sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(hex(crypto::sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(sha_hex(("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha_hex(("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(hex(crypto::sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha_hex(("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Sha256, DiffersForADifferentMessage) {
-  EXPECT_NE(hex(crypto::sha256("abd")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_NE(sha_hex(("abd")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(ConstantTimeEqual, EqualInputs) {
@@ -204,6 +211,30 @@ TEST(Cleanse, AcceptsEmptyInput) {
   crypto::cleanse(&one, 0);
   EXPECT_EQ(one, 0x55);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Loading libcrypto on first use (docs/adr/0008): a missing or wrong library is a clear error, never a crash.
+// The process-wide table is loaded once and cannot be unloaded, so these probe other names into a
+// throw-away table, through the same code.
+
+#if defined(NATIVEAUTH_CRYPTO_DLOPEN)
+TEST(LibcryptoLoading, AMissingLibrarySaysWhatToInstall) {
+  const std::string problem = crypto::detail::library_problem("libnativeauth-absent-crypto.so.3");
+  EXPECT_NE(problem.find("libcrypto 3 could not be loaded ("), std::string::npos) << problem;
+  EXPECT_NE(problem.find("libnativeauth-absent-crypto.so.3"), std::string::npos) << problem;  // dlerror()
+  EXPECT_NE(problem.find("install libssl3"), std::string::npos) << problem;
+}
+
+TEST(LibcryptoLoading, ALibraryThatIsNotLibcryptoIsRefused) {
+  const std::string problem = crypto::detail::library_problem("libc.so.6");
+  EXPECT_NE(problem.find("libc.so.6 has no BN_bin2bn"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("install libssl3"), std::string::npos) << problem;
+}
+
+TEST(LibcryptoLoading, TheRealLibraryIsUsable) {  // the twin: the checks above can pass
+  EXPECT_EQ(crypto::detail::library_problem("libcrypto.so.3"), "");
+}
+#endif
 
 // ---------------------------------------------------------------------------------------------------------
 // verify_signature: every accepted alg, each positive test with negative twins

@@ -17,11 +17,11 @@ TEST(Pkce, Rfc7636AppendixBVector) {
                                  22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121};
   const std::string verifier = base64url_encode(octets, sizeof octets);
   EXPECT_EQ(verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-  EXPECT_EQ(s256_challenge(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  EXPECT_EQ(s256_challenge(verifier).value(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 TEST(Pkce, ChallengeDiffersForAnotherVerifier) {
-  EXPECT_NE(s256_challenge("dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXj"),
+  EXPECT_NE(s256_challenge("dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXj").value(),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
@@ -31,7 +31,7 @@ TEST(Pkce, FreshVerifierIs43UnreservedCharactersAndMatchesChallenge) {
   const auto v = pkce->verifier.reveal();
   EXPECT_EQ(v.size(), 43u);  // 32 bytes, base64url, no padding (RFC 7636 §4.1)
   for (char c : v) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << c;
-  EXPECT_EQ(pkce->challenge, s256_challenge(v));
+  EXPECT_EQ(pkce->challenge, s256_challenge(v).value());
 }
 
 TEST(Pkce, RandomTokensAreUniqueAnd256Bits) {

@@ -7,9 +7,10 @@
 
 namespace nativeauth::core {
 
-std::string s256_challenge(std::string_view verifier) {
-  const auto digest = crypto::sha256(verifier);
-  return base64url_encode(digest.data(), digest.size());
+Result<std::string> s256_challenge(std::string_view verifier) {
+  auto digest = crypto::sha256(verifier);
+  if (!digest) return std::move(digest).error();
+  return base64url_encode(digest->data(), digest->size());
 }
 
 Result<std::string> random_token(std::size_t bytes) {
@@ -24,8 +25,10 @@ Result<Pkce> make_pkce() {
   // RFC 7636 §4.1: 32 octets of randomness, base64url-encoded to a 43-character verifier.
   auto verifier = random_token(32);
   if (!verifier) return std::move(verifier).error();
+  auto challenge = s256_challenge(*verifier);
+  if (!challenge) return std::move(challenge).error();
   Pkce pkce;
-  pkce.challenge = s256_challenge(*verifier);
+  pkce.challenge = std::move(*challenge);
   pkce.verifier = SecretString(std::move(*verifier));
   return pkce;
 }

@@ -15,8 +15,8 @@ struct Pkce {
   std::string challenge;  ///< BASE64URL(SHA256(verifier)) (RFC 7636 §4.2, S256).
 };
 
-/// The S256 challenge of a verifier (RFC 7636 §4.2).
-std::string s256_challenge(std::string_view verifier);
+/// The S256 challenge of a verifier (RFC 7636 §4.2). ErrorCode::internal if OpenSSL is missing.
+Result<std::string> s256_challenge(std::string_view verifier);
 
 /// A fresh verifier and its challenge.
 Result<Pkce> make_pkce();

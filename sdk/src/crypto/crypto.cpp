@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, constant-time compare and JWS verification.
+//
+// libcrypto is loaded on first use, not at start-up (NATIVEAUTH_CRYPTO_DLOPEN, set by CMake on ELF
+// platforms; docs/adr/0008). Most runs of an app answer a still-fresh token from the keychain and call
+// no OpenSSL function, yet linking libcrypto cost every process ~1.3 ms of loading and relocation before
+// main (docs/performance.md). The functions used here are resolved once into a table; OpenSSL's headers
+// still give the types, constants and, through decltype, each function's exact signature, so a call
+// through the table is checked like a direct call. constant_time_equal() and cleanse() need no library
+// at all: they are a few lines of portable code, and they must never fail.
 
 // Hide every API OpenSSL 3 deprecated (RSA_*, EC_KEY_*, SHA256_Init, ...) so that using one is a compile
 // error even in builds without -Werror: the low-level key APIs bypass providers and will be removed.
@@ -10,6 +18,7 @@
 #include "crypto/crypto.hpp"
 
 #include <nativeauth/error.hpp>
+#include <nativeauth/secret.hpp>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -24,34 +33,127 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdlib>
 #include <memory>
+#include <string>
+#include <type_traits>
+
+#if defined(NATIVEAUTH_CRYPTO_DLOPEN)
+#include <dlfcn.h>
+#endif
 
 namespace nativeauth::crypto {
 namespace {
 
+// --- libcrypto, as a table of the functions this file calls. Every OpenSSL call below goes through
+// --- ossl(); on ELF nothing here is a link-time reference to libcrypto (nm -D libnativeauth.so shows none).
+
+#define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                    \
+  X(BN_bin2bn) X(BN_cmp) X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits)                                 \
+  X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(i2d_ECDSA_SIG)                                      \
+  X(ERR_pop_to_mark) X(ERR_set_mark)                                                                         \
+  X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) X(EVP_MD_CTX_free) X(EVP_MD_CTX_new)          \
+  X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey)                           \
+  X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding) X(EVP_PKEY_CTX_set_rsa_pss_saltlen)   \
+  X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init) X(EVP_PKEY_public_check) X(EVP_sha256)     \
+  X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string) \
+  X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)                           \
+  X(RAND_bytes)
+
+/// The libcrypto functions this file calls, each typed by its declaration in OpenSSL's headers.
+struct CryptoApi {
+#define NATIVEAUTH_DECLARE(name) decltype(&::name) name = nullptr;
+  NATIVEAUTH_LIBCRYPTO_FUNCTIONS(NATIVEAUTH_DECLARE)
+#undef NATIVEAUTH_DECLARE
+};
+
+/// libcrypto as this process found it: `api` is null when it could not be loaded; `problem` then says
+/// why and what to install, for an Error.
+struct CryptoLibrary {
+  const CryptoApi *api = nullptr;
+  std::string problem;
+};
+
+CryptoLibrary load_into(CryptoApi &table, const char *soname) {
+  CryptoLibrary out;
+#if defined(NATIVEAUTH_CRYPTO_DLOPEN)
+  // RTLD_LOCAL: libcrypto's symbols do not join the global namespace (a process that links its own
+  // libcrypto.so.3 gets the same, already loaded copy). Never closed: OpenSSL keeps global state
+  // (providers, the DRBG, thread-local error queues) for the life of the process.
+  void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    out.problem = "libcrypto 3 could not be loaded (" + std::string(why ? why : "unknown error") +
+                  "); install libssl3 (OpenSSL 3)";
+    return out;
+  }
+  bool complete = true;
+  auto resolve = [&](auto &slot, const char *name) {
+    using Fn = std::remove_reference_t<decltype(slot)>;
+    void *symbol = dlsym(handle, name);
+    if (!symbol) {
+      if (complete) {
+        out.problem = std::string(soname) + " has no " + name + "; it is not OpenSSL 3's libcrypto; install libssl3";
+      }
+      complete = false;
+      return;
+    }
+    slot = reinterpret_cast<Fn>(symbol);
+  };
+#define NATIVEAUTH_RESOLVE(name) resolve(table.name, #name);
+  NATIVEAUTH_LIBCRYPTO_FUNCTIONS(NATIVEAUTH_RESOLVE)
+#undef NATIVEAUTH_RESOLVE
+  if (!complete) return out;
+#else
+  (void)soname;
+#define NATIVEAUTH_ASSIGN(name) table.name = &::name;
+  NATIVEAUTH_LIBCRYPTO_FUNCTIONS(NATIVEAUTH_ASSIGN)
+#undef NATIVEAUTH_ASSIGN
+#endif
+  out.api = &table;
+  return out;
+}
+
+/// Loaded once per process, on the first call that needs OpenSSL (thread-safe: a function-local static).
+const CryptoLibrary &crypto_library() {
+  static CryptoApi table;
+  static const CryptoLibrary library = load_into(table, "libcrypto.so.3");
+  return library;
+}
+
+/// Only valid once crypto_library() succeeded: every entry point checks that first (library_ready()).
+const CryptoApi &ossl() { return *crypto_library().api; }
+
+/// The error every entry point returns when libcrypto is missing or unusable: not transient, since
+/// retrying cannot help.
+Result<void> library_ready() {
+  if (const CryptoLibrary &library = crypto_library(); !library.api) {
+    return make_error(ErrorCode::internal, library.problem);
+  }
+  return {};
+}
+
 // --- Ownership of OpenSSL objects: every object is held by one of these from the moment it exists, so no
 // --- early return can leak it.
 struct PkeyFree {
-  void operator()(EVP_PKEY *p) const noexcept { EVP_PKEY_free(p); }
+  void operator()(EVP_PKEY *p) const noexcept { ossl().EVP_PKEY_free(p); }
 };
 struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX *p) const noexcept { EVP_PKEY_CTX_free(p); }
+  void operator()(EVP_PKEY_CTX *p) const noexcept { ossl().EVP_PKEY_CTX_free(p); }
 };
 struct MdCtxFree {
-  void operator()(EVP_MD_CTX *p) const noexcept { EVP_MD_CTX_free(p); }
+  void operator()(EVP_MD_CTX *p) const noexcept { ossl().EVP_MD_CTX_free(p); }
 };
 struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD *p) const noexcept { OSSL_PARAM_BLD_free(p); }
+  void operator()(OSSL_PARAM_BLD *p) const noexcept { ossl().OSSL_PARAM_BLD_free(p); }
 };
 struct ParamFree {
-  void operator()(OSSL_PARAM *p) const noexcept { OSSL_PARAM_free(p); }
+  void operator()(OSSL_PARAM *p) const noexcept { ossl().OSSL_PARAM_free(p); }
 };
 struct BnFree {
-  void operator()(BIGNUM *p) const noexcept { BN_free(p); }
+  void operator()(BIGNUM *p) const noexcept { ossl().BN_free(p); }
 };
 struct EcdsaSigFree {
-  void operator()(ECDSA_SIG *p) const noexcept { ECDSA_SIG_free(p); }
+  void operator()(ECDSA_SIG *p) const noexcept { ossl().ECDSA_SIG_free(p); }
 };
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
@@ -68,8 +170,8 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 /// call belong to someone else and are kept.
 class ErrorQueueScope {
  public:
-  ErrorQueueScope() noexcept { ERR_set_mark(); }
-  ~ErrorQueueScope() { ERR_pop_to_mark(); }
+  ErrorQueueScope() noexcept { ossl().ERR_set_mark(); }
+  ~ErrorQueueScope() { ossl().ERR_pop_to_mark(); }
   ErrorQueueScope(const ErrorQueueScope &) = delete;
   ErrorQueueScope &operator=(const ErrorQueueScope &) = delete;
 };
@@ -128,18 +230,18 @@ const unsigned char *bytes_of(std::string_view s) noexcept {
 
 BnPtr to_bn(const Bytes &big_endian) {
   if (big_endian.size() > static_cast<std::size_t>(INT_MAX)) return nullptr;
-  return BnPtr(BN_bin2bn(big_endian.data(), static_cast<int>(big_endian.size()), nullptr));
+  return BnPtr(ossl().BN_bin2bn(big_endian.data(), static_cast<int>(big_endian.size()), nullptr));
 }
 
 /// Runs EVP_PKEY_fromdata for a public key of `type` ("RSA", "EC") with the params in `bld`.
 PkeyPtr pkey_from_params(const char *type, OSSL_PARAM_BLD *bld) {
-  ParamPtr params(OSSL_PARAM_BLD_to_param(bld));
+  ParamPtr params(ossl().OSSL_PARAM_BLD_to_param(bld));
   if (!params) return nullptr;
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
+  PkeyCtxPtr ctx(ossl().EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  if (!ctx || ossl().EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
   EVP_PKEY *raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    EVP_PKEY_free(raw);  // NULL-safe; OpenSSL does not promise to leave it unset on failure
+  if (ossl().EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    ossl().EVP_PKEY_free(raw);  // NULL-safe; OpenSSL does not promise to leave it unset on failure
     return nullptr;
   }
   return PkeyPtr(raw);
@@ -156,7 +258,7 @@ Result<PkeyPtr> rsa_key(const JwkPublicKey &jwk) {
 
   // Counted on the number, not the byte string, so that a leading zero byte (which some providers send
   // despite RFC 7518 §6.3.1.1) neither inflates the size nor gets a sound key refused.
-  const int bits = BN_num_bits(n.get());
+  const int bits = ossl().BN_num_bits(n.get());
   if (bits < kMinRsaBits) {
     return fail(ErrorCode::id_token_algorithm, "the provider's RSA key has " + std::to_string(bits) +
                                                    " bits; at least " + std::to_string(kMinRsaBits) +
@@ -166,13 +268,13 @@ Result<PkeyPtr> rsa_key(const JwkPublicKey &jwk) {
   // message itself, which anyone can produce. OpenSSL's fromdata does not look at any of this, and its
   // EVP_PKEY_public_check runs the SP 800-56B tests (e > 2^16, Miller-Rabin on n), which are costly and
   // would refuse legitimate e = 3 keys.
-  if (!BN_is_odd(n.get()) || !BN_is_odd(e.get()) || BN_is_one(e.get()) || BN_cmp(e.get(), n.get()) >= 0) {
+  if (!ossl().BN_is_odd(n.get()) || !ossl().BN_is_odd(e.get()) || ossl().BN_is_one(e.get()) || ossl().BN_cmp(e.get(), n.get()) >= 0) {
     return fail(ErrorCode::id_token_malformed, "the provider's RSA key is not a valid public key");
   }
 
-  ParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+  ParamBldPtr bld(ossl().OSSL_PARAM_BLD_new());
+  if (!bld || ossl().OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      ossl().OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
     return fail(ErrorCode::internal, "could not build RSA key parameters");
   }
   PkeyPtr key = pkey_from_params("RSA", bld.get());
@@ -194,17 +296,17 @@ Result<PkeyPtr> ec_key(const JwkPublicKey &jwk, const AlgSpec &spec) {
   point.insert(point.end(), jwk.x.begin(), jwk.x.end());
   point.insert(point.end(), jwk.y.begin(), jwk.y.end());
 
-  ParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, spec.group, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+  ParamBldPtr bld(ossl().OSSL_PARAM_BLD_new());
+  if (!bld || ossl().OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, spec.group, 0) != 1 ||
+      ossl().OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
     return fail(ErrorCode::internal, "could not build EC key parameters");
   }
   // fromdata already refuses a point that is not on the curve; the public check adds the range and
   // subgroup-order tests, so an invalid-curve point can never reach ECDSA verification.
   PkeyPtr key = pkey_from_params("EC", bld.get());
   if (key) {
-    PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-    if (!check || EVP_PKEY_public_check(check.get()) != 1) key.reset();
+    PkeyCtxPtr check(ossl().EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+    if (!check || ossl().EVP_PKEY_public_check(check.get()) != 1) key.reset();
   }
   if (!key) {
     return fail(ErrorCode::id_token_malformed,
@@ -224,20 +326,20 @@ Result<Bytes> jose_to_der(const Bytes &signature, const AlgSpec &spec) {
                     " bytes; RFC 7518 §3.4 requires " + std::to_string(2 * spec.coord_len));
   }
   const int half = static_cast<int>(spec.coord_len);
-  BnPtr r(BN_bin2bn(signature.data(), half, nullptr));
-  BnPtr s(BN_bin2bn(signature.data() + spec.coord_len, half, nullptr));
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+  BnPtr r(ossl().BN_bin2bn(signature.data(), half, nullptr));
+  BnPtr s(ossl().BN_bin2bn(signature.data() + spec.coord_len, half, nullptr));
+  EcdsaSigPtr sig(ossl().ECDSA_SIG_new());
+  if (!r || !s || !sig || ossl().ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return fail(ErrorCode::internal, "could not encode an ECDSA signature");
   }
   (void)r.release();  // ECDSA_SIG_set0 took ownership of both on success
   (void)s.release();
 
-  const int der_len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  const int der_len = ossl().i2d_ECDSA_SIG(sig.get(), nullptr);
   if (der_len <= 0) return fail(ErrorCode::internal, "could not encode an ECDSA signature");
   Bytes der(static_cast<std::size_t>(der_len));
   unsigned char *out = der.data();  // i2d advances the pointer it is given
-  if (i2d_ECDSA_SIG(sig.get(), &out) != der_len) {
+  if (ossl().i2d_ECDSA_SIG(sig.get(), &out) != der_len) {
     return fail(ErrorCode::internal, "could not encode an ECDSA signature");
   }
   return der;
@@ -276,29 +378,29 @@ Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::str
     return fail(ErrorCode::id_token_signature, "the ID token has an empty signature");
   }
 
-  MdCtxPtr md_ctx(EVP_MD_CTX_new());
+  MdCtxPtr md_ctx(ossl().EVP_MD_CTX_new());
   EVP_PKEY_CTX *pkey_ctx = nullptr;  // owned by md_ctx
-  if (!md_ctx || EVP_DigestVerifyInit_ex(md_ctx.get(), &pkey_ctx, spec->digest, nullptr, nullptr, key->get(),
+  if (!md_ctx || ossl().EVP_DigestVerifyInit_ex(md_ctx.get(), &pkey_ctx, spec->digest, nullptr, nullptr, key->get(),
                                          nullptr) != 1) {
     return fail(ErrorCode::internal, "could not set up " + std::string(spec->name) + " verification");
   }
   if (spec->family == Family::rsa_pss) {
     // RFC 7518 §3.5: MGF1 with the same hash, and a salt as long as the hash output. Pinning the salt
     // length (rather than accepting any, OpenSSL's default when verifying) follows the JWA text exactly.
-    if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pkey_ctx, spec->digest, nullptr) != 1) {
+    if (ossl().EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        ossl().EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        ossl().EVP_PKEY_CTX_set_rsa_mgf1_md_name(pkey_ctx, spec->digest, nullptr) != 1) {
       return fail(ErrorCode::internal, "could not set up RSA-PSS verification");
     }
   } else if (spec->family == Family::rsa_pkcs1) {
     // RFC 7518 §3.3: RSASSA-PKCS1-v1_5. Already OpenSSL's default; set so no default can change it.
-    if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) != 1) {
+    if (ossl().EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) != 1) {
       return fail(ErrorCode::internal, "could not set up RSA verification");
     }
   }
 
   // 1 is the only success; 0 is a bad signature and < 0 a malformed one (e.g. longer than the modulus).
-  if (EVP_DigestVerify(md_ctx.get(), sig->data(), sig->size(), bytes_of(signing_input),
+  if (ossl().EVP_DigestVerify(md_ctx.get(), sig->data(), sig->size(), bytes_of(signing_input),
                        signing_input.size()) != 1) {
     return fail(ErrorCode::id_token_signature, "the ID token's " + std::string(spec->name) +
                                                    " signature does not verify with the provider's key");
@@ -309,13 +411,14 @@ Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::str
 }  // namespace
 
 Result<Bytes> random_bytes(std::size_t n) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
   ErrorQueueScope errors;
   Bytes out(n);
   // RAND_bytes takes an int count, so very large requests are filled in slices.
   std::size_t done = 0;
   while (done < n) {
     const std::size_t chunk = std::min<std::size_t>(n - done, static_cast<std::size_t>(INT_MAX));
-    if (RAND_bytes(out.data() + done, static_cast<int>(chunk)) != 1) {
+    if (ossl().RAND_bytes(out.data() + done, static_cast<int>(chunk)) != 1) {
       // Nothing partial is handed out: half-random bytes must not end up as a state or verifier.
       cleanse(out.data(), out.size());
       return fail(ErrorCode::internal, "OpenSSL's random number generator failed");
@@ -325,37 +428,49 @@ Result<Bytes> random_bytes(std::size_t n) {
   return out;
 }
 
-std::array<std::uint8_t, 32> sha256(std::string_view data) {
+Result<std::array<std::uint8_t, 32>> sha256(std::string_view data) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
   ErrorQueueScope errors;
   std::array<std::uint8_t, 32> digest{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
+  if (ossl().EVP_Digest(data.data(), data.size(), digest.data(), &len, ossl().EVP_sha256(), nullptr) != 1 ||
       len != digest.size()) {
-    // The declaration has no error channel, and a made-up digest would be worse than stopping: PKCE
-    // challenges and at_hash/c_hash comparisons would silently use it. SHA-256 only fails if the OpenSSL
-    // installation itself is broken (no provider offers it).
-    std::abort();
+    // Only a broken OpenSSL installation (no provider offers SHA-256) gets here: a made-up digest would
+    // be worse than failing, since PKCE challenges would silently use it.
+    return fail(ErrorCode::internal, "OpenSSL could not compute SHA-256 (is its default provider installed?)");
   }
   return digest;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-  // The length is not secret (it is fixed by the format being compared); the contents are.
+  // The length is not secret (it is fixed by the format being compared); the contents are. Volatile
+  // reads and an OR of every difference: no early exit the compiler could reintroduce, the same
+  // construction as OpenSSL's CRYPTO_memcmp, without needing libcrypto (this must never fail).
   if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  const volatile unsigned char *pa = reinterpret_cast<const volatile unsigned char *>(a.data());
+  const volatile unsigned char *pb = reinterpret_cast<const volatile unsigned char *>(b.data());
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<unsigned char>(diff | (pa[i] ^ pb[i]));
+  return diff == 0;
 }
 
 void cleanse(void *data, std::size_t size) noexcept {
-  // OPENSSL_cleanse rather than memset: the compiler may not remove it as a dead store.
-  if (data == nullptr || size == 0) return;
-  OPENSSL_cleanse(data, size);
+  // secure_wipe (SecretString's wipe) rather than memset: the compiler may not remove it as a dead store.
+  secure_wipe(data, size);
 }
 
 Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,
                               const Bytes &signature) {
+  if (auto ready = library_ready(); !ready) return ready;
   ErrorQueueScope errors;
   return verify_impl(alg, key, signing_input, signature);
 }
+
+namespace detail {
+std::string library_problem(const char *soname) {
+  CryptoApi table;
+  return load_into(table, soname).problem;
+}
+}  // namespace detail
 
 }  // namespace nativeauth::crypto

@@ -15,16 +15,20 @@ namespace nativeauth::crypto {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// random_bytes, sha256 and verify_signature load libcrypto 3 on their first call (on ELF platforms;
+// docs/adr/0008). When it is missing or is not OpenSSL 3, they return ErrorCode::internal saying what
+// to install. constant_time_equal and cleanse never need it.
+
 /// `n` bytes from OpenSSL's CSPRNG (RAND_bytes). ErrorCode::internal if the RNG fails.
 Result<Bytes> random_bytes(std::size_t n);
 
-/// SHA-256 of `data`.
-std::array<std::uint8_t, 32> sha256(std::string_view data);
+/// SHA-256 of `data`. ErrorCode::internal only if OpenSSL is missing or broken.
+Result<std::array<std::uint8_t, 32>> sha256(std::string_view data);
 
-/// Compares in time that depends only on the lengths (CRYPTO_memcmp).
+/// Compares in time that depends only on the lengths (CRYPTO_memcmp's construction; no OpenSSL).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
-/// Wipes memory (OPENSSL_cleanse).
+/// Wipes memory so that the compiler cannot drop it as a dead store (secure_wipe; no OpenSSL).
 void cleanse(void *data, std::size_t size) noexcept;
 
 /// A public key as a JWK describes it (RFC 7517/7518 §6), members already base64url-decoded.
@@ -46,5 +50,12 @@ struct JwkPublicKey {
 /// Messages never include key or signature bytes.
 Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key,
                               std::string_view signing_input, const Bytes &signature);
+
+namespace detail {
+/// For tests: loads `soname` as libcrypto into a throw-away table (the process-wide one is untouched)
+/// and returns what would be reported, or "" when it would be usable. Where libcrypto is linked rather
+/// than loaded (not ELF), always "".
+std::string library_problem(const char *soname);
+}  // namespace detail
 
 }  // namespace nativeauth::crypto
