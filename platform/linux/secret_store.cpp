@@ -19,8 +19,9 @@
 // secret-tool lookup issuer I client_id C profile P (prints the record), secret-tool clear ... (erases).
 //
 // Operations. save = CreateItem(replace=true) into the default collection: the Secret Service replaces
-// an item with identical attributes in place, which is the atomic replace. load = search (all items,
-// locked ones included, secrets loaded for unlocked ones) and the first unlocked match. erase = delete
+// an item with identical attributes in place, which is the atomic replace. load = SearchItems by object
+// path (unlocked and locked matches apart) and GetSecrets for the first unlocked match, without
+// building item proxies (the two messages secret-tool lookup sends). erase = delete
 // every match. list = search by issuer and the attributes of every match, sorted, without duplicates.
 //
 // Never a prompt and never a fallback. libsecret's secret_password_* would unlock a locked item with a
@@ -69,6 +70,11 @@
 #include <vector>
 
 #include <gio/gio.h>
+// The object-path API (secret-paths.h: secret_service_search_for_dbus_paths_sync,
+// secret_service_get_secret_for_dbus_path_sync) is declared only for code that acknowledges it as
+// "unstable". It is what libsecret's own stable lookup and search are built on and has not changed
+// since libsecret 0.18 (2014); why it is used anyway: docs/storage.md, "Reading without proxies".
+#define SECRET_API_SUBJECT_TO_CHANGE 1
 #include <libsecret/secret.h>
 
 namespace nativeauth {
@@ -121,6 +127,11 @@ struct ObjectListFree {
   void operator()(GList *list) const { g_list_free_full(list, g_object_unref); }
 };
 using ObjectListPtr = std::unique_ptr<GList, ObjectListFree>;
+
+struct StrvFree {
+  void operator()(gchar **strv) const { g_strfreev(strv); }
+};
+using StrvPtr = std::unique_ptr<gchar *, StrvFree>;
 
 struct ValueUnref {
   void operator()(SecretValue *value) const { secret_value_unref(value); }
@@ -402,34 +413,37 @@ class SecretServiceStore final : public platform::CredentialStore {
     }
   }
 
+  // By object path, not through SecretItem proxies: SearchItems, then GetSecrets for the first unlocked
+  // match, the two messages secret-tool lookup sends. secret_service_search_sync() built a proxy per
+  // match (GetAll, AddMatch/RemoveMatch, ...: 8 messages in all, ~1 ms of a cold `nativeauth token`,
+  // docs/performance.md). Neither call unlocks anything: SearchItems reports locked matches apart, and
+  // GetSecrets is only asked for unlocked ones. (secret_service_lookup_sync would Unlock, i.e. prompt.)
   Result<std::optional<SecretString>> load_in(Call &call, const SlotKey &key) {
     if (auto ok = check_key(key); !ok) return std::move(ok).error();
     auto service = call.connect();
     if (!service) return std::move(service).error();
     HashTablePtr attrs = attributes(key);
     ErrorOut err;
-    ObjectListPtr items(secret_service_search_sync(
-        service->get(), slot_schema(), attrs.get(),
-        static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS), call.cancellable(), err.out()));
-    if (err) return call.fail(Stage::operation, err.take());
-    bool locked = false;
-    for (GList *l = items.get(); l != nullptr; l = l->next) {
-      SecretItem *item = SECRET_ITEM(l->data);
-      if (secret_item_get_locked(item)) {
-        locked = true;
-        continue;
-      }
-      ValuePtr value(secret_item_get_secret(item));
-      if (!value) {
-        if (!secret_item_load_secret_sync(item, call.cancellable(), err.out())) return call.fail(Stage::operation, err.take());
-        value.reset(secret_item_get_secret(item));
-      }
-      if (!value) continue;
+    StrvPtr unlocked;
+    StrvPtr locked;
+    {
+      gchar **unlocked_out = nullptr;
+      gchar **locked_out = nullptr;
+      const gboolean searched = secret_service_search_for_dbus_paths_sync(
+          service->get(), slot_schema(), attrs.get(), call.cancellable(), &unlocked_out, &locked_out, err.out());
+      unlocked.reset(unlocked_out);
+      locked.reset(locked_out);
+      if (!searched || err) return call.fail(Stage::operation, err.take());
+    }
+    for (gchar **path = unlocked.get(); path != nullptr && *path != nullptr; ++path) {
+      ValuePtr value(secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(), err.out()));
+      if (err) return call.fail(Stage::operation, err.take());
+      if (!value) continue;  // gone (or locked) since the search: the next match, else as if not found
       gsize length = 0;
       const gchar *data = secret_value_get(value.get(), &length);
       return std::optional<SecretString>(SecretString(std::string(data, length)));
     }
-    if (locked) return call.locked_item();
+    if (locked && locked.get()[0] != nullptr) return call.locked_item();
     // Nothing found. A service may hide the items of a locked collection, so "empty" is only
     // believed when the default collection is unlocked.
     auto collection = call.default_collection(service->get());
