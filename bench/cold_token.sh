@@ -4,7 +4,10 @@
 # of the same item (the floor: a process that loads libsecret/GLib, joins the session bus and reads one
 # secret). Target (docs/performance.md): nativeauth ≤ 1.2 × secret-tool.
 #
-#   bench/cold_token.sh [--runs N] [--cli PATH]
+#   bench/cold_token.sh [--runs N] [--cli PATH] [--baseline PATH]
+#
+# --baseline: another build of the CLI (e.g. the previous commit's) timed in the same interleaved loop,
+# reading the same item: a before/after comparison that a busier machine cannot skew.
 #
 # Runs inside tests/support/keyring-env (re-executes itself there when needed). Signs in once with
 # `nativeauth login` against the dev provider through the headless test browser, stops the provider
@@ -17,18 +20,24 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=30
 cli=${NATIVEAUTH_CLI:-${NATIVEAUTH_BUILD_ROOT:-$root/build}/bench/samples/cli/nativeauth}
+baseline=
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --cli) cli=$2; shift 2 ;;
-    *) echo "usage: bench/cold_token.sh [--runs N] [--cli PATH]" >&2; exit 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    *) echo "usage: bench/cold_token.sh [--runs N] [--cli PATH] [--baseline PATH]" >&2; exit 2 ;;
   esac
 done
 [[ -x $cli ]] || { echo "cold_token: $cli is missing: build it (scripts/bench does)" >&2; exit 1; }
 cli=$(cd "$(dirname "$cli")" && pwd)/$(basename "$cli")
+if [[ -n $baseline ]]; then
+  [[ -x $baseline ]] || { echo "cold_token: $baseline is missing" >&2; exit 1; }
+  baseline=$(cd "$(dirname "$baseline")" && pwd)/$(basename "$baseline")
+fi
 
 if [[ ${NATIVEAUTH_KEYRING_ENV-} != 1 ]]; then
-  exec "$root/tests/support/keyring-env" "$0" --runs "$runs" --cli "$cli"
+  exec "$root/tests/support/keyring-env" "$0" --runs "$runs" --cli "$cli" ${baseline:+--baseline "$baseline"}
 fi
 
 support=$root/tests/support
@@ -79,6 +88,12 @@ record=$(secret-tool "${lookup[@]}") || { echo "cold_token: secret-tool finds no
 printed=$("$cli" "${token[@]}") || { echo "cold_token: nativeauth token failed" >&2; exit 1; }
 [[ -n $printed && $record == *"\"access_token\":\"$printed\""* ]] ||
   { echo "cold_token: nativeauth token did not print the stored access token" >&2; exit 1; }
+if [[ -n $baseline ]]; then
+  [[ $("$baseline" "${token[@]}") == "$printed" ]] || { echo "cold_token: the baseline printed another token" >&2; exit 1; }
+fi
+# What the token path loads (the dynamic loader's own account): libcurl and libcrypto should not be there.
+loaded=$(LD_DEBUG=libs "$cli" "${token[@]}" 2>&1 >/dev/null | sed -nE 's/.*calling init: (.*)/\1/p' | sort -u)
+lazy=$(grep -oE 'lib(curl|crypto)\.so[.0-9]*' <<<"$loaded" | sort -u | tr '\n' ' ')
 
 # time_us VAR COMMAND...: runs COMMAND with its output discarded; fails the script if it fails.
 time_us() {
@@ -90,13 +105,15 @@ time_us() {
   out=$((10#$t1 - 10#$t0))
 }
 
-a=() b=() c=()
+a=() b=() c=() d=()
 for ((i = -3; i < runs; i++)); do
   time_us x "$cli" "${token[@]}"
   time_us y secret-tool "${lookup[@]}"
   time_us z "$cli" --version
+  w=0
+  [[ -z $baseline ]] || time_us w "$baseline" "${token[@]}"
   ((i < 0)) && continue  # warm-up: page cache, dynamic loader cache
-  a+=("$x") b+=("$y") c+=("$z")
+  a+=("$x") b+=("$y") c+=("$z") d+=("$w")
 done
 
 median_ms() {  # median of microsecond values, in ms with 2 decimals
@@ -109,4 +126,11 @@ printf '  nativeauth token            %8s ms\n' "$na"
 printf '  secret-tool lookup (floor)  %8s ms\n' "$st"
 printf '  nativeauth --version        %8s ms   (start-up alone, no keychain)\n' "$ver"
 printf '  ratio token / secret-tool   %8s     (target <= 1.2)\n' "$ratio"
-echo "RESULT cold_token nativeauth_ms=$na secret_tool_ms=$st version_ms=$ver ratio=$ratio"
+if [[ -n $baseline ]]; then
+  base=$(median_ms "${d[@]}")
+  printf '  baseline nativeauth token   %8s ms   (%s; ratio %s)\n' "$base" "$baseline" \
+    "$(awk -v a="$base" -v b="$st" 'BEGIN {printf "%.2f", a / b}')"
+fi
+printf '  shared objects initialized by nativeauth token: %d (%s)\n' "$(grep -c . <<<"$loaded")" \
+  "${lazy:+among them: $lazy}${lazy:-neither libcurl nor libcrypto}"
+echo "RESULT cold_token nativeauth_ms=$na secret_tool_ms=$st version_ms=$ver ratio=$ratio${baseline:+ baseline_ms=$base}"
