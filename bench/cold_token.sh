@@ -93,7 +93,7 @@ if [[ -n $baseline ]]; then
 fi
 # What the token path loads (the dynamic loader's own account): libcurl and libcrypto should not be there.
 loaded=$(LD_DEBUG=libs "$cli" "${token[@]}" 2>&1 >/dev/null | sed -nE 's/.*calling init: (.*)/\1/p' | sort -u)
-lazy=$(grep -oE 'lib(curl|crypto)\.so[.0-9]*' <<<"$loaded" | sort -u | tr '\n' ' ')
+lazy=$( (grep -oE 'lib(curl|crypto)\.so[.0-9]*' <<<"$loaded" || true) | sort -u | tr '\n' ' ')
 
 # time_us VAR COMMAND...: runs COMMAND with its output discarded; fails the script if it fails.
 time_us() {
