@@ -55,8 +55,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
       const auto end = body.find('"', start);
       if (end != std::string::npos && end - start >= 8) {
         const std::string code = body.substr(start, end - start);
+        // A code that equals part of nativeauth's own fixed wording (e.g. " HTTP 400 without an") is not a
+        // leak: parse the same body with the code replaced, and only flag text that changed with it.
+        std::string other = body;
+        other.replace(start, code.size(), std::string(code.size(), 'Z'));
+        nativeauth::platform::HttpResponse again;
+        again.status = response.status;
+        again.body = nativeauth::SecretString(other);
+        const auto reparsed = nativeauth::core::parse_device_authorization(again);
+        const nativeauth::Error *twin = reparsed ? nullptr : &reparsed.error();
+        const auto fixed_text = [&](const std::string &text) { return twin && (twin->message.find(code) != std::string::npos); };
         for (const std::string *text : {&e.message, &e.oauth_error, &e.oauth_description, &e.oauth_uri})
-          require(text->find(code) == std::string::npos, "the device code leaked into an error");
+          require(text->find(code) == std::string::npos || fixed_text(*text), "the device code leaked into an error");
       }
     }
   }
