@@ -30,7 +30,7 @@ class SystemClock final : public platform::Clock {
 };
 
 // Parameters nativeauth computes itself; an app may not override them through extra_params.
-constexpr const char *kReservedParams[] = {"response_type", "client_id", "redirect_uri", "scope", "state",
+const std::vector<std::string_view> kReservedParams = {"response_type", "client_id", "redirect_uri", "scope", "state",
                                            "nonce", "code_challenge", "code_challenge_method", "prompt",
                                            "login_hint", "max_age", "ui_locales", "acr_values", "request",
                                            "request_uri", "response_mode"};
@@ -340,22 +340,29 @@ Result<void> Client::Impl::show_url(const std::string &url, bool open_browser,
   return {};
 }
 
-Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
-  const auto cancelled = [] { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); };
-  if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
-  for (const auto &[name, value] : opts.extra_params) {
+Result<std::vector<std::string>> Client::Impl::request_scopes(
+    const std::vector<std::string> &requested, const std::vector<std::pair<std::string, std::string>> &extra,
+    const std::vector<std::string_view> &reserved) const {
+  for (const auto &[name, value] : extra) {
     if (name.empty()) return make_error(ErrorCode::invalid_argument, "extra parameter with an empty name");
-    for (const char *reserved : kReservedParams) {
-      if (name == reserved) {
-        return make_error(ErrorCode::invalid_argument,
-                          "extra parameter '" + name + "' is set by nativeauth or has its own option");
-      }
+    if (std::find(reserved.begin(), reserved.end(), name) != reserved.end()) {
+      return make_error(ErrorCode::invalid_argument,
+                        "extra parameter '" + name + "' is set by nativeauth or has its own option");
     }
   }
-  std::vector<std::string> scopes = opts.scopes.empty() ? options.scopes : opts.scopes;
+  std::vector<std::string> scopes = requested.empty() ? options.scopes : requested;
   for (const auto &s : scopes)
     if (!valid_scope_token(s)) return make_error(ErrorCode::invalid_argument, "invalid scope '" + s + "'");
   if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) scopes.insert(scopes.begin(), "openid");
+  return scopes;
+}
+
+Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
+  const auto cancelled = [] { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); };
+  if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
+  auto checked = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
+  if (!checked) return std::move(checked).error();
+  const std::vector<std::string> scopes = std::move(*checked);
 
   log.info("signing in to " + options.issuer + " as client " + options.client_id);
   auto metadata = oidc::discover(*platform.http, options.issuer, log);

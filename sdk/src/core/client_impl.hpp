@@ -84,6 +84,12 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
 
   Result<Session> run_sign_in(const SignInOptions &opts);
+  /// Checks what an app adds to a sign-in request: `extra` may not name a parameter in `reserved`, and the
+  /// scopes (`requested`, else the client's) must be RFC 6749 §3.3 tokens. Returns the scopes with
+  /// `openid` first when it was missing.
+  Result<std::vector<std::string>> request_scopes(const std::vector<std::string> &requested,
+                                                  const std::vector<std::pair<std::string, std::string>> &extra,
+                                                  const std::vector<std::string_view> &reserved) const;
   /// Runs one sign-in flow (browser or device) as the only one on this client: a second concurrent call
   /// fails with invalid_argument (both write the same slot); no exception escapes.
   template <typename Flow>

@@ -27,16 +27,7 @@ constexpr std::chrono::seconds kSlowDownStep{5};
 constexpr std::int64_t kMaxSeconds = 24 * 3600;
 
 // Parameters nativeauth sets in the device authorization request.
-constexpr const char *kReservedParams[] = {"client_id", "scope", "grant_type", "device_code"};
-
-bool valid_scope_token(const std::string &s) {
-  // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == 0x21 || (u >= 0x23 && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
-  });
-}
+const std::vector<std::string_view> kReservedParams = {"client_id", "scope", "grant_type", "device_code"};
 
 std::string join(const std::vector<std::string> &v) {
   std::string out;
@@ -109,19 +100,9 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
                       "on_user_code is required: the user must be shown the code to enter (RFC 8628 §3.3)");
   }
   if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
-  for (const auto &[name, value] : opts.extra_params) {
-    if (name.empty()) return make_error(ErrorCode::invalid_argument, "extra parameter with an empty name");
-    for (const char *reserved : kReservedParams) {
-      if (name == reserved) {
-        return make_error(ErrorCode::invalid_argument,
-                          "extra parameter '" + name + "' is set by nativeauth or has its own option");
-      }
-    }
-  }
-  std::vector<std::string> scopes = opts.scopes.empty() ? options.scopes : opts.scopes;
-  for (const auto &s : scopes)
-    if (!valid_scope_token(s)) return make_error(ErrorCode::invalid_argument, "invalid scope '" + s + "'");
-  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) scopes.insert(scopes.begin(), "openid");
+  auto checked = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
+  if (!checked) return std::move(checked).error();
+  const std::vector<std::string> scopes = std::move(*checked);
   const auto started = Steady::now();
 
   log.info("signing in to " + options.issuer + " as client " + options.client_id + " with a device code");
