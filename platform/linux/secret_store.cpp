@@ -18,8 +18,12 @@
 // The same item by hand: secret-tool search issuer I client_id C profile P (shows label and attributes),
 // secret-tool lookup issuer I client_id C profile P (prints the record), secret-tool clear ... (erases).
 //
-// Operations. save = CreateItem(replace=true) into the default collection: the Secret Service replaces
-// an item with identical attributes in place, which is the atomic replace. load = SearchItems by object
+// Operations. save = SearchItems by object path; when the slot's items exist and none is locked (every
+// refresh), Item.SetSecret on each: the secret replaced in place, label and attributes kept, two
+// messages in all (no collection proxy), and every copy of the slot agrees. Otherwise (the first save,
+// a locked match) CreateItem(replace=true) into the default collection: the Secret Service replaces an
+// item with identical attributes in place. Both are atomic replaces (gnome-keyring writes a temporary
+// file, fsyncs and renames it). load = SearchItems by object
 // path (unlocked and locked matches apart) and GetSecrets for the first unlocked match, without
 // building item proxies (the two messages secret-tool lookup sends). erase = delete
 // every match. list = search by issuer and the attributes of every match, sorted, without duplicates.
@@ -459,19 +463,70 @@ class SecretServiceStore final : public platform::CredentialStore {
     }
     auto service = call.connect();
     if (!service) return std::move(service).error();
-    auto collection = call.default_collection(service->get());
-    if (!collection) return std::move(collection).error();
-
-    const std::string label = make_label(key);
     ValuePtr value(secret_value_new(record.reveal().data(), static_cast<gssize>(record.size()), "text/plain"));
     HashTablePtr attrs = attributes(key);
     ErrorOut err;
+
+    // The slot's items, if it has any: where a refresh writes, there is one, and it is unlocked.
+    StrvPtr unlocked;
+    StrvPtr locked;
+    {
+      gchar **unlocked_out = nullptr;
+      gchar **locked_out = nullptr;
+      const gboolean searched = secret_service_search_for_dbus_paths_sync(
+          service->get(), slot_schema(), attrs.get(), call.cancellable(), &unlocked_out, &locked_out, err.out());
+      unlocked.reset(unlocked_out);
+      locked.reset(locked_out);
+      if (!searched || err) return call.fail(Stage::operation, err.take());
+    }
+    const bool any_locked = locked && locked.get()[0] != nullptr;
+    const bool any_unlocked = unlocked && unlocked.get()[0] != nullptr;
+    if (any_unlocked && !any_locked) {
+      auto replaced = set_secrets(call, service->get(), unlocked.get(), value.get());
+      if (!replaced) return std::move(replaced).error();
+      if (*replaced) return {};
+      // An item went away between the search and the write (another process erased the slot): create.
+    }
+
+    auto collection = call.default_collection(service->get());
+    if (!collection) return std::move(collection).error();
+    const std::string label = make_label(key);
     if (!secret_service_store_sync(service->get(), slot_schema(), attrs.get(),
                                    g_dbus_proxy_get_object_path(G_DBUS_PROXY(collection->get())), label.c_str(),
                                    value.get(), call.cancellable(), err.out())) {
       return call.fail(Stage::operation, err.take());
     }
     return {};
+  }
+
+  // Item.SetSecret on each path: the item's secret replaced in place, its label and attributes kept.
+  // true when every item took it; false when one no longer exists (the caller creates the item).
+  // Every match is written, not just the first: load() reads the first unlocked match in the
+  // service's order, and duplicates (the slot in two collections) must never disagree.
+  Result<bool> set_secrets(Call &call, SecretService *service, gchar **paths, SecretValue *value) {
+    GDBusProxy *proxy = G_DBUS_PROXY(service);
+    for (gchar **path = paths; *path != nullptr; ++path) {
+      ErrorOut err;
+      // (oayays), floating: the call's parameter tuple takes it; encrypted when the session is.
+      GVariant *secret = secret_service_encode_dbus_secret(service, value);
+      if (!secret) return call.error(ErrorCode::internal, "libsecret could not encode the secret");
+      GVariant *reply = g_dbus_connection_call_sync(
+          g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), *path, "org.freedesktop.Secret.Item",
+          "SetSecret", g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+          -1, call.cancellable(), err.out());
+      if (reply) {
+        g_variant_unref(reply);
+        continue;
+      }
+      ErrorPtr gerror = err.take();
+      if (g_error_matches(gerror.get(), SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT) ||
+          g_error_matches(gerror.get(), G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+          g_error_matches(gerror.get(), G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+        return false;
+      }
+      return call.fail(Stage::operation, std::move(gerror));
+    }
+    return true;
   }
 
   Result<void> erase_in(Call &call, const SlotKey &key) {

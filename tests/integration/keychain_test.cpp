@@ -360,6 +360,74 @@ TEST_F(Keychain, SaveReplacesTheItem) {
   EXPECT_EQ(found.out.find("first"), std::string::npos);
 }
 
+// A second item of the same slot, made the way no nativeauth save does it (CreateItem without
+// replace): what a slot copied between collections, or written by another tool, looks like.
+void create_duplicate(const SlotKey &key, const std::string &record) {
+  SecretService *s = service();
+  ASSERT_NE(s, nullptr);
+  SecretCollection *c = default_collection(s);
+  ASSERT_NE(c, nullptr);
+  GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(attrs, const_cast<char *>("xdg:schema"), const_cast<char *>("io.nativeauth.Slot"));
+  g_hash_table_insert(attrs, const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  SecretValue *value = secret_value_new(record.c_str(), -1, "text/plain");
+  GError *raw = nullptr;
+  SecretItem *item = secret_item_create_sync(c, nullptr, attrs, "a duplicate", value, SECRET_ITEM_CREATE_NONE,
+                                             nullptr, &raw);
+  GErrorPtr err(raw);
+  EXPECT_NE(item, nullptr) << gerror_text(raw);
+  if (item) g_object_unref(item);
+  secret_value_unref(value);
+  g_hash_table_unref(attrs);
+  g_object_unref(c);
+  g_object_unref(s);
+}
+
+// The secret of every item of the slot, in the service's order (secret-tool search --all prints them).
+std::vector<std::string> secrets_of_every_item(const SlotKey &key) {
+  std::vector<std::string> secrets;
+  SecretService *s = service();
+  if (!s) return secrets;
+  GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(attrs, const_cast<char *>("xdg:schema"), const_cast<char *>("io.nativeauth.Slot"));
+  g_hash_table_insert(attrs, const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  GError *raw = nullptr;
+  GList *items = secret_service_search_sync(
+      s, nullptr, attrs, static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS), nullptr, &raw);
+  GErrorPtr err(raw);
+  EXPECT_EQ(raw, nullptr) << gerror_text(raw);
+  for (GList *l = items; l != nullptr; l = l->next) {
+    SecretValue *value = secret_item_get_secret(SECRET_ITEM(l->data));
+    secrets.push_back(value ? secret_value_get_text(value) : "<no secret>");
+    if (value) secret_value_unref(value);
+  }
+  g_list_free_full(items, g_object_unref);
+  g_hash_table_unref(attrs);
+  g_object_unref(s);
+  return secrets;
+}
+
+TEST_F(Keychain, SaveUpdatesEveryItemOfTheSlot) {
+  // load() reads the first unlocked match in the service's order; if a save left a stale duplicate,
+  // a later load could hand back a refresh token already rotated, and the provider would end the
+  // session as a replay.
+  const SlotKey key = slot();
+  save(key, "{\"v\":1,\"n\":\"first\"}");
+  create_duplicate(key, "{\"v\":1,\"n\":\"stale copy\"}");
+  ASSERT_EQ(secrets_of_every_item(key).size(), 2u);
+  save(key, "{\"v\":1,\"n\":\"rotated\"}");
+  EXPECT_EQ(secrets_of_every_item(key), (std::vector<std::string>{"{\"v\":1,\"n\":\"rotated\"}",
+                                                                  "{\"v\":1,\"n\":\"rotated\"}"}));
+  expect_record(key, "{\"v\":1,\"n\":\"rotated\"}");
+  auto erased = store_->erase(key);
+  ASSERT_TRUE(erased) << erased.error().to_string();
+  EXPECT_TRUE(secrets_of_every_item(key).empty()) << "erase removes every copy";
+}
+
 TEST_F(Keychain, ClientsAndProfilesNeverSeeEachOther) {
   const std::vector<SlotKey> keys = {slot("app-a", "default"), slot("app-a", "work"), slot("app-b", "default"),
                                      slot("app-b", "work")};
@@ -656,6 +724,10 @@ TEST_F(KeychainLocked, EveryOperationReportsTheLockWithoutAPrompt) {
   auto saved = store_->save(slot(), SecretString("{\"v\":1}"));
   ASSERT_FALSE(saved);
   expect_locked("save", saved.error());
+
+  auto replaced = store_->save(stored, SecretString("{\"v\":1,\"n\":\"replaced while locked\"}"));
+  ASSERT_FALSE(replaced) << "an existing item in a locked keyring is not replaced";
+  expect_locked("save over a locked item", replaced.error());
 
   auto loaded = store_->load(stored);  // the item exists but is locked
   ASSERT_FALSE(loaded) << "a locked item must not read as an empty slot";
