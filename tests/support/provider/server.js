@@ -246,11 +246,22 @@ async function findAccount(_ctx, sub) {
 // ---------------------------------------------------------------------------------------------
 // Signing key, generated per run (nothing committed).
 
+// The key leaves generateKeyPairSync as DER bytes and is exported to a JWK from a new KeyObject.
+// Exporting the generated KeyObject directly deadlocks now and then (Node 20.20; 1 start in ~50
+// here): export({format: 'jwk'}) holds the key's mutex while it allocates, the allocation runs the
+// garbage collector, and the collector destroys the finished key generation job, whose destructor
+// takes the same mutex (gdb: ~KeyGenJob under ExportJWKRsaKey on the main thread). A KeyObject made
+// from the bytes shares no mutex with the job.
 function signingJwk() {
   const kid = crypto.randomBytes(8).toString('hex');
-  const { privateKey } = alg === 'ES256'
-    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const encoding = {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  };
+  const { privateKey: der } = alg === 'ES256'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', ...encoding })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048, ...encoding });
+  const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   return { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg };
 }
 
