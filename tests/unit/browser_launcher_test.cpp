@@ -413,13 +413,15 @@ TEST_F(SpawnTest, LauncherReportsWhatItTriedButNotTheUrl) {
   EXPECT_EQ(m.find("idp.example"), std::string::npos) << m;
 }
 
-TEST(DefaultPlatform, ProvidesBrowserAndLoopbackOnly) {
+TEST(DefaultPlatform, ProvidesItsOwnPartsAndLeavesStoreAndHttpToTheClient) {
   const nativeauth::platform::Platform p = nativeauth::platform::default_platform();
   EXPECT_NE(p.browser, nullptr);
   EXPECT_NE(p.loopback, nullptr);
+  EXPECT_NE(p.locks, nullptr);
+  EXPECT_NE(p.relay, nullptr);
+  EXPECT_NE(p.clock, nullptr);  // the coarse clock (clock_test.cpp)
   EXPECT_EQ(p.store, nullptr);
   EXPECT_EQ(p.http, nullptr);
-  EXPECT_EQ(p.clock, nullptr);
 }
 
 }  // namespace
