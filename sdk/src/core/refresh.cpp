@@ -38,11 +38,7 @@ AccessToken token_of(const Session &s) {
 }
 
 AccessToken copy_token(const AccessToken &t) {
-  AccessToken c;
-  c.value = t.value.clone();
-  c.token_type = t.token_type;
-  c.expires_at = t.expires_at;
-  return c;
+  return AccessToken{t.value.clone(), t.token_type, t.expires_at};  // built in place: no move-assignments
 }
 
 std::vector<std::string> split_spaces(const std::string &s) {

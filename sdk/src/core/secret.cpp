@@ -30,15 +30,29 @@ void wipe_string(std::string &s) noexcept {
 }
 }  // namespace
 
-SecretString::SecretString(SecretString &&other) noexcept : value_(std::move(other.value_)) {
-  wipe_string(other.value_);
+namespace {
+// A short value lives inside the std::string object (the small-string buffer); moving it copies the
+// bytes and leaves them behind in the source, which must then be wiped. A longer value moves its heap
+// buffer and leaves nothing behind (libstdc++ move assignment may hand the source the destination's
+// old buffer instead, which operator= has wiped first). Tokens are longer than the small buffer, so the
+// moves a token makes on access_token()'s fast path skip a wipe each.
+bool stored_inline(const std::string &s) noexcept { return s.capacity() <= std::string().capacity(); }
+}  // namespace
+
+SecretString::SecretString(SecretString &&other) noexcept {
+  const bool left_behind = stored_inline(other.value_);
+  value_ = std::move(other.value_);
+  if (left_behind) wipe_string(other.value_);
+  other.value_.clear();
 }
 
 SecretString &SecretString::operator=(SecretString &&other) noexcept {
   if (this != &other) {
     wipe_string(value_);
+    const bool left_behind = stored_inline(other.value_);
     value_ = std::move(other.value_);
-    wipe_string(other.value_);
+    if (left_behind) wipe_string(other.value_);
+    other.value_.clear();
   }
   return *this;
 }
