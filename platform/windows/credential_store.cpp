@@ -62,13 +62,8 @@
 #include <nativeauth/secret.hpp>
 #include <nativeauth/storage.hpp>
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "windows/win32.hpp"  // <windows.h>, narrow(), system_message()
+
 // clang-format off: these need <windows.h> first
 #include <bcrypt.h>
 #include <wincred.h>
@@ -149,6 +144,11 @@ SecretString take_secret(std::string &s) {
 
 // ---- UTF-8 <-> UTF-16 ----------------------------------------------------------------------------------
 
+using windows::narrow;
+using windows::system_message;
+
+// Lenient, unlike windows::widen(): invalid UTF-8 in a display field (UserName, Comment) becomes U+FFFD
+// rather than an error. Target names go through it too, but they are plain ASCII (escaped byte by byte).
 std::wstring widen(std::string_view s) {
   if (s.empty() || s.size() > static_cast<std::size_t>(INT_MAX)) return {};
   const int len = static_cast<int>(s.size());
@@ -157,16 +157,6 @@ std::wstring widen(std::string_view s) {
   std::wstring w(static_cast<std::size_t>(n), L'\0');
   MultiByteToWideChar(CP_UTF8, 0, s.data(), len, w.data(), n);
   return w;
-}
-
-std::string narrow(std::wstring_view w) {
-  if (w.empty() || w.size() > static_cast<std::size_t>(INT_MAX)) return {};
-  const int len = static_cast<int>(w.size());
-  const int n = WideCharToMultiByte(CP_UTF8, 0, w.data(), len, nullptr, 0, nullptr, nullptr);
-  if (n <= 0) return {};
-  std::string s(static_cast<std::size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w.data(), len, s.data(), n, nullptr, nullptr);
-  return s;
 }
 
 // Cuts a label to Credential Manager's limit without splitting a surrogate pair.
@@ -178,18 +168,6 @@ std::wstring truncated(std::wstring w, std::size_t max) {
 }
 
 // ---- errors --------------------------------------------------------------------------------------------
-
-std::string system_message(DWORD code) {
-  wchar_t *buf = nullptr;
-  const DWORD flags = FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS;
-  const DWORD n = FormatMessageW(flags, nullptr, code, 0, reinterpret_cast<LPWSTR>(&buf), 0, nullptr);
-  std::unique_ptr<wchar_t, HLOCAL (*)(HLOCAL)> owned(buf, &LocalFree);
-  std::string text = (n > 0 && buf != nullptr) ? narrow(std::wstring_view(buf, n)) : std::string();
-  while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ' || text.back() == '.'))
-    text.pop_back();
-  if (text.empty()) text = "unknown error";
-  return text + " (error " + std::to_string(code) + ")";
-}
 
 Error win_error(const char *what, DWORD code) {
   if (code == ERROR_NO_SUCH_LOGON_SESSION)
