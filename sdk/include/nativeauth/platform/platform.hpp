@@ -24,7 +24,9 @@ struct Platform {
   std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
   std::shared_ptr<CredentialStore> store;            ///< Default: per ClientOptions::storage.
   std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
-  std::shared_ptr<Clock> clock;                      ///< Default: the system clock.
+  /// Default: the OS's (Linux: CLOCK_REALTIME_COARSE, never ahead of the true time, a few ms behind at
+  /// most); elsewhere std::chrono::system_clock.
+  std::shared_ptr<Clock> clock;
   std::shared_ptr<SlotLockFactory> locks;            ///< Default: the OS's (Linux: flock on a 0600 file).
   /// Default: the OS's (Linux: Unix sockets). Used only with an app-handled redirect URI; none (e.g. on
   /// mobile, where the host app hands the redirect over itself): no forwarding between instances.
@@ -32,7 +34,7 @@ struct Platform {
 };
 
 /// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
-/// redirect relay). Implemented in platform/\<os\>/; the others are filled in by the Client.
+/// redirect relay, clock). Implemented in platform/\<os\>/; the others are filled in by the Client.
 NATIVEAUTH_API Platform default_platform();
 
 }  // namespace nativeauth::platform
