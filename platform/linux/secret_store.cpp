@@ -417,6 +417,25 @@ class SecretServiceStore final : public platform::CredentialStore {
     }
   }
 
+  // The object paths of the slot's items, unlocked and locked apart (SearchItems: one message, no proxies).
+  struct Paths {
+    StrvPtr unlocked;
+    StrvPtr locked;
+    bool any_unlocked() const { return unlocked && unlocked.get()[0] != nullptr; }
+    bool any_locked() const { return locked && locked.get()[0] != nullptr; }
+  };
+  Result<Paths> search_paths(Call &call, SecretService *service, const SlotKey &key) {
+    HashTablePtr attrs = attributes(key);
+    ErrorOut err;
+    gchar **unlocked = nullptr;
+    gchar **locked = nullptr;
+    const gboolean searched = secret_service_search_for_dbus_paths_sync(
+        service, slot_schema(), attrs.get(), call.cancellable(), &unlocked, &locked, err.out());
+    Paths paths{StrvPtr(unlocked), StrvPtr(locked)};
+    if (!searched || err) return call.fail(Stage::operation, err.take());
+    return paths;
+  }
+
   // By object path, not through SecretItem proxies: SearchItems, then GetSecrets for the first unlocked
   // match, the two messages secret-tool lookup sends. secret_service_search_sync() built a proxy per
   // match (GetAll, AddMatch/RemoveMatch, ...: 8 messages in all, ~1 ms of a cold `nativeauth token`,
@@ -426,19 +445,10 @@ class SecretServiceStore final : public platform::CredentialStore {
     if (auto ok = check_key(key); !ok) return std::move(ok).error();
     auto service = call.connect();
     if (!service) return std::move(service).error();
-    HashTablePtr attrs = attributes(key);
+    auto found = search_paths(call, service->get(), key);
+    if (!found) return std::move(found).error();
+    const StrvPtr &unlocked = found->unlocked;
     ErrorOut err;
-    StrvPtr unlocked;
-    StrvPtr locked;
-    {
-      gchar **unlocked_out = nullptr;
-      gchar **locked_out = nullptr;
-      const gboolean searched = secret_service_search_for_dbus_paths_sync(
-          service->get(), slot_schema(), attrs.get(), call.cancellable(), &unlocked_out, &locked_out, err.out());
-      unlocked.reset(unlocked_out);
-      locked.reset(locked_out);
-      if (!searched || err) return call.fail(Stage::operation, err.take());
-    }
     for (gchar **path = unlocked.get(); path != nullptr && *path != nullptr; ++path) {
       ValuePtr value(secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(), err.out()));
       if (err) return call.fail(Stage::operation, err.take());
@@ -447,7 +457,7 @@ class SecretServiceStore final : public platform::CredentialStore {
       const gchar *data = secret_value_get(value.get(), &length);
       return std::optional<SecretString>(SecretString(std::string(data, length)));
     }
-    if (locked && locked.get()[0] != nullptr) return call.locked_item();
+    if (found->any_locked()) return call.locked_item();
     // Nothing found. A service may hide the items of a locked collection, so "empty" is only
     // believed when the default collection is unlocked.
     auto collection = call.default_collection(service->get());
@@ -464,25 +474,12 @@ class SecretServiceStore final : public platform::CredentialStore {
     auto service = call.connect();
     if (!service) return std::move(service).error();
     ValuePtr value(secret_value_new(record.reveal().data(), static_cast<gssize>(record.size()), "text/plain"));
-    HashTablePtr attrs = attributes(key);
-    ErrorOut err;
 
     // The slot's items, if it has any: where a refresh writes, there is one, and it is unlocked.
-    StrvPtr unlocked;
-    StrvPtr locked;
-    {
-      gchar **unlocked_out = nullptr;
-      gchar **locked_out = nullptr;
-      const gboolean searched = secret_service_search_for_dbus_paths_sync(
-          service->get(), slot_schema(), attrs.get(), call.cancellable(), &unlocked_out, &locked_out, err.out());
-      unlocked.reset(unlocked_out);
-      locked.reset(locked_out);
-      if (!searched || err) return call.fail(Stage::operation, err.take());
-    }
-    const bool any_locked = locked && locked.get()[0] != nullptr;
-    const bool any_unlocked = unlocked && unlocked.get()[0] != nullptr;
-    if (any_unlocked && !any_locked) {
-      auto replaced = set_secrets(call, service->get(), unlocked.get(), value.get());
+    auto found = search_paths(call, service->get(), key);
+    if (!found) return std::move(found).error();
+    if (found->any_unlocked() && !found->any_locked()) {
+      auto replaced = set_secrets(call, service->get(), found->unlocked.get(), value.get());
       if (!replaced) return std::move(replaced).error();
       if (*replaced) return {};
       // An item went away between the search and the write (another process erased the slot): create.
@@ -491,6 +488,8 @@ class SecretServiceStore final : public platform::CredentialStore {
     auto collection = call.default_collection(service->get());
     if (!collection) return std::move(collection).error();
     const std::string label = make_label(key);
+    HashTablePtr attrs = attributes(key);
+    ErrorOut err;
     if (!secret_service_store_sync(service->get(), slot_schema(), attrs.get(),
                                    g_dbus_proxy_get_object_path(G_DBUS_PROXY(collection->get())), label.c_str(),
                                    value.get(), call.cancellable(), err.out())) {
