@@ -64,9 +64,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         again.body = nativeauth::SecretString(other);
         const auto reparsed = nativeauth::core::parse_device_authorization(again);
         const nativeauth::Error *twin = reparsed ? nullptr : &reparsed.error();
-        const auto fixed_text = [&](const std::string &text) { return twin && (twin->message.find(code) != std::string::npos); };
-        for (const std::string *text : {&e.message, &e.oauth_error, &e.oauth_description, &e.oauth_uri})
-          require(text->find(code) == std::string::npos || fixed_text(*text), "the device code leaked into an error");
+        const std::string *texts[] = {&e.message, &e.oauth_error, &e.oauth_description, &e.oauth_uri};
+        const std::string *twin_texts[] = {twin ? &twin->message : nullptr, twin ? &twin->oauth_error : nullptr,
+                                           twin ? &twin->oauth_description : nullptr, twin ? &twin->oauth_uri : nullptr};
+        for (std::size_t i = 0; i < 4; ++i) {
+          const bool has_code = texts[i]->find(code) != std::string::npos;
+          const bool fixed = twin_texts[i] && twin_texts[i]->find(code) != std::string::npos;  // same field
+          require(!has_code || fixed, "the device code leaked into an error");
+        }
       }
     }
   }

@@ -360,6 +360,16 @@ TEST_F(Keychain, SaveReplacesTheItem) {
   EXPECT_EQ(found.out.find("first"), std::string::npos);
 }
 
+// The slot's attributes as libsecret takes them, schema name included; borrows the key's strings.
+GHashTable *slot_attribute_table(const SlotKey &key) {
+  GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(attrs, const_cast<char *>("xdg:schema"), const_cast<char *>("io.nativeauth.Slot"));
+  g_hash_table_insert(attrs, const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
+  g_hash_table_insert(attrs, const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  return attrs;
+}
+
 // A second item of the same slot, made the way no nativeauth save does it (CreateItem without
 // replace): what a slot copied between collections, or written by another tool, looks like.
 void create_duplicate(const SlotKey &key, const std::string &record) {
@@ -367,11 +377,7 @@ void create_duplicate(const SlotKey &key, const std::string &record) {
   ASSERT_NE(s, nullptr);
   SecretCollection *c = default_collection(s);
   ASSERT_NE(c, nullptr);
-  GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
-  g_hash_table_insert(attrs, const_cast<char *>("xdg:schema"), const_cast<char *>("io.nativeauth.Slot"));
-  g_hash_table_insert(attrs, const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
-  g_hash_table_insert(attrs, const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
-  g_hash_table_insert(attrs, const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  GHashTable *attrs = slot_attribute_table(key);
   SecretValue *value = secret_value_new(record.c_str(), -1, "text/plain");
   GError *raw = nullptr;
   SecretItem *item = secret_item_create_sync(c, nullptr, attrs, "a duplicate", value, SECRET_ITEM_CREATE_NONE,
@@ -390,11 +396,7 @@ std::vector<std::string> secrets_of_every_item(const SlotKey &key) {
   std::vector<std::string> secrets;
   SecretService *s = service();
   if (!s) return secrets;
-  GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
-  g_hash_table_insert(attrs, const_cast<char *>("xdg:schema"), const_cast<char *>("io.nativeauth.Slot"));
-  g_hash_table_insert(attrs, const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
-  g_hash_table_insert(attrs, const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
-  g_hash_table_insert(attrs, const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  GHashTable *attrs = slot_attribute_table(key);
   GError *raw = nullptr;
   GList *items = secret_service_search_sync(
       s, nullptr, attrs, static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS), nullptr, &raw);
