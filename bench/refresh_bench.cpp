@@ -27,7 +27,7 @@
 #include "core/token_endpoint.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
@@ -144,10 +144,10 @@ void BM_RefreshBarePost(benchmark::State &state) {
   }
 }
 
-// The SDK's own HTTP transport (transport/curl_transport.cpp) sending the same grant as the floor, on
+// The SDK's own HTTP transport (platform/libcurl/curl_transport.cpp) sending the same grant as the floor, on
 // the floor's chain: what the transport adds (its options, a fresh connection per grant).
 void BM_RefreshSdkTransport(benchmark::State &state) {
-  static auto http = nativeauth::transport::make_curl_transport({});
+  static auto http = nativeauth::libcurl::make_curl_transport({});
   for (auto _ : state) {
     auto request = nativeauth::core::make_token_request(
         g_world->token_endpoint,
@@ -257,7 +257,7 @@ void BM_KeychainBareWrite(benchmark::State &state) {
 // write, i.e. what the SDK itself adds to the grant.
 BENCHMARK(BM_RefreshSdk)->ArgName("keychain")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 // fresh_connect:0/idle_us:0 is the floor (a kept-alive connection, grants back to back).
-// fresh_connect:1 opens a new connection per POST, as the SDK does for every grant (curl_transport.cpp:
+// fresh_connect:1 opens a new connection per POST, as the SDK does for every grant (platform/libcurl/curl_transport.cpp:
 // libcurl would otherwise re-send a grant by itself when a kept-alive connection turns out dead).
 // idle_us:7000 leaves the provider idle for 7 ms before each grant (untimed), as it is during an SDK
 // refresh while the keychain is read and written: an idle provider (and idle CPUs) answer slower.
@@ -327,7 +327,7 @@ int main(int argc, char **argv) {
   world.floor_refresh_token = std::string(floor_session.refresh_token.reveal());
   if (world.floor_refresh_token.empty()) fail("the provider issued no refresh token");
 
-  auto http = nativeauth::transport::make_curl_transport({});
+  auto http = nativeauth::libcurl::make_curl_transport({});
   auto metadata = nativeauth::oidc::discover(*http, issuer, {});
   if (!metadata) fail(metadata.error().to_string());
   world.token_endpoint = (*metadata)->token_endpoint;

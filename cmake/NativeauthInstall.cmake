@@ -7,7 +7,7 @@ set(NATIVEAUTH_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/nativeauth" CACHE
 set(NATIVEAUTH_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
     "Where nativeauth.pc is installed, relative to the prefix")
 
-# Decided by BUILD_SHARED_LIBS in sdk/lib; read back from the target so the two can never disagree.
+# Decided by BUILD_SHARED_LIBS in sdk/CMakeLists.txt; read back from the target so the two can never disagree.
 get_target_property(_nativeauth_type nativeauth TYPE)
 if(_nativeauth_type STREQUAL "STATIC_LIBRARY")
   set(NATIVEAUTH_PACKAGE_STATIC ON)
@@ -15,7 +15,7 @@ else()
   set(NATIVEAUTH_PACKAGE_STATIC OFF)
 endif()
 
-# What a static archive leaves to its consumer's link line (sdk/lib/CMakeLists.txt): libcurl and
+# What a static archive leaves to its consumer's link line (sdk/CMakeLists.txt): libcurl and
 # libcrypto only where they are linked rather than dlopened on first use (ELF: dlopened,
 # docs/adr/0005 and docs/adr/0008).
 if(NATIVEAUTH_CURL_LINK MATCHES "CURL::libcurl")
@@ -28,14 +28,14 @@ if(NATIVEAUTH_CRYPTO_LINK MATCHES "OpenSSL::Crypto")
 else()
   set(NATIVEAUTH_PACKAGE_LINKS_CRYPTO OFF)
 endif()
-find_package(Threads REQUIRED)  # for CMAKE_USE_PTHREADS_INIT below (sdk/lib links Threads::Threads)
+find_package(Threads REQUIRED)  # for CMAKE_USE_PTHREADS_INIT below (sdk/CMakeLists.txt links Threads::Threads)
 if(NOT DEFINED NATIVEAUTH_WITH_LIBSECRET)
   set(NATIVEAUTH_WITH_LIBSECRET OFF)
 endif()
 
 # The libraries. nativeauth's exported interface carries the install include dir and, for a static
 # build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to Threads::Threads, dl (or OpenSSL::Crypto and
-# CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/lib). The C ABI library (nativeauth_c,
+# CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/CMakeLists.txt). The C ABI library (nativeauth_c,
 # sdk/src/capi) joins the same export set as nativeauth::c once it exists.
 set(_nativeauth_install_targets nativeauth)
 if(TARGET nativeauth_c)

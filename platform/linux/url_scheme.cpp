@@ -5,6 +5,7 @@
 
 #include "posix/fd.hpp"
 #include "posix/private_fs.hpp"
+#include "util/uri_scheme.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -28,20 +29,9 @@ Error failed(std::string message) { return make_error(ErrorCode::storage_unavail
 
 // RFC 3986 §3.1 scheme syntax, plus RFC 8252 §7.1: a reverse domain name, so it has a dot.
 Result<std::string> checked_scheme(const std::string &scheme) {
-  bool ok = !scheme.empty() && std::isalpha(static_cast<unsigned char>(scheme[0])) &&
-            scheme.find('.') != std::string::npos;
-  for (const char ch : scheme) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (!(std::isalnum(c) || c == '+' || c == '-' || c == '.')) ok = false;
-  }
-  if (!ok) {
-    return make_error(ErrorCode::invalid_argument, "'" + scheme +
-                                                       "' is not a reverse-domain URI scheme such as "
-                                                       "com.example.app (RFC 8252 §7.1)");
-  }
-  std::string lower = scheme;
-  for (auto &c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
+  if (auto lower = util::reverse_domain_scheme(scheme)) return std::move(*lower);
+  return make_error(ErrorCode::invalid_argument,
+                    "'" + scheme + "' is not a reverse-domain URI scheme such as com.example.app (RFC 8252 §7.1)");
 }
 
 std::string data_home() {

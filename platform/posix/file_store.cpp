@@ -36,6 +36,8 @@
 
 #include "posix/fd.hpp"
 #include "posix/private_fs.hpp"
+#include "util/secrets.hpp"
+#include "util/slot_hash.hpp"
 
 #include <nativeauth/storage.hpp>
 
@@ -309,17 +311,8 @@ int write_all(int fd, const char *data, std::size_t size) {
   return 0;
 }
 
-// Overwrites a buffer that held a record, then empties it.
-void wipe(std::string &s) noexcept {
-  s.resize(s.capacity());  // within capacity: no reallocation, no throw
-  secure_wipe(s.data(), s.size());
-  s.clear();
-}
-
-struct WipeOnExit {
-  std::string &s;
-  ~WipeOnExit() { wipe(s); }
-};
+using util::wipe;
+using util::WipeOnExit;
 
 // Appends from `fd` to `out` until end of file, `stop_at` is seen (when not '\0'), or `out` holds
 // more than `limit` bytes. Grows `out` by moving into a wiped-behind buffer, never leaving a copy.
@@ -676,9 +669,7 @@ std::string slot_file_name(const SlotKey &key) {
     else if (readable[cut - 2] == '%') cut -= 2;
     readable.resize(cut);
   }
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(slot_header(key))));
-  return readable + "." + hash + kSlotSuffix;
+  return readable + "." + util::hex16(util::fnv1a64(slot_header(key))) + kSlotSuffix;
 }
 
 }  // namespace nativeauth::posix

@@ -3,7 +3,9 @@
 
 #include "posix/loopback_listener.hpp"
 
+#include "loopback/http.hpp"
 #include "posix/fd.hpp"
+#include "util/secrets.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -55,29 +57,6 @@ Error socket_error(const char *what, int family, std::uint16_t port, int err) {
                                                     address_text(family, port) + ": " + errno_text(err));
 }
 
-// The request buffer holds the authorization code (it is in the request line): wipe it where the
-// compiler cannot prove the store dead.
-void secure_wipe(char *p, std::size_t n) noexcept {
-  volatile char *v = p;
-  for (std::size_t i = 0; i < n; ++i) v[i] = 0;
-}
-
-void wipe_string(std::string &s) noexcept {
-  s.resize(s.capacity());  // within capacity: no reallocation, no throw
-  secure_wipe(s.data(), s.size());
-  s.clear();
-}
-
-// Grows `s` to hold at least `need` bytes, wiping the old buffer instead of leaving a copy behind.
-void reserve_wiping(std::string &s, std::size_t need) {
-  if (need <= s.capacity()) return;
-  std::string bigger;
-  bigger.reserve(std::max(need, s.capacity() * 2));
-  bigger.append(s);
-  wipe_string(s);
-  s.swap(bigger);
-}
-
 // Binds a loopback socket of `family` to `port`; returns 0 or the errno of the failing call.
 int bind_loopback(int family, std::uint16_t port, bool fixed_port, UniqueFd &out) {
   UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -116,86 +95,6 @@ std::uint16_t bound_port(const UniqueFd &fd) {
   return ntohs(reinterpret_cast<const sockaddr_in6 *>(&addr)->sin6_port);
 }
 
-// RFC 9110 §15 (431: RFC 6585 §5). An unknown code gets an empty reason, which RFC 9112 §4 allows.
-const char *reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
-}
-
-// A header value with CR, LF or another control byte could smuggle extra headers into the reply.
-bool unsafe_header_value(std::string_view v) {
-  return std::any_of(v.begin(), v.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && u != '\t') || u == 0x7f;
-  });
-}
-
-std::string format_reply(const HttpReply &requested) {
-  HttpReply fallback;
-  const HttpReply *reply = &requested;
-  // 1xx cannot end an exchange; a malformed reply from the handler becomes a plain 500.
-  if (requested.status < 200 || requested.status > 599 || unsafe_header_value(requested.content_type) ||
-      unsafe_header_value(requested.location)) {
-    fallback.status = 500;
-    fallback.body = "Internal error.\n";
-    reply = &fallback;
-  }
-  std::string out;
-  out.reserve(320 + reply->content_type.size() + reply->location.size() + reply->body.size());
-  out += "HTTP/1.1 ";
-  out += std::to_string(reply->status);
-  out += ' ';
-  out += reason_phrase(reply->status);
-  out += "\r\n";
-  if (!reply->content_type.empty()) out += "Content-Type: " + reply->content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(reply->body.size()) + "\r\n";
-  if (!reply->location.empty()) out += "Location: " + reply->location + "\r\n";
-  // The page answers a URL holding the authorization code: no cache may keep it, and links or
-  // subresources on it must not carry it away in a Referer (RFC 9700 §4.2.4).
-  out +=
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "Referrer-Policy: no-referrer\r\n"
-      "X-Content-Type-Options: nosniff\r\n"
-      "\r\n";
-  out += reply->body;
-  return out;
-}
-
-std::string too_large_reply() {
-  HttpReply reply;
-  reply.status = 431;
-  reply.body = "Request header fields too large.\n";
-  return format_reply(reply);
-}
-
 int poll_timeout_ms(SteadyClock::time_point now, SteadyClock::time_point until) {
   if (until <= now) return 0;
   // Rounded up: waking a little early would only spin until the deadline.
@@ -217,7 +116,7 @@ class Connection {
   Connection(UniqueFd fd, SteadyClock::time_point deadline) : fd_(std::move(fd)), deadline_(deadline) {}
   Connection(const Connection &) = delete;
   Connection &operator=(const Connection &) = delete;
-  ~Connection() { wipe_string(in_); }
+  ~Connection() { util::wipe(in_); }
 
   int fd() const noexcept { return fd_.get(); }
   State state() const noexcept { return state_; }
@@ -251,7 +150,7 @@ class Connection {
     const std::size_t old_size = in_.size();
     const std::size_t room = opts.max_request_bytes - old_size;  // > 0: a full buffer was answered with 431
     const std::size_t want = std::min<std::size_t>(room, 4096);
-    reserve_wiping(in_, old_size + want);
+    util::reserve_wiping(in_, old_size + want);
     in_.resize(old_size + want);
     const ssize_t n = ::recv(fd_.get(), in_.data() + old_size, want, 0);
     const int err = errno;
@@ -259,25 +158,24 @@ class Connection {
     if (n < 0) return would_block(err) ? Next::keep : Next::close;
     if (n == 0) return Next::close;  // the peer gave up before finishing its head
 
-    // The head ends with the first empty line (RFC 9112 §2.1); it may straddle two reads.
-    const std::size_t from = old_size >= 3 ? old_size - 3 : 0;
-    const std::size_t end = in_.find("\r\n\r\n", from);
-    if (end != std::string::npos) {
+    // The request buffer holds the authorization code (it is in the request line): it is wiped, never
+    // left behind in a freed buffer.
+    if (const std::size_t end = loopback::head_end(in_, old_size)) {
       // Bytes after the head (a body, a pipelined request) are never looked at.
-      const HandlerOutcome outcome = handler(std::string_view(in_.data(), end + 4));
-      start_reply(format_reply(outcome.reply), opts, now);
+      const HandlerOutcome outcome = handler(std::string_view(in_.data(), end));
+      start_reply(loopback::format_reply(outcome.reply), opts, now);
       if (outcome.done) return Next::done;
       return write_reply(opts, now);
     }
     if (in_.size() >= opts.max_request_bytes) {  // RFC 6585 §5; the handler never sees it
-      start_reply(too_large_reply(), opts, now);
+      start_reply(loopback::too_large_reply(), opts, now);
       return write_reply(opts, now);
     }
     return Next::keep;
   }
 
   void start_reply(std::string reply, const LoopbackListenerOptions &opts, SteadyClock::time_point now) {
-    wipe_string(in_);
+    util::wipe(in_);
     out_ = std::move(reply);
     sent_ = 0;
     state_ = State::writing;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the file store and the slot locks share: the per-user state directory, 0700 directory creation,
-// stable FNV-1a names, and the words their refusals use (mode, kind, a path a shell takes as one word).
+// and the words their refusals use (mode, kind, a path a shell takes as one word).
 #pragma once
 
 #include <algorithm>
@@ -20,16 +20,6 @@
 #include <unistd.h>
 
 namespace nativeauth::posix {
-
-/// FNV-1a, 64 bit (draft-eastlake-fnv §2): defined byte by byte, so a name made from it does not depend
-/// on the compiler, the standard library or the machine. Not cryptographic, and used only for names.
-inline std::uint64_t fnv1a64(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 /// "0700".
 inline std::string mode_text(mode_t mode) {

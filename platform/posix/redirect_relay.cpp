@@ -7,8 +7,10 @@
 // user (SO_PEERCRED), on top of the 0700 directory and the 0600 socket.
 #include "posix/redirect_relay.hpp"
 
+#include "common/relay_wire.hpp"
 #include "posix/fd.hpp"
 #include "posix/private_fs.hpp"
+#include "util/slot_hash.hpp"
 
 #include <nativeauth/secret.hpp>
 
@@ -64,14 +66,7 @@ Result<std::string> private_directory() {
 }
 
 std::string slot_name(const platform::SlotKey &slot) {
-  std::string id = slot.issuer;
-  id += '\0';
-  id += slot.client_id;
-  id += '\0';
-  id += slot.profile;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%016llx.sock", static_cast<unsigned long long>(fnv1a64(id)));
-  return buf;
+  return util::slot_hash_hex(slot.issuer, slot.client_id, slot.profile) + ".sock";
 }
 
 std::optional<sockaddr_un> address_of(const std::string &path) {
@@ -157,26 +152,14 @@ class SocketEndpoint final : public platform::RedirectEndpoint {
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid()) return;
     std::string url;
     if (!read_until(fd, url, '\n', kMaxUrl, std::chrono::steady_clock::now() + kPeerTimeout) || url.empty()) {
-      write_all(fd, "error " + std::to_string(static_cast<int>(ErrorCode::invalid_redirect)) +
-                        " the forwarded redirect was too long, empty or incomplete\n");
+      write_all(fd, relay_wire::error_line(ErrorCode::invalid_redirect,
+                                           "the forwarded redirect was too long, empty or incomplete"));
       return;
     }
     if (url.back() == '\n') url.pop_back();
-    Result<void> verdict = relay_error(ErrorCode::internal, "the redirect handler failed");
-    try {
-      verdict = handler_(url);
-    } catch (...) {
-      // keep the internal error
-    }
+    const std::string answer = relay_wire::answer(handler_, url);
     secure_wipe(url.data(), url.size());
-    if (verdict) {
-      write_all(fd, "ok\n");
-    } else {
-      std::string message = verdict.error().message;
-      for (auto &c : message)
-        if (c == '\n' || c == '\r') c = ' ';
-      write_all(fd, "error " + std::to_string(static_cast<int>(verdict.error().code)) + " " + message + "\n");
-    }
+    write_all(fd, answer);
   }
 
   UniqueFd listener_;
@@ -269,15 +252,7 @@ class UnixSocketRelay final : public platform::RedirectRelay {
     if (!sent || !read_until(fd.get(), reply, '\n', 4096, std::chrono::steady_clock::now() + timeout)) {
       return relay_error(ErrorCode::timeout, "the waiting sign-in did not answer the forwarded redirect");
     }
-    if (reply == "ok\n") return {};
-    int code = 0;
-    int consumed = 0;
-    if (std::sscanf(reply.c_str(), "error %d %n", &code, &consumed) == 1 && consumed > 0) {
-      std::string message = reply.substr(static_cast<std::size_t>(consumed));
-      if (!message.empty() && message.back() == '\n') message.pop_back();
-      return relay_error(static_cast<ErrorCode>(code), "the waiting sign-in refused the redirect: " + message);
-    }
-    return relay_error(ErrorCode::malformed_response, "the waiting sign-in sent an unreadable answer");
+    return relay_wire::read_answer(reply);
   }
 };
 

@@ -34,6 +34,8 @@
 
 #include "posix/fd.hpp"
 #include "posix/private_fs.hpp"
+#include "util/quote.hpp"
+#include "util/slot_hash.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -71,21 +73,7 @@ constexpr milliseconds kMaxBackoff{50};
 // Messages
 
 // A slot component inside a one-line message: quoted, control characters shown as \xNN.
-std::string quoted(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f || ch == '"' || ch == '\\') {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
+using util::quoted;
 
 Error unavailable(std::string message) {
   return make_error(ErrorCode::storage_unavailable, "slot lock: " + std::move(message));
@@ -254,14 +242,7 @@ class FlockSlotLockFactory final : public platform::SlotLockFactory {
 }  // namespace
 
 std::string lock_file_name(const SlotKey &key) {
-  std::uint64_t h = fnv1a64(key.issuer);
-  h = fnv1a64(std::string_view("\0", 1), h);
-  h = fnv1a64(key.client_id, h);
-  h = fnv1a64(std::string_view("\0", 1), h);
-  h = fnv1a64(key.profile, h);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(hex) + kLockSuffix;
+  return util::slot_hash_hex(key.issuer, key.client_id, key.profile) + kLockSuffix;
 }
 
 Result<std::string> default_lock_directory() {

@@ -62,6 +62,8 @@
 #include <nativeauth/secret.hpp>
 #include <nativeauth/storage.hpp>
 
+#include "util/hex.hpp"
+#include "util/secrets.hpp"
 #include "windows/win32.hpp"  // <windows.h>, narrow(), system_message()
 
 // clang-format off: these need <windows.h> first
@@ -118,22 +120,8 @@ std::uint64_t get_le(std::string_view s, std::size_t at, int bytes) {
   return v;
 }
 
-void wipe(std::string &s) noexcept {
-  secure_wipe(s.data(), s.capacity());
-  s.clear();
-}
-
-// Wipes a buffer on every way out of a scope, including an exception.
-class WipeGuard {
- public:
-  explicit WipeGuard(std::string &s) noexcept : s_(s) {}
-  WipeGuard(const WipeGuard &) = delete;
-  WipeGuard &operator=(const WipeGuard &) = delete;
-  ~WipeGuard() { wipe(s_); }
-
- private:
-  std::string &s_;
-};
+using util::wipe;
+using WipeGuard = util::WipeOnExit;
 
 // Moves a buffer into a SecretString and wipes what the move may leave behind (a short string's bytes).
 SecretString take_secret(std::string &s) {
@@ -218,11 +206,8 @@ std::string escape(std::string_view s) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// escape() writes upper-case hex digits only.
+int upper_hex_value(char c) { return c >= 'a' && c <= 'f' ? -1 : util::hex_value(c); }
 
 // Exact inverse of escape(): nullopt for any name escape() cannot have written (Credential Manager hands
 // names back as they were written, so a name in another case is not one of ours).
@@ -236,7 +221,7 @@ std::optional<std::string> unescape(std::string_view s) {
       out.push_back(s[++i]);
     } else if (c == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      const int hi = upper_hex_value(s[i + 1]), lo = upper_hex_value(s[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       const auto byte = static_cast<unsigned char>(hi * 16 + lo);
       if (is_plain(byte) || (byte >= 'A' && byte <= 'Z')) return std::nullopt;

@@ -23,6 +23,8 @@
 // event together with the endpoint's stop event: the destructor sets it and the accept loop ends at once.
 #include "windows/redirect_relay.hpp"
 
+#include "common/relay_wire.hpp"
+
 #include "windows/win32.hpp"
 
 #include <nativeauth/secret.hpp>
@@ -163,12 +165,6 @@ bool write_all(HANDLE h, Overlapped &o, HANDLE stop, std::string_view data, ULON
   return true;
 }
 
-std::string error_line(ErrorCode code, std::string message) {
-  for (auto &c : message)
-    if (c == '\n' || c == '\r') c = ' ';
-  return "error " + std::to_string(static_cast<int>(code)) + " " + message + "\n";
-}
-
 class PipeEndpoint final : public platform::RedirectEndpoint {
  public:
   PipeEndpoint(UniqueHandle pipe, UniqueHandle stop, std::wstring sid, platform::RedirectHandler handler)
@@ -222,16 +218,11 @@ class PipeEndpoint final : public platform::RedirectEndpoint {
     if (got == Read::stopped) return;
     std::string answer;
     if (got != Read::line || url.size() <= 1) {
-      answer = error_line(ErrorCode::invalid_redirect, "the forwarded redirect was too long, empty or incomplete");
+      answer = relay_wire::error_line(ErrorCode::invalid_redirect,
+                                      "the forwarded redirect was too long, empty or incomplete");
     } else {
       url.pop_back();
-      Result<void> verdict = relay_error(ErrorCode::internal, "the redirect handler failed");
-      try {
-        verdict = handler_(url);
-      } catch (...) {
-        // keep the internal error
-      }
-      answer = verdict ? std::string("ok\n") : error_line(verdict.error().code, verdict.error().message);
+      answer = relay_wire::answer(handler_, url);
     }
     secure_wipe(url.data(), url.size());
     if (!write_all(pipe, o, stop_.get(), answer, GetTickCount64() + kPeerTimeoutMs)) return;
@@ -352,15 +343,7 @@ class NamedPipeRelay final : public platform::RedirectRelay {
     if (got == Read::timed_out) {
       return relay_error(ErrorCode::timeout, "the waiting sign-in did not answer the forwarded redirect");
     }
-    if (reply == "ok\n") return {};
-    int code = 0;
-    int consumed = 0;
-    if (std::sscanf(reply.c_str(), "error %d %n", &code, &consumed) == 1 && consumed > 0) {
-      std::string message = reply.substr(static_cast<std::size_t>(consumed));
-      if (!message.empty() && message.back() == '\n') message.pop_back();
-      return relay_error(static_cast<ErrorCode>(code), "the waiting sign-in refused the redirect: " + message);
-    }
-    return relay_error(ErrorCode::malformed_response, "the waiting sign-in sent an unreadable answer");
+    return relay_wire::read_answer(reply);
   }
 };
 

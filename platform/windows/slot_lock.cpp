@@ -25,6 +25,7 @@
 // Waiting is WaitForSingleObject with the timeout: no polling, and waiters are woken by the release.
 #include "windows/slot_lock.hpp"
 
+#include "util/quote.hpp"
 #include "windows/win32.hpp"
 
 // clang-format off: needs <windows.h> first
@@ -49,21 +50,7 @@ std::wstring mutex_name(const std::wstring &sid, const SlotKey &key) {
 }
 
 // A slot component inside a one-line message: quoted, control characters shown as \xNN.
-std::string quoted(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f || ch == '"' || ch == '\\') {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
+using util::quoted;
 
 Error unavailable(std::string message) {
   return make_error(ErrorCode::storage_unavailable, "slot lock: " + std::move(message));

@@ -26,6 +26,7 @@
 // success, because the scheme is then "not registered by this SDK", which is the Ok case of the header.
 #include <nativeauth/url_scheme.hpp>
 
+#include "util/uri_scheme.hpp"
 #include "windows/win32.hpp"
 
 #include <cctype>
@@ -48,20 +49,9 @@ Error failed(const std::string &what, LSTATUS status) {
 // RFC 3986 §3.1 scheme syntax, plus RFC 8252 §7.1: a reverse domain name, so it has a dot. The same
 // check as on Linux; registry key names ignore case, and so do URI schemes, so it is kept lower-case.
 Result<std::string> checked_scheme(const std::string &scheme) {
-  bool ok = !scheme.empty() && std::isalpha(static_cast<unsigned char>(scheme[0])) &&
-            scheme.find('.') != std::string::npos;
-  for (const char ch : scheme) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (!(std::isalnum(c) || c == '+' || c == '-' || c == '.')) ok = false;
-  }
-  if (!ok) {
-    return make_error(ErrorCode::invalid_argument, "'" + scheme +
-                                                       "' is not a reverse-domain URI scheme such as "
-                                                       "com.example.app (RFC 8252 §7.1)");
-  }
-  std::string lower = scheme;
-  for (auto &c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
+  if (auto lower = util::reverse_domain_scheme(scheme)) return std::move(*lower);
+  return make_error(ErrorCode::invalid_argument,
+                    "'" + scheme + "' is not a reverse-domain URI scheme such as com.example.app (RFC 8252 §7.1)");
 }
 
 // "C:\dir\app.exe", "C:/dir/app.exe" or "\\server\share\app.exe"; not "C:app.exe", "\app.exe" or "app.exe".

@@ -7,6 +7,8 @@
 #include <nativeauth/platform/credential_store.hpp>
 #include <nativeauth/result.hpp>
 
+#include "util/slot_hash.hpp"
+
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -140,26 +142,9 @@ class OwnerOnlySecurity {
   DWORD error_ = 0;
 };
 
-/// FNV-1a, 64 bit (draft-eastlake-fnv §2), byte by byte: the same function as platform/posix/private_fs.hpp,
-/// so a slot has the same name on every platform and build.
-inline std::uint64_t fnv1a64(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-/// 16 lower-case hex digits of FNV-1a 64 over issuer '\0' client_id '\0' profile.
+/// 16 lower-case hex digits naming the slot, the same on every platform (util/slot_hash.hpp).
 inline std::string slot_hash(const platform::SlotKey &key) {
-  std::uint64_t h = fnv1a64(key.issuer);
-  h = fnv1a64(std::string_view("\0", 1), h);
-  h = fnv1a64(key.client_id, h);
-  h = fnv1a64(std::string_view("\0", 1), h);
-  h = fnv1a64(key.profile, h);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return util::slot_hash_hex(key.issuer, key.client_id, key.profile);
 }
 
 }  // namespace nativeauth::windows

@@ -2,9 +2,10 @@
 // `nativeauth login --device`: shows the user code, its URL and a QR code, then waits for the provider.
 #include "device_login.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstdlib>
 #include <iostream>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -18,13 +19,6 @@ namespace {
 bool set(const char *name) {
   const char *v = std::getenv(name);
   return v && *v;
-}
-
-std::vector<std::string> split_scope(const std::string &scope) {
-  std::vector<std::string> out;
-  std::istringstream in(scope);
-  for (std::string s; in >> s;) out.push_back(s);
-  return out;
 }
 
 }  // namespace
@@ -67,7 +61,7 @@ std::string qr_code_text(const std::string &text, bool ansi_colors) {
 std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const LoginArgs &args, nativeauth::Client &client,
                                                                       bool automatic) {
   nativeauth::DeviceSignInOptions options;
-  if (!args.scope.empty()) options.scopes = split_scope(args.scope);
+  if (!args.scope.empty()) options.scopes = nativeauth::util::split_spaces(args.scope);
   options.timeout = std::chrono::seconds(args.timeout_seconds);
   options.extra_params = args.params;
   if (args.login_hint) options.extra_params.emplace_back("login_hint", *args.login_hint);

@@ -7,22 +7,16 @@
 
 #include <nativeauth/nativeauth.hpp>
 
+#include "util/strings.hpp"
+
 #include <csignal>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include <pthread.h>
 
 namespace cli {
 namespace {
-
-std::vector<std::string> split_scope(const std::string &scope) {
-  std::vector<std::string> out;
-  std::istringstream in(scope);
-  for (std::string s; in >> s;) out.push_back(s);
-  return out;
-}
 
 /// Ctrl-C / SIGTERM cancel the sign-in cleanly (the listener closes, the exit code says so).
 /// Signals are taken by a thread with sigwait, so no work happens in a signal handler.
@@ -59,7 +53,7 @@ class SignalCanceller {
 
 int run_login(const LoginArgs &args) {
   nativeauth::ClientOptions options = client_options(args.target);
-  if (!args.scope.empty()) options.scopes = split_scope(args.scope);
+  if (!args.scope.empty()) options.scopes = nativeauth::util::split_spaces(args.scope);
   options.redirect.port = args.port;
   options.redirect.ipv6 = args.ipv6;
   auto client = nativeauth::Client::create(std::move(options));

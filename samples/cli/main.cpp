@@ -83,122 +83,114 @@ std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Targ
   return std::nullopt;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-  CLI::App app{"nativeauth: sign in to an OpenID Connect provider from the command line"};
-  app.set_version_flag("--version", std::string("nativeauth ") + nativeauth::version());
-  app.require_subcommand(1);
-
-  TargetFlags login_target;
-  cli::LoginArgs login;
+/// `login`'s flags that are resolved against the profile before they become LoginArgs.
+struct LoginArgsFlags {
+  cli::LoginArgs args;
   std::optional<std::string> scope;
   std::optional<std::uint16_t> port;
   std::vector<std::string> params;
-  CLI::App *login_cmd = app.add_subcommand("login", "Sign in through the system browser");
-  login_target.add_to(login_cmd);
-  login_cmd->add_option("--scope", scope, "Space-separated scopes (default: openid profile offline_access)");
-  login_cmd->add_option("--port", port, "Fixed loopback port for the redirect (default: chosen by the OS)")
-      ->check(CLI::Range(1, 65535));
-  login_cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default: 300)")
-      ->check(CLI::Range(1, 86400));
-  login_cmd->add_flag("--no-browser", login.no_browser, "Do not open a browser; print the URL to open by hand");
-  login_cmd->add_option("--param", params, "Extra authorization parameter key=value (repeatable)");
-  login_cmd->add_option("--prompt", login.prompt, "OpenID prompt value, e.g. login or consent");
-  login_cmd->add_option("--login-hint", login.login_hint, "Hint the account to sign in with");
-  login_cmd->add_flag("--ipv6", login.ipv6, "Also listen on [::1] for the redirect");
-  auto *device_flag = login_cmd->add_flag("--device", login.device,
-                                          "Sign in with a code entered on another device (RFC 8628 device flow)");
-  login_cmd->add_flag("--browser", login.browser, "Use the browser flow even in an SSH session without a display")
-      ->excludes(device_flag);
+  std::optional<std::string> redirect;
+};
 
-  std::optional<std::string> login_redirect;
-  login_cmd->add_option("--redirect-uri", login_redirect,
-                        "Registered custom-scheme redirect, e.g. com.example.app:/callback (or NATIVEAUTH_REDIRECT_URI; "
-                        "default: loopback)");
+/// Every command's flags, as the parser fills them; each add_* defines one command.
+struct Commands {
+  TargetFlags login_target;
+  LoginArgsFlags login;
+  CLI::App *login_cmd = nullptr;
 
   TargetFlags forward_target;
   std::optional<std::string> forward_redirect_uri;
   std::string forward_url;
-  CLI::App *forward_cmd =
-      app.add_subcommand("handle-redirect", "Hand a redirect URL to the `login` waiting for it (run by the OS)");
-  forward_target.add_to(forward_cmd);
-  forward_cmd->add_option("--redirect-uri", forward_redirect_uri, "The registered redirect URI, checked first");
-  forward_cmd->add_option("url", forward_url, "The redirect URL the OS passed")->required();
+  CLI::App *forward_cmd = nullptr;
 
   TargetFlags scheme_target;
   cli::SchemeArgs scheme;
-  CLI::App *scheme_cmd = app.add_subcommand(
-      "register-scheme", "Make this program the user's handler of a custom redirect scheme (xdg-mime)");
-  scheme_target.add_to(scheme_cmd);
-  scheme_cmd->add_option("scheme", scheme.scheme, "Reverse-domain scheme, e.g. com.example.app")->required();
-  scheme_cmd->add_flag("--unregister", scheme.unregister, "Remove the registration made earlier");
+  CLI::App *scheme_cmd = nullptr;
 
   TargetFlags status_target;
   bool json = false;
-  CLI::App *status_cmd = app.add_subcommand("status", "Show the sessions of an issuer kept on this machine");
-  status_target.add_to(status_cmd);
-  status_cmd->add_flag("--json", json, "Machine-readable output");
+  CLI::App *status_cmd = nullptr;
 
   TargetFlags token_target;
   int min_ttl = -1;
-  CLI::App *token_cmd = app.add_subcommand("token", "Print a valid access token, refreshing it silently if needed");
-  token_target.add_to(token_cmd);
-  token_cmd->add_option("--min-ttl", min_ttl, "Refresh unless the token stays valid this many seconds (default 60)")
-      ->check(CLI::Range(0, 86400));
+  CLI::App *token_cmd = nullptr;
 
   TargetFlags logout_target;
   cli::LogoutArgs logout;
-  CLI::App *logout_cmd = app.add_subcommand("logout", "Sign out: revoke, end the provider session, forget it here");
-  logout_target.add_to(logout_cmd);
-  logout_cmd->add_flag("--local", logout.local, "Only forget the session on this machine");
-  logout_cmd->add_flag("--all-apps", logout.all_apps, "Sign out every app of this provider on this machine");
-  logout_cmd->add_flag("--no-browser", logout.no_browser, "Do not open a browser; print the sign-out URL");
-  logout_cmd->add_option("--timeout", logout.timeout_seconds, "Seconds to wait for the browser (default: 120)")
+  CLI::App *logout_cmd = nullptr;
+};
+
+void add_login(CLI::App &app, Commands &c) {
+  auto &l = c.login;
+  c.login_cmd = app.add_subcommand("login", "Sign in through the system browser");
+  CLI::App *cmd = c.login_cmd;
+  c.login_target.add_to(cmd);
+  cmd->add_option("--scope", l.scope, "Space-separated scopes (default: openid profile offline_access)");
+  cmd->add_option("--port", l.port, "Fixed loopback port for the redirect (default: chosen by the OS)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--timeout", l.args.timeout_seconds, "Seconds to wait for the browser (default: 300)")
       ->check(CLI::Range(1, 86400));
+  cmd->add_flag("--no-browser", l.args.no_browser, "Do not open a browser; print the URL to open by hand");
+  cmd->add_option("--param", l.params, "Extra authorization parameter key=value (repeatable)");
+  cmd->add_option("--prompt", l.args.prompt, "OpenID prompt value, e.g. login or consent");
+  cmd->add_option("--login-hint", l.args.login_hint, "Hint the account to sign in with");
+  cmd->add_flag("--ipv6", l.args.ipv6, "Also listen on [::1] for the redirect");
+  auto *device_flag =
+      cmd->add_flag("--device", l.args.device, "Sign in with a code entered on another device (RFC 8628 device flow)");
+  cmd->add_flag("--browser", l.args.browser, "Use the browser flow even in an SSH session without a display")
+      ->excludes(device_flag);
+  cmd->add_option("--redirect-uri", l.redirect,
+                  "Registered custom-scheme redirect, e.g. com.example.app:/callback (or NATIVEAUTH_REDIRECT_URI; "
+                  "default: loopback)");
+}
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? cli::kOk : cli::kUsage;
-  }
+void add_handle_redirect(CLI::App &app, Commands &c) {
+  c.forward_cmd = app.add_subcommand("handle-redirect", "Hand a redirect URL to the `login` waiting for it (run by the OS)");
+  c.forward_target.add_to(c.forward_cmd);
+  c.forward_cmd->add_option("--redirect-uri", c.forward_redirect_uri, "The registered redirect URI, checked first");
+  c.forward_cmd->add_option("url", c.forward_url, "The redirect URL the OS passed")->required();
+}
 
+void add_register_scheme(CLI::App &app, Commands &c) {
+  c.scheme_cmd = app.add_subcommand("register-scheme",
+                                    "Make this program the user's handler of a custom redirect scheme (xdg-mime)");
+  c.scheme_target.add_to(c.scheme_cmd);
+  c.scheme_cmd->add_option("scheme", c.scheme.scheme, "Reverse-domain scheme, e.g. com.example.app")->required();
+  c.scheme_cmd->add_flag("--unregister", c.scheme.unregister, "Remove the registration made earlier");
+}
+
+void add_status_and_token(CLI::App &app, Commands &c) {
+  c.status_cmd = app.add_subcommand("status", "Show the sessions of an issuer kept on this machine");
+  c.status_target.add_to(c.status_cmd);
+  c.status_cmd->add_flag("--json", c.json, "Machine-readable output");
+
+  c.token_cmd = app.add_subcommand("token", "Print a valid access token, refreshing it silently if needed");
+  c.token_target.add_to(c.token_cmd);
+  c.token_cmd->add_option("--min-ttl", c.min_ttl, "Refresh unless the token stays valid this many seconds (default 60)")
+      ->check(CLI::Range(0, 86400));
+}
+
+void add_logout(CLI::App &app, Commands &c) {
+  c.logout_cmd = app.add_subcommand("logout", "Sign out: revoke, end the provider session, forget it here");
+  c.logout_target.add_to(c.logout_cmd);
+  c.logout_cmd->add_flag("--local", c.logout.local, "Only forget the session on this machine");
+  c.logout_cmd->add_flag("--all-apps", c.logout.all_apps, "Sign out every app of this provider on this machine");
+  c.logout_cmd->add_flag("--no-browser", c.logout.no_browser, "Do not open a browser; print the sign-out URL");
+  c.logout_cmd->add_option("--timeout", c.logout.timeout_seconds, "Seconds to wait for the browser (default: 120)")
+      ->check(CLI::Range(1, 86400));
+}
+
+/// `login`: flags over the profile's defaults, then the sign-in.
+int run_login_command(Commands &c) {
   cli::Profile profile;
   bool client_given = false;
-  if (status_cmd->parsed()) {
-    cli::Target target;
-    if (auto rc = resolve(status_target, false, &target, &profile, &client_given)) return *rc;
-    return cli::run_status(target, client_given, json);
-  }
-
-  if (token_cmd->parsed()) {
-    cli::Target target;
-    if (auto rc = resolve(token_target, true, &target, &profile, &client_given)) return *rc;
-    return cli::run_token(target, min_ttl);
-  }
-  if (forward_cmd->parsed()) {
-    cli::Target target;
-    if (auto rc = resolve(forward_target, true, &target, &profile, &client_given)) return *rc;
-    target.redirect_uri = forward_redirect_uri ? *forward_redirect_uri : env("NATIVEAUTH_REDIRECT_URI").value_or("");
-    return cli::run_handle_redirect(target, forward_url);
-  }
-  if (scheme_cmd->parsed()) {
-    if (scheme.unregister) return cli::run_register_scheme(scheme);
-    if (auto rc = resolve(scheme_target, true, &scheme.target, &profile, &client_given)) return *rc;
-    return cli::run_register_scheme(scheme);
-  }
-  if (logout_cmd->parsed()) {
-    if (auto rc = resolve(logout_target, true, &logout.target, &profile, &client_given)) return *rc;
-    return cli::run_logout(logout);
-  }
-
-  if (auto rc = resolve(login_target, true, &login.target, &profile, &client_given)) return *rc;
-  login.target.redirect_uri = login_redirect ? *login_redirect : env("NATIVEAUTH_REDIRECT_URI").value_or("");
-  login.scope = scope ? *scope : profile.scope.value_or("");
-  login.port = port ? *port : profile.port.value_or(0);
+  cli::LoginArgs &login = c.login.args;
+  if (auto rc = resolve(c.login_target, true, &login.target, &profile, &client_given)) return *rc;
+  login.target.redirect_uri = c.login.redirect ? *c.login.redirect : env("NATIVEAUTH_REDIRECT_URI").value_or("");
+  login.scope = c.login.scope ? *c.login.scope : profile.scope.value_or("");
+  login.port = c.login.port ? *c.login.port : profile.port.value_or(0);
   login.params = profile.params;
-  for (const auto &kv : params) {
+  for (const auto &kv : c.login.params) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       std::cerr << "nativeauth: --param expects key=value, got '" << kv << "'\n";
@@ -207,4 +199,55 @@ int main(int argc, char **argv) {
     login.params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   return cli::run_login(login);
+}
+
+/// Runs the command the parser saw; returns the process exit code.
+int dispatch(Commands &c) {
+  cli::Profile profile;
+  bool client_given = false;
+  cli::Target target;
+  if (c.status_cmd->parsed()) {
+    if (auto rc = resolve(c.status_target, false, &target, &profile, &client_given)) return *rc;
+    return cli::run_status(target, client_given, c.json);
+  }
+  if (c.token_cmd->parsed()) {
+    if (auto rc = resolve(c.token_target, true, &target, &profile, &client_given)) return *rc;
+    return cli::run_token(target, c.min_ttl);
+  }
+  if (c.forward_cmd->parsed()) {
+    if (auto rc = resolve(c.forward_target, true, &target, &profile, &client_given)) return *rc;
+    target.redirect_uri = c.forward_redirect_uri ? *c.forward_redirect_uri : env("NATIVEAUTH_REDIRECT_URI").value_or("");
+    return cli::run_handle_redirect(target, c.forward_url);
+  }
+  if (c.scheme_cmd->parsed()) {
+    if (c.scheme.unregister) return cli::run_register_scheme(c.scheme);
+    if (auto rc = resolve(c.scheme_target, true, &c.scheme.target, &profile, &client_given)) return *rc;
+    return cli::run_register_scheme(c.scheme);
+  }
+  if (c.logout_cmd->parsed()) {
+    if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
+    return cli::run_logout(c.logout);
+  }
+  return run_login_command(c);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"nativeauth: sign in to an OpenID Connect provider from the command line"};
+  app.set_version_flag("--version", std::string("nativeauth ") + nativeauth::version());
+  app.require_subcommand(1);
+  Commands commands;
+  add_login(app, commands);
+  add_handle_redirect(app, commands);
+  add_register_scheme(app, commands);
+  add_status_and_token(app, commands);
+  add_logout(app, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? cli::kOk : cli::kUsage;
+  }
+  return dispatch(commands);
 }

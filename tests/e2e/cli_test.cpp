@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4.
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <nativeauth/nativeauth.hpp>
 
@@ -97,7 +97,7 @@ CliRun finish(const Pending &p) {
 }
 
 int refresh_grants(const ProviderProcess &p) {
-  auto http = nativeauth::transport::make_curl_transport({});
+  auto http = nativeauth::libcurl::make_curl_transport({});
   nativeauth::platform::HttpRequest r;
   r.url = p.origin() + "/__test/events";
   auto response = http->send(r);

@@ -6,6 +6,7 @@
 // made in core/callback.hpp, e.g. a `matched` verdict for a state that is not ours.
 
 #include "core/callback.hpp"
+#include "loopback/http.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +31,7 @@ void require(bool ok, const char *what) {
 bool is_html_safe(std::string_view s) { return s.find_first_of("<>\"'") == std::string_view::npos; }
 
 void check_head(std::string_view input) {
-  const auto head = nativeauth::core::parse_request_head(input);
+  const auto head = nativeauth::loopback::parse_request_head(input);
   if (!head) return;
   // Strictness promised by the header: origin-form only, the query split off, no fragment kept.
   require(!head->method.empty(), "parsed a request line without a method");
@@ -45,16 +46,16 @@ void check_classify(std::string_view input, std::string_view expected_path) {
   const auto &r = result.response;
   if (result.verdict == CallbackVerdict::matched) {
     require(r.state == kState, "matched a response whose state is not ours");
-    const auto head = nativeauth::core::parse_request_head(input);
+    const auto head = nativeauth::loopback::parse_request_head(input);
     require(head && head->method == "GET" && head->path == expected_path, "matched a request that is not GET <path>");
   } else {
     require(r.code.empty() && r.state.empty() && r.error.empty(), "response filled for a request that did not match");
   }
   // What the listener shows the browser: the server's error_description, HTML-escaped.
-  const std::string page = nativeauth::core::result_page(r.error.empty(), r.error_description);
+  const std::string page = nativeauth::loopback::result_page(r.error.empty(), r.error_description);
   require(!page.empty(), "empty result page");
-  require(is_html_safe(nativeauth::core::html_escape(r.error_description)), "html_escape left markup in place");
-  require(is_html_safe(nativeauth::core::html_escape(input)), "html_escape left markup in place");
+  require(is_html_safe(nativeauth::loopback::html_escape(r.error_description)), "html_escape left markup in place");
+  require(is_html_safe(nativeauth::loopback::html_escape(input)), "html_escape left markup in place");
 }
 
 }  // namespace

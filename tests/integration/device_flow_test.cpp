@@ -5,7 +5,7 @@
 
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -33,7 +33,7 @@ std::unique_ptr<ProviderProcess> start_provider(std::vector<std::string> args) {
 }
 
 Json provider_events(const ProviderProcess &p) {
-  auto http = transport::make_curl_transport({});
+  auto http = libcurl::make_curl_transport({});
   platform::HttpRequest r;
   r.url = p.origin() + "/__test/events";
   auto response = http->send(r);

@@ -8,7 +8,7 @@
 
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -331,7 +331,7 @@ class Fault : public ::testing::Test {
 
   /// The provider's /__test/events counters, asked on its own port (not through the proxy).
   static Json provider_events(const std::string &method = "GET", const std::string &path = "/__test/events") {
-    auto http = transport::make_curl_transport({});
+    auto http = libcurl::make_curl_transport({});
     platform::HttpRequest request;
     request.method = method;
     request.url = provider_->origin() + path;

@@ -6,7 +6,7 @@
 #include "core/json_util.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,7 +33,7 @@ class JumpingClock final : public platform::Clock {
 };
 
 Json provider_events(const ProviderProcess &p) {
-  auto http = transport::make_curl_transport({});
+  auto http = libcurl::make_curl_transport({});
   platform::HttpRequest r;
   r.url = p.origin() + "/__test/events";
   auto response = http->send(r);

@@ -8,7 +8,7 @@
 #include "core/token_endpoint.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -70,7 +70,7 @@ class Slots : public ::testing::Test {
     if (!record->has_value()) return make_error(ErrorCode::sign_in_required, "empty slot");
     auto parsed = core::parse_session_record(**record, slot(client_id));
     if (!parsed) return std::move(parsed).error();
-    auto http = transport::make_curl_transport({});
+    auto http = libcurl::make_curl_transport({});
     auto request = core::make_token_request(
         parsed->token_endpoint,
         {{"grant_type", "refresh_token"}, {"refresh_token", std::string(parsed->session.refresh_token.reveal())}},

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loopback callback request: strict head parsing and classification against path and state.
 #include "core/callback.hpp"
+#include "loopback/http.hpp"
 
 #include <gtest/gtest.h>
 
 namespace nativeauth::core {
 namespace {
+
+using loopback::parse_request_head;
+using loopback::result_page;
 
 constexpr const char *kState = "abcDEF123_-xyz";
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests of crypto.hpp: CSPRNG, SHA-256, constant-time compare, and JWS verification for every alg.
+// Unit tests of crypto.hpp: CSPRNG, SHA-256, and JWS verification for every alg.
 
 #include "crypto/crypto.hpp"
 
@@ -148,7 +148,7 @@ const nt::TestKey &p521_other() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// random_bytes, sha256, constant_time_equal, cleanse
+// random_bytes, sha256 (comparing and wiping secrets: util_test.cpp)
 
 TEST(RandomBytes, ReturnsTheRequestedLength) {
   for (std::size_t n :
@@ -178,38 +178,6 @@ TEST(Sha256, MatchesPublishedVectors) {
 
 TEST(Sha256, DiffersForADifferentMessage) {
   EXPECT_NE(sha_hex(("abd")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST(ConstantTimeEqual, EqualInputs) {
-  EXPECT_TRUE(crypto::constant_time_equal("state-0123456789", "state-0123456789"));
-  EXPECT_TRUE(crypto::constant_time_equal("", ""));
-  EXPECT_TRUE(crypto::constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
-}
-
-TEST(ConstantTimeEqual, UnequalInputs) {
-  EXPECT_FALSE(crypto::constant_time_equal("state-0123456789", "xtate-0123456789"));  // first byte
-  EXPECT_FALSE(crypto::constant_time_equal("state-0123456789", "state-012345678x"));  // last byte
-  EXPECT_FALSE(crypto::constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
-}
-
-TEST(ConstantTimeEqual, DifferentLengthsAreUnequal) {
-  EXPECT_FALSE(crypto::constant_time_equal("abc", "abcd"));  // a prefix is not a match
-  EXPECT_FALSE(crypto::constant_time_equal("abcd", "abc"));
-  EXPECT_FALSE(crypto::constant_time_equal("", "a"));
-  EXPECT_FALSE(crypto::constant_time_equal(std::string_view("abc\0", 4), "abc"));
-}
-
-TEST(Cleanse, ZeroesTheBuffer) {
-  std::vector<unsigned char> secret(64, 0xAA);
-  crypto::cleanse(secret.data(), secret.size());
-  EXPECT_EQ(secret, std::vector<unsigned char>(64, 0));
-}
-
-TEST(Cleanse, AcceptsEmptyInput) {
-  crypto::cleanse(nullptr, 0);
-  unsigned char one = 0x55;
-  crypto::cleanse(&one, 0);
-  EXPECT_EQ(one, 0x55);
 }
 
 // ---------------------------------------------------------------------------------------------------------

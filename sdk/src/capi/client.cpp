@@ -2,8 +2,9 @@
 // nativeauth_client_*: the C view of nativeauth::Client — options in, tokens and session info out.
 #include "capi.hpp"
 
+#include "util/strings.hpp"
+
 #include <chrono>
-#include <sstream>
 #include <vector>
 
 namespace nativeauth::capi {
@@ -20,32 +21,16 @@ static_assert(NATIVEAUTH_LOG_OFF == static_cast<int>(LogLevel::off));
 
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
 
-std::vector<std::string> split_spaces(const char *s) {
-  std::vector<std::string> out;
-  std::istringstream in(str(s));
-  for (std::string part; in >> part;) out.push_back(part);
-  return out;
-}
-
 std::int64_t unix_seconds(const std::optional<std::chrono::system_clock::time_point> &t) {
   if (!t) return 0;
   return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
-}
-
-std::string join(const std::vector<std::string> &v, const char *sep) {
-  std::string out;
-  for (const auto &s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
 }
 
 int build_options(ClientOptions &o, const nativeauth_client_options &c) {
   o.issuer = str(c.issuer);
   o.client_id = str(c.client_id);
   o.redirect.uri = str(c.redirect_uri);
-  if (c.scopes) o.scopes = split_spaces(c.scopes);
+  if (c.scopes) o.scopes = util::split_spaces(c.scopes);
   if (c.profile) o.profile = c.profile;
   switch (c.storage) {
     case NATIVEAUTH_STORAGE_KEYCHAIN: o.storage = StorageKind::keychain; break;
@@ -179,7 +164,7 @@ int nativeauth_client_session(nativeauth_session_info **out, nativeauth_client *
     info->profile = capi::dup(s.profile);
     info->subject = capi::dup(s.claims.subject());
     info->name = capi::dup(s.claims.string("name").value_or(""));
-    info->scopes = capi::dup(capi::join(s.scopes, " "));
+    info->scopes = capi::dup(util::join(s.scopes, " "));
     info->claims_json = capi::dup(s.claims.json());
     info->access_token_expiry = capi::unix_seconds(s.access_token_expiry);
     info->issued_at = capi::unix_seconds(s.issued_at);

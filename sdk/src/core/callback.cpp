@@ -1,62 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Parsing the redirect request on the loopback listener (RFC 8252 §7.3) and answering the browser.
+// The authorization response, wherever it arrives: on the loopback listener (RFC 8252 §7.3) or as a URL
+// the app hands over (§7.1, §7.2); and the configured redirect URI's checks. Not here: the listener's HTTP
+// (loopback/http.hpp), what happens to a response once classified (core/redirects.cpp, core/sign_in.cpp).
 #include "core/callback.hpp"
 
-#include "crypto/crypto.hpp"
+#include "loopback/http.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+#include "util/uri_scheme.hpp"
 
 #include <cctype>
 
 namespace nativeauth::core {
-namespace {
-
-bool is_token_char(unsigned char c) {
-  // RFC 9110 §5.6.2 tchar, enough for methods.
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-         c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
-}
-
-bool is_target_char(unsigned char c) { return c > 0x20 && c < 0x7F; }
-
-}  // namespace
-
-std::optional<RequestHead> parse_request_head(std::string_view head) {
-  const auto line_end = head.find("\r\n");
-  if (line_end == std::string_view::npos) return std::nullopt;
-  const std::string_view line = head.substr(0, line_end);
-
-  const auto sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return std::nullopt;
-  const auto sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return std::nullopt;
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = line.substr(sp2 + 1);
-
-  for (unsigned char c : method)
-    if (!is_token_char(c)) return std::nullopt;
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") return std::nullopt;
-  if (target.empty() || target.front() != '/') return std::nullopt;  // origin-form only
-  for (unsigned char c : target)
-    if (!is_target_char(c)) return std::nullopt;
-
-  // Header lines: only their shape is checked (no NUL/bare CR); their content is not needed.
-  std::string_view rest = head.substr(line_end + 2);
-  for (unsigned char c : rest)
-    if (c == 0) return std::nullopt;
-
-  RequestHead out;
-  out.method = std::string(method);
-  const auto q = target.find('?');
-  out.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    std::string_view query = target.substr(q + 1);
-    if (const auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
-    out.query = std::string(query);
-  }
-  return out;
-}
-
 namespace {
 
 // The OAuth parameters of a redirect's query, shared by the loopback listener and app-delivered URLs.
@@ -79,7 +34,7 @@ CallbackResult classify_query(std::string_view query, std::string_view expected_
     result.verdict = CallbackVerdict::bad_request;
     return result;
   }
-  if (!crypto::constant_time_equal(*state, expected_state)) {
+  if (!util::constant_time_equal(*state, expected_state)) {
     result.verdict = CallbackVerdict::wrong_state;
     return result;
   }
@@ -97,20 +52,12 @@ CallbackResult classify_query(std::string_view query, std::string_view expected_
   return result;
 }
 
-bool is_scheme_char(unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; }
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 CallbackResult classify_callback(std::string_view head, std::string_view expected_path,
                                  std::string_view expected_state) {
   CallbackResult result;
-  const auto request = parse_request_head(head);
+  const auto request = loopback::parse_request_head(head);
   if (!request) {
     result.verdict = CallbackVerdict::bad_request;
     return result;
@@ -138,7 +85,7 @@ CallbackResult classify_redirect_url(std::string_view url, std::string_view expe
     return result;
   }
   // Schemes compare case-insensitively (RFC 3986 §3.1); the rest exactly (RFC 6749 §3.1.2.2).
-  if (lower_ascii(base.substr(0, colon)) + std::string(base.substr(colon)) != expected) {
+  if (util::lower_ascii(base.substr(0, colon)) + std::string(base.substr(colon)) != expected) {
     result.verdict = CallbackVerdict::not_found;
     return result;
   }
@@ -163,10 +110,10 @@ Result<RedirectTarget> parse_redirect_uri(std::string_view uri) {
     return refuse("has no scheme");
   }
   for (std::size_t i = 0; i < colon; ++i) {
-    if (!is_scheme_char(static_cast<unsigned char>(uri[i]))) return refuse("has an invalid scheme");
+    if (!util::is_scheme_char(uri[i])) return refuse("has an invalid scheme");
   }
   RedirectTarget t;
-  t.scheme = lower_ascii(uri.substr(0, colon));
+  t.scheme = util::lower_ascii(uri.substr(0, colon));
   const std::string rest(uri.substr(colon + 1));
   if (t.scheme == "http" || t.scheme == "https") {
     const auto url = parse_url(uri);
@@ -202,46 +149,6 @@ Result<RedirectTarget> parse_redirect_uri(std::string_view uri) {
   t.kind = RedirectTarget::Kind::app;
   t.uri = t.scheme + ":" + rest;
   return t;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string result_page(bool success, std::string_view detail) {
-  const char *title = success ? "Signed in" : "Sign-in failed";
-  const char *lead = success ? "You are signed in. You can close this window and return to the app."
-                             : "Sign-in did not complete. Return to the app to try again.";
-  std::string page =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>";
-  page += title;
-  page += "</title><style>body{font-family:system-ui,sans-serif;max-width:32em;margin:4em auto;"
-          "padding:0 1em;color:#222}h1{font-size:1.4em}p.detail{color:#666}</style></head><body><h1>";
-  page += title;
-  page += "</h1><p>";
-  page += lead;
-  page += "</p>";
-  if (!detail.empty()) {
-    page += "<p class=\"detail\">";
-    page += html_escape(detail.substr(0, 500));
-    page += "</p>";
-  }
-  page += "</body></html>\n";
-  return page;
 }
 
 }  // namespace nativeauth::core

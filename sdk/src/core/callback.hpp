@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The redirect that lands on the loopback listener: parsing its HTTP request head and its OAuth parameters.
+// The authorization response and the redirect URI (RFC 6749 §4.1.2, RFC 8252 §7): classifying a request on
+// the loopback listener or a URL the app hands over, and checking a configured redirect URI.
 #pragma once
 
 #include "core/url.hpp"
@@ -12,18 +13,6 @@
 #include <string_view>
 
 namespace nativeauth::core {
-
-/// The parts of an HTTP/1.x request head the listener cares about.
-struct RequestHead {
-  std::string method;
-  std::string path;   ///< As sent (not percent-decoded), without the query.
-  std::string query;  ///< raw, without '?'
-};
-
-/// Parses "METHOD SP origin-form SP HTTP/1.x CRLF *(header CRLF) CRLF" strictly. Anything else
-/// (absolute-form targets, NUL bytes, bare LF request lines, missing version) yields nullopt.
-/// Any local process can connect to the listener, so this is fuzzed (tests/fuzz).
-std::optional<RequestHead> parse_request_head(std::string_view head);
 
 /// An authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207 `iss`).
 struct AuthorizationResponse {
@@ -76,12 +65,5 @@ struct RedirectTarget {
 /// host (§7.2), or http to 127.0.0.1 / [::1] (§7.3; "localhost" is refused per §8.3). No fragment
 /// (RFC 6749 §3.1.2), no query, no userinfo. ErrorCode::invalid_configuration with the reason.
 Result<RedirectTarget> parse_redirect_uri(std::string_view uri);
-
-/// The small page the browser shows after the redirect. `detail` is shown HTML-escaped; it must
-/// never carry a code or token (the caller passes the server's error_description at most).
-std::string result_page(bool success, std::string_view detail);
-
-/// Escapes &, <, >, " and ' for HTML text and attribute contexts.
-std::string html_escape(std::string_view text);
 
 }  // namespace nativeauth::core

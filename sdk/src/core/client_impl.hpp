@@ -1,26 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client::Impl: the state behind a Client, shared by sign-in (client.cpp), refresh (refresh.cpp) and
-// sign-out (sign_out.cpp).
+// Client::Impl: the state behind a Client and the steps its concerns share. Each concern lives in one
+// file: construction (client.cpp), the browser sign-in (sign_in.cpp), redirects and the loopback handler
+// (redirects.cpp), the device flow (device_flow.cpp), "token response → validated session → store →
+// publish" (tokens_to_session.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
+// slot reads (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
 #pragma once
 
 #include <nativeauth/client.hpp>
 
 #include "core/callback.hpp"
+#include "core/device_authorization.hpp"
 #include "core/logger.hpp"
 #include "core/pkce.hpp"
 #include "core/record.hpp"
+#include "core/token_endpoint.hpp"
 #include "oidc/discovery.hpp"
+#include "oidc/id_token.hpp"
 #include "oidc/jwks.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <future>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nativeauth {
@@ -44,11 +52,34 @@ struct RefreshFlight {
 /// Events are collected while locks are held and delivered after they are released.
 using PendingEvents = std::vector<SessionEvent>;
 
+/// One browser sign-in's request, as sent: what the response must match, and what the code exchange
+/// needs (sign_in.cpp, redirects.cpp).
+struct AuthorizationRequest {
+  const oidc::ProviderMetadata &md;
+  const SignInOptions &opts;
+  std::vector<std::string> scopes;  ///< checked, `openid` first
+  core::Pkce pkce;
+  std::string state;
+  std::string nonce;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// When a device sign-in stops polling (device_flow.cpp): the code's expiry, counted from before the
+/// request, or the app's timeout, whichever comes first.
+struct DeviceWait {
+  std::chrono::steady_clock::time_point expires;
+  std::chrono::steady_clock::time_point timeout_at;
+  std::chrono::steady_clock::time_point deadline;  ///< the earlier of the two
+  std::chrono::seconds timeout{0};
+  /// The error for reaching `deadline`: timeout or device_code_expired, whichever it was.
+  Error ran_out() const;
+};
+
 // Hidden although Client is exported: its members are internals, never ABI.
 struct __attribute__((visibility("hidden"))) Client::Impl {
   ClientOptions options;
   core::Logger log;
-  platform::Platform platform;
+  platform::Platform platform;  ///< Complete: every part set (client.cpp fills the defaults).
 
   // Sign-in.
   core::RedirectTarget redirect;  ///< RedirectOptions checked once, in create().
@@ -83,46 +114,45 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
 
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
 
-  Result<Session> run_sign_in(const SignInOptions &opts);
+  // --- scopes.cpp
   /// Checks what an app adds to a sign-in request: `extra` may not name a parameter in `reserved`, and the
   /// scopes (`requested`, else the client's) must be RFC 6749 §3.3 tokens. Returns the scopes with
   /// `openid` first when it was missing.
   Result<std::vector<std::string>> request_scopes(const std::vector<std::string> &requested,
                                                   const std::vector<std::pair<std::string, std::string>> &extra,
                                                   const std::vector<std::string_view> &reserved) const;
+
+  // --- sign_in.cpp: the browser flow
   /// Runs one sign-in flow (browser or device) as the only one on this client: a second concurrent call
   /// fails with invalid_argument (both write the same slot); no exception escapes.
   template <typename Flow>
   Result<Session> exclusive_sign_in(Flow &&flow) noexcept;
+  Result<Session> run_sign_in(const SignInOptions &opts);
+  std::string authorization_url(const AuthorizationRequest &request, const std::string &redirect_uri) const;
+  /// The redirect reaches the app, which hands it over (custom scheme, claimed https; RFC 8252 §7.1, §7.2).
+  Result<Session> sign_in_through_app(const AuthorizationRequest &request);
+  /// The redirect reaches a loopback listener (RFC 8252 §7.3).
+  Result<Session> sign_in_through_loopback(const AuthorizationRequest &request);
+  /// The authorization response → checked (RFC 9207 iss, error) → code exchanged → validated Session.
+  Result<Session> complete(const core::AuthorizationResponse &response, const AuthorizationRequest &request,
+                           const std::string &redirect_uri);
+  Error sign_in_timed_out(const SignInOptions &opts) const;
+  /// Opens `url` in the system browser (when `open_browser`) and tells the app through `notify`;
+  /// ErrorCode::browser_unavailable when neither could happen. `what` names the step in messages.
+  Result<void> show_url(const std::string &url, bool open_browser,
+                        const std::function<void(const std::string &, bool)> &notify, const std::string &what);
+
+  // --- redirects.cpp
   /// handle_redirect(): from the app, or from another instance through the redirect relay.
   Result<void> deliver_redirect(std::string_view url);
   /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
   Result<core::AuthorizationResponse> await_app_redirect(const std::string &state,
                                                          std::chrono::steady_clock::time_point deadline);
-  Result<Session> complete(const core::AuthorizationResponse &response, const oidc::ProviderMetadata &metadata,
-                           const std::string &redirect_uri, const core::Pkce &pkce, const std::string &nonce,
-                           const SignInOptions &opts, const std::vector<std::string> &scopes);
-  /// A token endpoint response → a Session with a validated ID token (OIDC Core §3.1.3.7). `nonce`:
-  /// the one sent (browser flow), or nullopt when the flow has none (device flow, RFC 8628).
-  Result<Session> session_from_tokens(const platform::HttpResponse &response, const oidc::ProviderMetadata &md,
-                                      const std::optional<std::string> &nonce,
-                                      std::optional<std::chrono::seconds> max_age,
-                                      const std::vector<std::string> &scopes);
-  /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
-  /// publishes it and emits `signed_in`.
-  Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
-  /// The device authorization grant (device_flow.cpp).
-  Result<Session> run_device_sign_in(const DeviceSignInOptions &opts);
-  std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
-
-  /// Publishes a new state (nullptr: signed out) for the fast path.
-  void publish(std::shared_ptr<const SessionState> next);
-  /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it.
-  Result<void> store_and_publish(const Session &session, const std::string &token_endpoint,
-                                 const std::string &unknown_members);
-  Result<AccessToken> refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events);
-  void emit(const PendingEvents &events);
-
+  /// What the loopback listener does with each request of a sign-in: the response for `request.state` on
+  /// `redirect.path` is completed with complete() while the browser waits (so its page tells the truth),
+  /// and the outcome lands in `outcome`; anything else is answered and ignored.
+  platform::RequestHandler loopback_handler(const AuthorizationRequest &request, const std::string &redirect_uri,
+                                            std::optional<Result<Session>> &outcome);
   /// Makes a listener reachable from Client::cancel() while it lives.
   class ListenerScope {
    public:
@@ -134,13 +164,86 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
    private:
     Impl &impl_;
   };
-  /// Opens `url` in the system browser (when `open_browser`) and tells the app through `notify`;
-  /// ErrorCode::browser_unavailable when neither could happen. `what` names the step in messages.
-  Result<void> show_url(const std::string &url, bool open_browser,
-                        const std::function<void(const std::string &, bool)> &notify, const std::string &what);
+
+  // --- device_flow.cpp: the device authorization grant (RFC 8628)
+  Result<Session> run_device_sign_in(const DeviceSignInOptions &opts);
+  /// The device authorization request (§3.1); `expires` gets the code's end on the steady clock.
+  Result<core::DeviceAuthorization> request_device_code(const oidc::ProviderMetadata &md,
+                                                        const std::vector<std::string> &scopes,
+                                                        const DeviceSignInOptions &opts,
+                                                        std::chrono::steady_clock::time_point &expires);
+  /// Polls the token endpoint (§3.4, §3.5) until the user finishes, refuses, the code expires, the wait
+  /// times out or cancel(); the first success is stored like any sign-in.
+  Result<Session> poll_device_token(const oidc::ProviderMetadata &md, const core::DeviceAuthorization &da,
+                                    const std::vector<std::string> &scopes, const DeviceWait &wait);
+  /// What an OAuth error answer to a poll means (§3.5): nullopt to keep polling (pending, slow_down, which
+  /// widens `interval`, or transient), else the error that ends the sign-in.
+  std::optional<Error> device_poll_refusal(Error e, std::chrono::seconds &interval, const DeviceWait &wait);
+
+  // --- tokens_to_session.cpp: what every flow shares once the token endpoint answered
+  /// The one setup of the ID-token rules (OIDC Core §3.1.3.7) for sign-in, device flow and refresh.
+  oidc::IdTokenCheck id_token_check(const oidc::ProviderMetadata &md, std::optional<std::string> nonce,
+                                    std::optional<std::chrono::seconds> max_age,
+                                    std::chrono::system_clock::time_point now) const;
+  /// A token endpoint response → a Session with a validated ID token (OIDC Core §3.1.3.7). `nonce`:
+  /// the one sent (browser flow), or nullopt when the flow has none (device flow, RFC 8628).
+  Result<Session> session_from_tokens(const platform::HttpResponse &response, const oidc::ProviderMetadata &md,
+                                      const std::optional<std::string> &nonce,
+                                      std::optional<std::chrono::seconds> max_age,
+                                      const std::vector<std::string> &scopes);
+  /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
+  /// publishes it and emits `signed_in`.
+  Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
+  /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it.
+  Result<void> store_and_publish(const Session &session, const std::string &token_endpoint,
+                                 const std::string &unknown_members);
+  /// Publishes a new state (nullptr: signed out) for the fast path.
+  void publish(std::shared_ptr<const SessionState> next);
+  std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);
+
+  // --- refresh.cpp
+  /// The refresh of the one caller that leads a flight: runs refresh(), hands its result to the waiters,
+  /// then delivers its events.
+  Result<AccessToken> lead_refresh(RefreshFlight &mine, std::chrono::seconds min_ttl, bool force);
+  /// Under the slot lock: re-reads the slot, adopts what another process stored, or redeems the refresh token.
+  Result<AccessToken> refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events);
+  /// The slot's tokens when they will do (ADR 3): rotated by another process since `started`, or fresh
+  /// enough for `min_ttl`; published, and `refreshed` queued when they differ from `mine`. Else nullopt.
+  std::optional<AccessToken> adopt_from_slot(const SessionState *mine, core::SessionRecord &record,
+                                             std::chrono::system_clock::time_point started,
+                                             std::chrono::system_clock::time_point now, std::chrono::seconds min_ttl,
+                                             bool force, PendingEvents &events);
+  /// The refresh grant (RFC 6749 §6), retried once when the response was lost.
+  Result<core::TokenResponse> redeem_refresh_token(const core::SessionRecord &record, const oidc::ProviderMetadata &md);
+  /// A failed grant: invalid_grant ends the session; other OAuth errors are returned; anything else is
+  /// transient and keeps the session (the current access token is used while it lasts).
+  Result<AccessToken> refresh_refused(Error e, const core::SessionRecord &record,
+                                      std::chrono::system_clock::time_point now, PendingEvents &events);
+  /// The grant's answer: its ID token checked (OIDC Core §12.2), the rotated session stored, then handed out.
+  Result<AccessToken> store_refreshed(const core::SessionRecord &record, core::TokenResponse &tokens,
+                                      const oidc::ProviderMetadata &md, std::chrono::system_clock::time_point now,
+                                      PendingEvents &events);
+  /// Ends the session this client holds: erases the slot (its lock is held by the caller), publishes
+  /// "signed out" and queues `ended` with `reason`.
+  void end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,
+                   PendingEvents &events);
+
+  // --- sign_out.cpp
+  /// What sign-out keeps of this app's own slot for the provider's end-session request.
+  struct SignedOut {
+    std::string subject;
+    SecretString id_token;  ///< for id_token_hint
+  };
+  /// Under the slot's lock: revokes its refresh token (when `md` has a revocation endpoint) and erases it.
+  /// `erased_own` is set for this app's own slot, whose client secret is used and whose claims are kept.
+  Result<void> revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md,
+                                SignOutReport &report, SignedOut *erased_own);
   Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
                                     const SignOutOptions &opts);
+
+  // --- events.cpp
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;
+  void emit(const PendingEvents &events);
 };
 
 template <typename Flow>
@@ -167,7 +270,16 @@ Result<Session> Client::Impl::exclusive_sign_in(Flow &&flow) noexcept {
 /// A fresh, never-repeating state version.
 std::uint64_t next_state_version() noexcept;
 
-/// A copy of an access token result (AccessToken owns a SecretString and is move-only).
+/// The AccessToken a session hands out.
+AccessToken token_of(const Session &s);
+
+/// A copy of an access token (AccessToken owns a SecretString and is move-only).
+AccessToken copy_token(const AccessToken &t);
+
+/// A copy of an access token result.
 Result<AccessToken> copy_token_result(const Result<AccessToken> &r);
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool valid_scope_token(const std::string &s);
 
 }  // namespace nativeauth

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client::sign_in_with_device_code: the OAuth 2.0 Device Authorization Grant (RFC 8628).
-#include <nativeauth/client.hpp>
-
+// Client::sign_in_with_device_code: the OAuth 2.0 Device Authorization Grant (RFC 8628), from the device
+// authorization request through polling to a validated Session. Not here: the step from the token
+// response to a stored session it shares with the browser flow (tokens_to_session.cpp).
 #include "core/client_impl.hpp"
 #include "core/device_authorization.hpp"
 #include "core/json_util.hpp"
 #include "core/token_endpoint.hpp"
 #include "core/url.hpp"
-#include "oidc/discovery.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
 
 namespace nativeauth {
 namespace {
@@ -29,14 +27,7 @@ constexpr std::int64_t kMaxSeconds = 24 * 3600;
 // Parameters nativeauth sets in the device authorization request.
 const std::vector<std::string_view> kReservedParams = {"client_id", "scope", "grant_type", "device_code"};
 
-std::string join(const std::vector<std::string> &v) {
-  std::string out;
-  for (const auto &s : v) {
-    if (!out.empty()) out += ' ';
-    out += s;
-  }
-  return out;
-}
+Error cancelled() { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); }
 
 }  // namespace
 
@@ -94,15 +85,13 @@ Result<Session> Client::sign_in_with_device_code(const DeviceSignInOptions &opti
 }
 
 Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts) {
-  const auto cancelled = [] { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); };
   if (!opts.on_user_code) {
     return make_error(ErrorCode::invalid_argument,
                       "on_user_code is required: the user must be shown the code to enter (RFC 8628 §3.3)");
   }
   if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
-  auto checked = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
-  if (!checked) return std::move(checked).error();
-  const std::vector<std::string> scopes = std::move(*checked);
+  auto scopes = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
+  if (!scopes) return std::move(scopes).error();
   const auto started = Steady::now();
 
   log.info("signing in to " + options.issuer + " as client " + options.client_id + " with a device code");
@@ -117,8 +106,34 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
   if (md.jwks_uri.empty()) return make_error(ErrorCode::missing_endpoint, "provider metadata has no jwks_uri");
   if (cancel_requested) return cancelled();
 
+  DeviceWait wait;
+  auto authorization = request_device_code(md, *scopes, opts, wait.expires);
+  if (!authorization) return std::move(authorization).error();
+  core::DeviceAuthorization &da = *authorization;
+  wait.timeout_at = started + opts.timeout;
+  wait.deadline = std::min(wait.expires, wait.timeout_at);
+  wait.timeout = opts.timeout;
+
+  log.info("waiting for the user to enter the code at " + core::redact_url(da.shown.verification_uri) +
+           " (expires in " + std::to_string(da.expires_in.count()) + " s, polling every " +
+           std::to_string(da.shown.interval.count()) + " s)");
+  log.debug("user code: " + da.shown.user_code);
+  if (cancel_requested) return cancelled();
+  try {
+    opts.on_user_code(da.shown);
+  } catch (...) {
+    return make_error(ErrorCode::invalid_argument,
+                      "the on_user_code callback threw, so the user may never have seen the code; sign-in abandoned");
+  }
+  return poll_device_token(md, da, *scopes, wait);
+}
+
+Result<core::DeviceAuthorization> Client::Impl::request_device_code(const oidc::ProviderMetadata &md,
+                                                                    const std::vector<std::string> &scopes,
+                                                                    const DeviceSignInOptions &opts,
+                                                                    Steady::time_point &expires) {
   // RFC 8628 §3.1: public clients identify themselves with client_id in the body.
-  core::Params form = {{"scope", join(scopes)}};
+  core::Params form = {{"scope", util::join(scopes, " ")}};
   for (const auto &p : opts.extra_params) form.push_back(p);
   auto request = core::make_token_request(md.device_authorization_endpoint, std::move(form), options.client_id,
                                           options.client_secret);
@@ -133,35 +148,15 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
   }
   auto authorization = core::parse_device_authorization(*response);
   if (!authorization) return std::move(authorization).error();
-  core::DeviceAuthorization &da = *authorization;
   // Counted from before the request, so this side gives up no later than the provider does.
-  const auto expires = requested_at + da.expires_in;
-  const auto timeout_at = started + opts.timeout;
-  const auto deadline = std::min(expires, timeout_at);
-  da.shown.expires_at = requested_at_wall + da.expires_in;
+  expires = requested_at + authorization->expires_in;
+  authorization->shown.expires_at = requested_at_wall + authorization->expires_in;
+  return authorization;
+}
+
+Result<Session> Client::Impl::poll_device_token(const oidc::ProviderMetadata &md, const core::DeviceAuthorization &da,
+                                                const std::vector<std::string> &scopes, const DeviceWait &wait) {
   std::chrono::seconds interval = da.shown.interval;
-
-  log.info("waiting for the user to enter the code at " + core::redact_url(da.shown.verification_uri) +
-           " (expires in " + std::to_string(da.expires_in.count()) + " s, polling every " +
-           std::to_string(interval.count()) + " s)");
-  log.debug("user code: " + da.shown.user_code);
-  if (cancel_requested) return cancelled();
-  try {
-    opts.on_user_code(da.shown);
-  } catch (...) {
-    return make_error(ErrorCode::invalid_argument,
-                      "the on_user_code callback threw, so the user may never have seen the code; sign-in abandoned");
-  }
-
-  const auto ran_out = [&] {
-    if (deadline == timeout_at && timeout_at < expires) {
-      return make_error(ErrorCode::timeout, "the user did not complete the device sign-in within " +
-                                                std::to_string(opts.timeout.count()) + " s");
-    }
-    return make_error(ErrorCode::device_code_expired,
-                      "the device code expired before the user completed the sign-in; start a new sign-in");
-  };
-
   int transient_failures = 0;
   for (;;) {
     // RFC 8628 §3.4: wait `interval` between requests. The wait ends early only for cancel().
@@ -169,12 +164,12 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
     log.trace("waiting " + std::to_string(interval.count()) + " s before the next poll");
     {
       std::unique_lock<std::mutex> lock(redirect_mutex);
-      if (redirect_cv.wait_until(lock, std::min(next_poll, deadline), [&] { return cancel_requested.load(); })) {
+      if (redirect_cv.wait_until(lock, std::min(next_poll, wait.deadline), [&] { return cancel_requested.load(); })) {
         return cancelled();
       }
     }
     // §3.5: stop polling once the code has expired; never poll early to squeeze one in.
-    if (next_poll > deadline) return ran_out();
+    if (next_poll > wait.deadline) return wait.ran_out();
 
     core::Params poll = {{"grant_type", kDeviceGrantType}, {"device_code", std::string(da.device_code.reveal())}};
     auto poll_request = core::make_token_request(md.token_endpoint, std::move(poll), options.client_id,
@@ -204,33 +199,48 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
       return store_signed_in(std::move(*session), md);
     }
     Error e = core::oauth_error_from_response(*answer, ErrorCode::token_error, "the device code poll");
-    // RFC 8628 §3.5: the error codes of the device grant.
-    if (e.oauth_error == "authorization_pending") continue;
-    if (e.oauth_error == "slow_down") {
-      interval += kSlowDownStep;
-      log.debug("the provider asked to slow down; polling every " + std::to_string(interval.count()) + " s");
-      continue;
-    }
-    if (e.oauth_error == "access_denied") {
-      e.code = ErrorCode::access_denied;
-      e.transient = false;
-      e.message = "the sign-in was declined or denied at the provider";
-      return e;
-    }
-    if (e.oauth_error == "expired_token" || (e.code == ErrorCode::invalid_grant && Steady::now() >= expires)) {
-      // (A provider that forgets expired codes answers invalid_grant instead of expired_token.)
-      e.code = ErrorCode::device_code_expired;
-      e.transient = false;
-      e.message = "the device code expired before the user completed the sign-in; start a new sign-in";
-      return e;
-    }
-    if (e.transient) {
-      log.warning("the token endpoint failed while polling (" + e.to_string() + "); trying again");
-      ++transient_failures;
-      continue;
-    }
+    const bool transient = e.transient;
+    if (auto refused = device_poll_refusal(std::move(e), interval, wait)) return std::move(*refused);
+    if (transient) ++transient_failures;
+  }
+}
+
+std::optional<Error> Client::Impl::device_poll_refusal(Error e, std::chrono::seconds &interval,
+                                                       const DeviceWait &wait) {
+  // RFC 8628 §3.5: the error codes of the device grant.
+  if (e.oauth_error == "authorization_pending") return std::nullopt;
+  if (e.oauth_error == "slow_down") {
+    interval += kSlowDownStep;
+    log.debug("the provider asked to slow down; polling every " + std::to_string(interval.count()) + " s");
+    return std::nullopt;
+  }
+  if (e.oauth_error == "access_denied") {
+    e.code = ErrorCode::access_denied;
+    e.transient = false;
+    e.message = "the sign-in was declined or denied at the provider";
     return e;
   }
+  if (e.oauth_error == "expired_token" || (e.code == ErrorCode::invalid_grant && Steady::now() >= wait.expires)) {
+    // (A provider that forgets expired codes answers invalid_grant instead of expired_token.)
+    e.code = ErrorCode::device_code_expired;
+    e.transient = false;
+    e.message = "the device code expired before the user completed the sign-in; start a new sign-in";
+    return e;
+  }
+  if (e.transient) {
+    log.warning("the token endpoint failed while polling (" + e.to_string() + "); trying again");
+    return std::nullopt;
+  }
+  return e;
+}
+
+Error DeviceWait::ran_out() const {
+  if (deadline == timeout_at && timeout_at < expires) {
+    return make_error(ErrorCode::timeout, "the user did not complete the device sign-in within " +
+                                              std::to_string(timeout.count()) + " s");
+  }
+  return make_error(ErrorCode::device_code_expired,
+                    "the device code expired before the user completed the sign-in; start a new sign-in");
 }
 
 }  // namespace nativeauth

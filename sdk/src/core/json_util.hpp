@@ -4,6 +4,8 @@
 
 #include <nativeauth/secret.hpp>
 
+#include "util/secrets.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <climits>
@@ -70,8 +72,7 @@ inline SecretString take_secret(Json &j, const char *key) {
   if (it == j.end() || !it->is_string()) return {};
   auto &s = it->get_ref<std::string &>();
   SecretString out{s};
-  secure_wipe(s.data(), s.capacity());
-  s.clear();
+  util::wipe(s);
   return out;
 }
 
@@ -83,8 +84,7 @@ inline void wipe_json(Json &j) {
     Json *v = todo.back();
     todo.pop_back();
     if (v->is_string()) {
-      auto &s = v->get_ref<std::string &>();
-      secure_wipe(s.data(), s.capacity());
+      util::wipe(v->get_ref<std::string &>());
     } else if (v->is_structured()) {
       for (auto &child : *v) todo.push_back(&child);
     }

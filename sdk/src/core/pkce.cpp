@@ -4,6 +4,7 @@
 
 #include "core/base64url.hpp"
 #include "crypto/crypto.hpp"
+#include "util/secrets.hpp"
 
 namespace nativeauth::core {
 
@@ -17,7 +18,7 @@ Result<std::string> random_token(std::size_t bytes) {
   auto random = crypto::random_bytes(bytes);
   if (!random) return std::move(random).error();
   std::string token = base64url_encode(random->data(), random->size());
-  crypto::cleanse(random->data(), random->size());
+  util::wipe(random->data(), random->size());
   return token;
 }
 

@@ -2,6 +2,8 @@
 // SecretString: wiped on destruction and move, never printed.
 #include <nativeauth/secret.hpp>
 
+#include "util/secrets.hpp"
+
 #include <cstring>
 #include <ostream>
 
@@ -23,14 +25,6 @@ void secure_wipe(void *data, std::size_t size) noexcept {
 }
 
 namespace {
-void wipe_string(std::string &s) noexcept {
-  // Wipe the whole capacity: a shorter value may sit in a buffer that once held a longer one.
-  secure_wipe(s.data(), s.capacity());
-  s.clear();
-}
-}  // namespace
-
-namespace {
 // A short value lives inside the std::string object (the small-string buffer); moving it copies the
 // bytes and leaves them behind in the source, which must then be wiped. A longer value moves its heap
 // buffer and leaves nothing behind (libstdc++ move assignment may hand the source the destination's
@@ -42,24 +36,24 @@ bool stored_inline(const std::string &s) noexcept { return s.capacity() <= std::
 SecretString::SecretString(SecretString &&other) noexcept {
   const bool left_behind = stored_inline(other.value_);
   value_ = std::move(other.value_);
-  if (left_behind) wipe_string(other.value_);
+  if (left_behind) util::wipe(other.value_);
   other.value_.clear();
 }
 
 SecretString &SecretString::operator=(SecretString &&other) noexcept {
   if (this != &other) {
-    wipe_string(value_);
+    util::wipe(value_);
     const bool left_behind = stored_inline(other.value_);
     value_ = std::move(other.value_);
-    if (left_behind) wipe_string(other.value_);
+    if (left_behind) util::wipe(other.value_);
     other.value_.clear();
   }
   return *this;
 }
 
-SecretString::~SecretString() { wipe_string(value_); }
+SecretString::~SecretString() { util::wipe(value_); }
 
-void SecretString::clear() noexcept { wipe_string(value_); }
+void SecretString::clear() noexcept { util::wipe(value_); }
 
 bool operator==(const SecretString &a, const SecretString &b) noexcept {
   // Constant time in the contents; lengths of secrets are not secret here.

@@ -1,20 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // sign_out(): revoke (RFC 7009), erase the slot, end the provider session in the browser (OpenID Connect
 // RP-Initiated Logout 1.0). Local state goes whatever a remote step says; remote failures are reported.
+// Not here: the listener's HTTP and pages (loopback/http.hpp), the end of a session the provider decided
+// (refresh.cpp).
 #include "core/client_impl.hpp"
 
 #include "core/token_endpoint.hpp"
 #include "core/url.hpp"
+#include "loopback/http.hpp"
 
 namespace nativeauth {
-namespace {
-
-struct Erased {
-  std::string subject;
-  SecretString id_token;  ///< of this client's own slot, for id_token_hint
-};
-
-}  // namespace
 
 Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
@@ -42,40 +37,10 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
       }
     }
 
-    Erased own_erased;
-    PendingEvents events;
+    Impl::SignedOut own_erased;
     for (const auto &key : slots) {
-      // Under the slot lock: a refresh in flight finishes first, and none can write the slot back after.
-      auto held = impl.platform.locks->acquire(key, impl.options.lock_timeout);
-      if (!held) return std::move(held).error();
-      auto loaded = impl.platform.store->load(key);
-      if (!loaded) return std::move(loaded).error();
-      if (!loaded->has_value()) continue;
-      auto parsed = core::parse_session_record(**loaded, key);
-      if (parsed && md && !md->revocation_endpoint.empty() && !parsed->session.refresh_token.empty()) {
-        core::Params form = {{"token", std::string(parsed->session.refresh_token.reveal())},
-                             {"token_type_hint", "refresh_token"}};
-        // Each app revokes with its own client_id (RFC 7009 §2.1: the token's client).
-        const SecretString no_secret;
-        auto request = core::make_token_request(md->revocation_endpoint, std::move(form), key.client_id,
-                                                key == own ? impl.options.client_secret : no_secret);
-        auto response = impl.platform.http->send(request);
-        if (response && response->status == 200) {
-          ++report.tokens_revoked;
-        } else {
-          Error e = response ? core::oauth_error_from_response(*response, ErrorCode::token_error, "revocation")
-                             : std::move(response).error();
-          e.message = "could not revoke the refresh token of " + key.client_id + ": " + e.message;
-          report.problems.push_back(std::move(e));
-        }
-      }
-      auto erased = impl.platform.store->erase(key);
+      auto erased = impl.revoke_and_erase(key, md.get(), report, key == own ? &own_erased : nullptr);
       if (!erased) return std::move(erased).error();
-      ++report.slots_erased;
-      if (key == own && parsed) {
-        own_erased.subject = parsed->session.claims.subject();
-        own_erased.id_token = parsed->session.id_token.clone();
-      }
     }
     std::shared_ptr<const SessionState> had;
     {
@@ -85,7 +50,7 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
     if (had && own_erased.subject.empty()) own_erased.subject = had->record.session.claims.subject();
     if (had && own_erased.id_token.empty()) own_erased.id_token = had->record.session.id_token.clone();
     impl.publish(nullptr);
-    events.push_back(impl.event(SessionEventKind::signed_out, own_erased.subject));
+    PendingEvents events{impl.event(SessionEventKind::signed_out, own_erased.subject)};
     impl.log.info("signed out locally (" + std::to_string(report.slots_erased) + " slot(s) erased, " +
                   std::to_string(report.tokens_revoked) + " refresh token(s) revoked)");
 
@@ -102,6 +67,42 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
   } catch (const std::exception &e) {
     return make_error(ErrorCode::internal, std::string("unexpected failure during sign-out: ") + e.what());
   }
+}
+
+Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md,
+                                            SignOutReport &report, SignedOut *erased_own) {
+  // Under the slot lock: a refresh in flight finishes first, and none can write the slot back after.
+  auto held = platform.locks->acquire(key, options.lock_timeout);
+  if (!held) return std::move(held).error();
+  auto loaded = platform.store->load(key);
+  if (!loaded) return std::move(loaded).error();
+  if (!loaded->has_value()) return {};
+  auto parsed = core::parse_session_record(**loaded, key);
+  if (parsed && md && !md->revocation_endpoint.empty() && !parsed->session.refresh_token.empty()) {
+    core::Params form = {{"token", std::string(parsed->session.refresh_token.reveal())},
+                         {"token_type_hint", "refresh_token"}};
+    // Each app revokes with its own client_id (RFC 7009 §2.1: the token's client).
+    const SecretString no_secret;
+    auto request = core::make_token_request(md->revocation_endpoint, std::move(form), key.client_id,
+                                            erased_own ? options.client_secret : no_secret);
+    auto response = platform.http->send(request);
+    if (response && response->status == 200) {
+      ++report.tokens_revoked;
+    } else {
+      Error e = response ? core::oauth_error_from_response(*response, ErrorCode::token_error, "revocation")
+                         : std::move(response).error();
+      e.message = "could not revoke the refresh token of " + key.client_id + ": " + e.message;
+      report.problems.push_back(std::move(e));
+    }
+  }
+  auto erased = platform.store->erase(key);
+  if (!erased) return std::move(erased).error();
+  ++report.slots_erased;
+  if (erased_own && parsed) {
+    erased_own->subject = parsed->session.claims.subject();
+    erased_own->id_token = parsed->session.id_token.clone();
+  }
+  return {};
 }
 
 Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
@@ -140,10 +141,7 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
     out.done = true;
     out.reply.status = 200;
     out.reply.content_type = "text/html; charset=utf-8";
-    out.reply.body =
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out</title></head>"
-        "<body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:4em auto\"><h1>Signed out</h1>"
-        "<p>You are signed out. You can close this window.</p></body></html>\n";
+    out.reply.body = loopback::signed_out_page();
     return out;
   };
   auto served = (*listener)->serve(handler, std::chrono::steady_clock::now() + opts.timeout);

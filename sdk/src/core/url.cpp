@@ -2,6 +2,9 @@
 // URL helpers: encoding per RFC 3986 / RFC 6749 Appendix B, loopback detection, redaction for logs.
 #include "core/url.hpp"
 
+#include "util/hex.hpp"
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,20 +14,6 @@ namespace {
 
 bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -52,8 +41,8 @@ std::optional<std::string> percent_decode(std::string_view value, bool plus_is_s
     const char c = value[i];
     if (c == '%') {
       if (i + 2 >= value.size()) return std::nullopt;
-      const int hi = hex_value(value[i + 1]);
-      const int lo = hex_value(value[i + 2]);
+      const int hi = util::hex_value(value[i + 1]);
+      const int lo = util::hex_value(value[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
@@ -123,7 +112,7 @@ std::optional<Url> parse_url(std::string_view text) {
     if (!(std::isalnum(c) || c == '+' || c == '-' || c == '.')) return std::nullopt;
   }
   if (!std::isalpha(static_cast<unsigned char>(text[0]))) return std::nullopt;
-  url.scheme = lower(text.substr(0, colon));
+  url.scheme = util::lower_ascii(text.substr(0, colon));
   std::string_view rest = text.substr(colon + 1);
   if (rest.substr(0, 2) != "//") return std::nullopt;
   rest.remove_prefix(2);
@@ -144,7 +133,7 @@ std::optional<Url> parse_url(std::string_view text) {
   if (authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return std::nullopt;
-    url.host = lower(authority.substr(1, close - 1));
+    url.host = util::lower_ascii(authority.substr(1, close - 1));
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') return std::nullopt;
@@ -152,7 +141,7 @@ std::optional<Url> parse_url(std::string_view text) {
     }
   } else {
     const auto pc = authority.rfind(':');
-    url.host = lower(authority.substr(0, pc));
+    url.host = util::lower_ascii(authority.substr(0, pc));
     if (pc != std::string_view::npos) port_text = authority.substr(pc + 1);
   }
   if (url.host.empty()) return std::nullopt;

@@ -6,8 +6,7 @@
 // no OpenSSL function, yet linking libcrypto cost every process ~1.3 ms of loading and relocation before
 // main (docs/performance.md). The functions used here are resolved once into a table; OpenSSL's headers
 // still give the types, constants and, through decltype, each function's exact signature, so a call
-// through the table is checked like a direct call. constant_time_equal() and cleanse() need no library
-// at all: they are a few lines of portable code, and they must never fail.
+// through the table is checked like a direct call.
 
 // Hide every API OpenSSL 3 deprecated (RSA_*, EC_KEY_*, SHA256_Init, ...) so that using one is a compile
 // error even in builds without -Werror: the low-level key APIs bypass providers and will be removed.
@@ -16,6 +15,8 @@
 #endif
 
 #include "crypto/crypto.hpp"
+
+#include "util/secrets.hpp"
 
 #include <nativeauth/error.hpp>
 #include <nativeauth/secret.hpp>
@@ -38,7 +39,7 @@
 #include <type_traits>
 
 #if defined(NATIVEAUTH_CRYPTO_DLOPEN)
-#include <dlfcn.h>
+#include "util/shared_library.hpp"
 #endif
 
 namespace nativeauth::crypto {
@@ -76,33 +77,22 @@ struct CryptoLibrary {
 CryptoLibrary load_into(CryptoApi &table, const char *soname) {
   CryptoLibrary out;
 #if defined(NATIVEAUTH_CRYPTO_DLOPEN)
-  // RTLD_LOCAL: libcrypto's symbols do not join the global namespace (a process that links its own
-  // libcrypto.so.3 gets the same, already loaded copy). Never closed: OpenSSL keeps global state
-  // (providers, the DRBG, thread-local error queues) for the life of the process.
-  void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char *why = dlerror();
-    out.problem = "libcrypto 3 could not be loaded (" + std::string(why ? why : "unknown error") +
-                  "); install libssl3 (OpenSSL 3)";
+  // Never closed: OpenSSL keeps global state (providers, the DRBG, thread-local error queues) for the
+  // life of the process.
+  const util::SharedLibrary library = util::open_shared_library(soname);
+  if (!library.handle) {
+    out.problem = "libcrypto 3 could not be loaded (" + library.error + "); install libssl3 (OpenSSL 3)";
     return out;
   }
-  bool complete = true;
-  auto resolve = [&](auto &slot, const char *name) {
-    using Fn = std::remove_reference_t<decltype(slot)>;
-    void *symbol = dlsym(handle, name);
-    if (!symbol) {
-      if (complete) {
-        out.problem = std::string(soname) + " has no " + name + "; it is not OpenSSL 3's libcrypto; install libssl3";
-      }
-      complete = false;
-      return;
-    }
-    slot = reinterpret_cast<Fn>(symbol);
-  };
+  util::SymbolResolver resolve(library);
 #define NATIVEAUTH_RESOLVE(name) resolve(table.name, #name);
   NATIVEAUTH_LIBCRYPTO_FUNCTIONS(NATIVEAUTH_RESOLVE)
 #undef NATIVEAUTH_RESOLVE
-  if (!complete) return out;
+  if (resolve.missing()) {
+    out.problem = std::string(soname) + " has no " + resolve.missing() +
+                  "; it is not OpenSSL 3's libcrypto; install libssl3";
+    return out;
+  }
 #else
   (void)soname;
 #define NATIVEAUTH_ASSIGN(name) table.name = &::name;
@@ -420,7 +410,7 @@ Result<Bytes> random_bytes(std::size_t n) {
     const std::size_t chunk = std::min<std::size_t>(n - done, static_cast<std::size_t>(INT_MAX));
     if (ossl().RAND_bytes(out.data() + done, static_cast<int>(chunk)) != 1) {
       // Nothing partial is handed out: half-random bytes must not end up as a state or verifier.
-      cleanse(out.data(), out.size());
+      util::wipe(out.data(), out.size());
       return fail(ErrorCode::internal, "OpenSSL's random number generator failed");
     }
     done += chunk;
@@ -440,23 +430,6 @@ Result<std::array<std::uint8_t, 32>> sha256(std::string_view data) {
     return fail(ErrorCode::internal, "OpenSSL could not compute SHA-256 (is its default provider installed?)");
   }
   return digest;
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-  // The length is not secret (it is fixed by the format being compared); the contents are. Volatile
-  // reads and an OR of every difference: no early exit the compiler could reintroduce, the same
-  // construction as OpenSSL's CRYPTO_memcmp, without needing libcrypto (this must never fail).
-  if (a.size() != b.size()) return false;
-  const volatile unsigned char *pa = reinterpret_cast<const volatile unsigned char *>(a.data());
-  const volatile unsigned char *pb = reinterpret_cast<const volatile unsigned char *>(b.data());
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<unsigned char>(diff | (pa[i] ^ pb[i]));
-  return diff == 0;
-}
-
-void cleanse(void *data, std::size_t size) noexcept {
-  // secure_wipe (SecretString's wipe) rather than memset: the compiler may not remove it as a dead store.
-  secure_wipe(data, size);
 }
 
 Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,

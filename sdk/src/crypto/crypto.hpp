@@ -15,21 +15,15 @@ namespace nativeauth::crypto {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// random_bytes, sha256 and verify_signature load libcrypto 3 on their first call (on ELF platforms;
-// docs/adr/0008). When it is missing or is not OpenSSL 3, they return ErrorCode::internal saying what
-// to install. constant_time_equal and cleanse never need it.
+// Each function loads libcrypto 3 on its first call (on ELF platforms; docs/adr/0008). When it is
+// missing or is not OpenSSL 3, they return ErrorCode::internal saying what to install. Comparing and
+// wiping secrets needs no library: util/secrets.hpp.
 
 /// `n` bytes from OpenSSL's CSPRNG (RAND_bytes). ErrorCode::internal if the RNG fails.
 Result<Bytes> random_bytes(std::size_t n);
 
 /// SHA-256 of `data`. ErrorCode::internal only if OpenSSL is missing or broken.
 Result<std::array<std::uint8_t, 32>> sha256(std::string_view data);
-
-/// Compares in time that depends only on the lengths (CRYPTO_memcmp's construction; no OpenSSL).
-bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
-
-/// Wipes memory so that the compiler cannot drop it as a dead store (secure_wipe; no OpenSSL).
-void cleanse(void *data, std::size_t size) noexcept;
 
 /// A public key as a JWK describes it (RFC 7517/7518 §6), members already base64url-decoded.
 struct JwkPublicKey {

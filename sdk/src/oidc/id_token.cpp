@@ -3,6 +3,7 @@
 #include "oidc/id_token.hpp"
 
 #include "oidc/jwt.hpp"
+#include "util/secrets.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -165,7 +166,7 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   // Point 11: nonce.
   if (check.nonce) {
     const auto nonce = core::get_string(claims, "nonce");
-    if (!nonce || !crypto::constant_time_equal(*nonce, *check.nonce)) {
+    if (!nonce || !util::constant_time_equal(*nonce, *check.nonce)) {
       return make_error(ErrorCode::id_token_nonce, nonce ? "ID token nonce does not match this sign-in (replayed token?)"
                                                          : "ID token has no nonce although one was sent");
     }

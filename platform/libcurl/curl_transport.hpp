@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The default HttpTransport, on libcurl: TLS always verified, bounded time and size, connections reused.
+// The HttpTransport on libcurl (Linux and other POSIX systems): TLS always verified, bounded time and size,
+// connections reused. The only folder that includes <curl/curl.h>.
 #pragma once
 
 #include <nativeauth/platform/http_transport.hpp>
@@ -9,7 +10,7 @@
 #include <memory>
 #include <string>
 
-namespace nativeauth::transport {
+namespace nativeauth::libcurl {
 
 struct CurlTransportOptions {
   std::chrono::milliseconds connect_timeout{10'000};
@@ -21,4 +22,4 @@ struct CurlTransportOptions {
 
 std::shared_ptr<platform::HttpTransport> make_curl_transport(const CurlTransportOptions &options);
 
-}  // namespace nativeauth::transport
+}  // namespace nativeauth::libcurl

@@ -11,7 +11,7 @@
 // <curl/curl.h> still provides the types and constants, so the ABI is the one compiled against
 // (soname 4). Calls through the table skip curl's compile-time option/type checks (typecheck-gcc.h):
 // pass long, pointers and curl_off_t exactly as the option's documentation says.
-#include "transport/curl_transport.hpp"
+#include "libcurl/curl_transport.hpp"
 
 #include <curl/curl.h>
 
@@ -22,25 +22,28 @@
 #include <type_traits>
 #include <vector>
 
+#include "util/secrets.hpp"
 #if defined(NATIVEAUTH_CURL_DLOPEN)
-#include <dlfcn.h>
+#include "util/shared_library.hpp"
 #endif
 
-namespace nativeauth::transport {
+namespace nativeauth::libcurl {
 namespace {
 
-/// The libcurl functions this transport calls.
+// --- libcurl, as a table of the functions this file calls, each typed by its declaration in <curl/curl.h>.
+
+// Members drop the curl_ prefix: <curl/typecheck-gcc.h> defines curl_easy_setopt and friends as function-like
+// macros, which a call through a member of the same name would expand.
+#define NATIVEAUTH_LIBCURL_FUNCTIONS(X)                                                                      \
+  X(global_init, curl_global_init) X(easy_init, curl_easy_init) X(easy_cleanup, curl_easy_cleanup)           \
+  X(easy_reset, curl_easy_reset) X(easy_setopt, curl_easy_setopt) X(easy_perform, curl_easy_perform)         \
+  X(easy_getinfo, curl_easy_getinfo) X(easy_strerror, curl_easy_strerror) X(slist_append, curl_slist_append) \
+  X(slist_free_all, curl_slist_free_all)
+
 struct CurlApi {
-  CURLcode (*global_init)(long flags) = nullptr;
-  CURL *(*easy_init)() = nullptr;
-  void (*easy_cleanup)(CURL *) = nullptr;
-  void (*easy_reset)(CURL *) = nullptr;
-  CURLcode (*easy_setopt)(CURL *, CURLoption, ...) = nullptr;
-  CURLcode (*easy_perform)(CURL *) = nullptr;
-  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...) = nullptr;
-  const char *(*easy_strerror)(CURLcode) = nullptr;
-  curl_slist *(*slist_append)(curl_slist *, const char *) = nullptr;
-  void (*slist_free_all)(curl_slist *) = nullptr;
+#define NATIVEAUTH_DECLARE(member, name) decltype(&::name) member = nullptr;
+  NATIVEAUTH_LIBCURL_FUNCTIONS(NATIVEAUTH_DECLARE)
+#undef NATIVEAUTH_DECLARE
 };
 
 /// libcurl, loaded and globally initialized once per process (thread-safe: a function-local static).
@@ -54,51 +57,28 @@ CurlLibrary load_curl() {
   static CurlApi table;
   CurlLibrary out;
 #if defined(NATIVEAUTH_CURL_DLOPEN)
-  // RTLD_LOCAL: libcurl's symbols do not join the global namespace. Never closed: libcurl keeps
-  // global state (TLS backend, DNS threads) for the life of the process.
-  void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char *why = dlerror();
-    out.problem = "libcurl could not be loaded (" + std::string(why ? why : "libcurl.so.4: unknown error") +
-                  "); install libcurl 4 (Debian: libcurl4)";
+  // Never closed: libcurl keeps global state (TLS backend, DNS threads) for the life of the process.
+  const util::SharedLibrary library = util::open_shared_library("libcurl.so.4");
+  if (!library.handle) {
+    out.problem = "libcurl could not be loaded (" + library.error + "); install libcurl 4 (Debian: libcurl4)";
     return out;
   }
-  bool complete = true;
-  auto resolve = [&](auto &slot, const char *name) {
-    using Fn = std::remove_reference_t<decltype(slot)>;
-    void *symbol = dlsym(handle, name);
-    if (!symbol) {
-      if (complete) out.problem = std::string("libcurl.so.4 has no ") + name + "; it is too old or not libcurl";
-      complete = false;
-      return;
-    }
-    slot = reinterpret_cast<Fn>(symbol);
-  };
-  resolve(table.global_init, "curl_global_init");
-  resolve(table.easy_init, "curl_easy_init");
-  resolve(table.easy_cleanup, "curl_easy_cleanup");
-  resolve(table.easy_reset, "curl_easy_reset");
-  resolve(table.easy_setopt, "curl_easy_setopt");
-  resolve(table.easy_perform, "curl_easy_perform");
-  resolve(table.easy_getinfo, "curl_easy_getinfo");
-  resolve(table.easy_strerror, "curl_easy_strerror");
-  resolve(table.slist_append, "curl_slist_append");
-  resolve(table.slist_free_all, "curl_slist_free_all");
-  if (!complete) return out;
+  util::SymbolResolver resolve(library);
+#define NATIVEAUTH_RESOLVE(member, name) resolve(table.member, #name);
+  NATIVEAUTH_LIBCURL_FUNCTIONS(NATIVEAUTH_RESOLVE)
+#undef NATIVEAUTH_RESOLVE
+  if (resolve.missing()) {
+    out.problem = std::string("libcurl.so.4 has no ") + resolve.missing() + "; it is too old or not libcurl";
+    return out;
+  }
 #else
-  table.global_init = &curl_global_init;
-  table.easy_init = &curl_easy_init;
-  table.easy_cleanup = &curl_easy_cleanup;
-  table.easy_reset = &curl_easy_reset;
-  table.easy_setopt = &curl_easy_setopt;
-  table.easy_perform = &curl_easy_perform;
-  table.easy_getinfo = &curl_easy_getinfo;
-  table.easy_strerror = &curl_easy_strerror;
-  table.slist_append = &curl_slist_append;
-  table.slist_free_all = &curl_slist_free_all;
+#define NATIVEAUTH_ASSIGN(member, name) table.member = &::name;
+  NATIVEAUTH_LIBCURL_FUNCTIONS(NATIVEAUTH_ASSIGN)
+#undef NATIVEAUTH_ASSIGN
 #endif
   if (const CURLcode rc = table.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
-    out.problem = "libcurl could not be initialized (curl_global_init: " + std::string(table.easy_strerror(rc)) + ")";
+    out.problem =
+        "libcurl could not be initialized (curl_global_init: " + std::string(table.easy_strerror(rc)) + ")";
     return out;
   }
   out.api = &table;
@@ -136,13 +116,7 @@ size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return 0;  // makes curl fail with CURLE_WRITE_ERROR
   }
   // Grow explicitly so a reallocation never leaves token bytes in freed memory unwiped.
-  if (sink->data.size() + n > sink->data.capacity()) {
-    std::string bigger;
-    bigger.reserve(std::max(sink->data.capacity() * 2, sink->data.size() + n));
-    bigger = sink->data;
-    secure_wipe(sink->data.data(), sink->data.capacity());
-    sink->data.swap(bigger);
-  }
+  util::reserve_wiping(sink->data, sink->data.size() + n);
   sink->data.append(ptr, n);
   return n;
 }
@@ -319,4 +293,4 @@ std::shared_ptr<platform::HttpTransport> make_curl_transport(const CurlTransport
   return std::make_shared<CurlTransport>(options);
 }
 
-}  // namespace nativeauth::transport
+}  // namespace nativeauth::libcurl

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+# The one platform switch: which folders of platform/ this build compiles, which crypto backend the core
+# uses, and what they link. Every OS-specific choice of the build is made here and nowhere else; the
+# folders themselves wire their parts together (platform/<os>/defaults.cpp).
+#
+# Sets, for platform/CMakeLists.txt and sdk/CMakeLists.txt:
+#   NATIVEAUTH_PLATFORM          linux | windows | apple
+#   NATIVEAUTH_PLATFORM_SOURCES  the platform/ sources this build compiles (relative to platform/)
+#   NATIVEAUTH_PLATFORM_LIBS     what they link (imported targets or system library names)
+#   NATIVEAUTH_PLATFORM_DEFINES  their compile definitions
+#   NATIVEAUTH_CRYPTO_SOURCES    the crypto backend (relative to sdk/)
+#   NATIVEAUTH_CRYPTO_LINK       what it links; NATIVEAUTH_CRYPTO_DLOPEN when it loads libcrypto on first use
+#   NATIVEAUTH_CURL_LINK         what the libcurl transport links (empty where there is none)
+
+# Compiled on every platform: the store made of the host app's callbacks (mobile hosts, the C ABI).
+set(_common host_callbacks/callback_store.cpp)
+
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(NATIVEAUTH_PLATFORM linux)
+  option(NATIVEAUTH_WITH_LIBSECRET "Store sessions in the Secret Service through libsecret" ON)
+  find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
+  find_package(CURL REQUIRED)
+  set(NATIVEAUTH_PLATFORM_SOURCES ${_common}
+    linux/browser_launcher.cpp linux/clock.cpp linux/defaults.cpp linux/url_scheme.cpp
+    posix/file_store.cpp posix/loopback_listener.cpp posix/redirect_relay.cpp posix/slot_lock.cpp posix/spawn.cpp
+    libcurl/curl_transport.cpp)
+  set(NATIVEAUTH_PLATFORM_LIBS "")
+  if(NATIVEAUTH_WITH_LIBSECRET)
+    pkg_check_modules(LIBSECRET REQUIRED IMPORTED_TARGET GLOBAL libsecret-1)
+    list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/secret_store.cpp)
+    list(APPEND NATIVEAUTH_PLATFORM_LIBS PkgConfig::LIBSECRET)
+  else()
+    list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/no_keychain.cpp)
+  endif()
+  # ELF: libcurl and libcrypto are loaded on first use, not linked (docs/adr/0005, docs/adr/0008); only
+  # their headers are used at build time.
+  set(NATIVEAUTH_PLATFORM_DEFINES NATIVEAUTH_CURL_DLOPEN)
+  set(NATIVEAUTH_CURL_LINK ${CMAKE_DL_LIBS})
+  set(NATIVEAUTH_CRYPTO_SOURCES src/crypto/crypto.cpp)
+  set(NATIVEAUTH_CRYPTO_DLOPEN ON)
+  set(NATIVEAUTH_CRYPTO_LINK ${CMAKE_DL_LIBS})
+elseif(WIN32)
+  set(NATIVEAUTH_PLATFORM windows)
+  message(FATAL_ERROR
+    "nativeauth: the Windows build has no HTTP transport, crypto backend, loopback listener, browser launcher "
+    "or default platform yet; its parts (platform/windows) are built and tested by scripts/test-windows")
+elseif(APPLE)
+  set(NATIVEAUTH_PLATFORM apple)
+  message(FATAL_ERROR
+    "nativeauth: Apple platforms have a Keychain store (platform/macos) but no browser launcher or default "
+    "platform yet, and nothing here has been built on one; see platform/macos/README.md")
+else()
+  message(FATAL_ERROR "nativeauth: platform ${CMAKE_SYSTEM_NAME} is not supported")
+endif()
+unset(_common)

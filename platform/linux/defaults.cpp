@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// Linux's defaults, wired in one place: libcurl for HTTP, the Secret Service (or the opt-in file store,
+// or memory) for sessions, the $BROWSER/xdg-open/gio launcher, the POSIX loopback listener, flock slot
+// locks, the Unix-socket redirect relay and the coarse wall clock. Not here: any of those parts.
+
+#include "core/platform_defaults.hpp"
+
+#include <nativeauth/memory_store.hpp>
+#include <nativeauth/version.hpp>
+
+#include "libcurl/curl_transport.hpp"
+#include "linux/browser_launcher.hpp"
+#include "linux/clock.hpp"
+#include "posix/loopback_listener.hpp"
+#include "posix/redirect_relay.hpp"
+#include "posix/slot_lock.hpp"
+
+namespace nativeauth::platform {
+namespace {
+
+Result<std::shared_ptr<CredentialStore>> default_store(const ClientOptions &options) {
+  switch (options.storage) {
+    case StorageKind::keychain: {
+      KeychainOptions keychain = options.keychain;
+      if (keychain.app_name.empty()) keychain.app_name = options.client_id;
+      return make_keychain_store(keychain);
+    }
+    case StorageKind::file:
+      return make_file_store(options.file_store);
+    case StorageKind::memory:
+      return std::shared_ptr<CredentialStore>(std::make_shared<MemoryCredentialStore>());
+  }
+  return make_error(ErrorCode::invalid_argument, "ClientOptions::storage is not a StorageKind");
+}
+
+}  // namespace
+
+// store and http stay empty: they depend on ClientOptions, which complete() is given.
+Platform default_platform() {
+  Platform platform;
+  platform.browser = linux_platform::make_browser_launcher();
+  platform.loopback = posix::make_loopback_listener_factory();
+  platform.locks = posix::make_slot_lock_factory();
+  platform.relay = posix::make_redirect_relay();
+  platform.clock = linux_platform::make_coarse_clock();
+  return platform;
+}
+
+Result<Defaults> complete(Platform given, const ClientOptions &options) {
+  Defaults out;
+  const Platform os = default_platform();
+  Platform &p = out.platform;
+  p = std::move(given);
+  if (!p.browser) p.browser = os.browser;
+  if (!p.loopback) p.loopback = os.loopback;
+  if (!p.locks) p.locks = os.locks;
+  if (!p.relay) p.relay = os.relay;
+  if (!p.clock) p.clock = os.clock;
+  if (!p.store) {
+    auto store = default_store(options);
+    if (!store) return std::move(store).error();
+    p.store = std::move(*store);
+    if (options.storage == StorageKind::file) {
+      out.warnings.emplace_back(
+          "sessions are kept in files protected only by file permissions (the file store was chosen)");
+    }
+  }
+  if (!p.http) {
+    libcurl::CurlTransportOptions t;
+    t.connect_timeout = options.connect_timeout;
+    t.request_timeout = options.request_timeout;
+    t.ca_bundle = options.ca_bundle;
+    t.user_agent = std::string("nativeauth/") + version();
+    p.http = libcurl::make_curl_transport(t);
+  }
+  return out;
+}
+
+}  // namespace nativeauth::platform

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+// Client::sign_in: Authorization Code + PKCE through the system browser (RFC 8252, RFC 7636), from the
+// request to a validated Session. Not here: how the redirect arrives (redirects.cpp), the step from the
+// token response to a stored session that every flow shares (tokens_to_session.cpp), the device flow.
+#include "core/client_impl.hpp"
+
+#include "core/token_endpoint.hpp"
+#include "core/url.hpp"
+#include "util/strings.hpp"
+
+namespace nativeauth {
+namespace {
+
+// Parameters nativeauth computes itself; an app may not override them through extra_params.
+const std::vector<std::string_view> kReservedParams = {
+    "response_type", "client_id", "redirect_uri", "scope",     "state",      "nonce",   "code_challenge",
+    "code_challenge_method", "prompt", "login_hint", "max_age", "ui_locales", "acr_values", "request",
+    "request_uri", "response_mode"};
+
+Error cancelled() { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); }
+
+}  // namespace
+
+Result<Session> Client::sign_in(const SignInOptions &options) {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  return impl_->exclusive_sign_in([&] { return impl_->run_sign_in(options); });
+}
+
+Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
+  if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
+  auto scopes = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
+  if (!scopes) return std::move(scopes).error();
+
+  log.info("signing in to " + options.issuer + " as client " + options.client_id);
+  auto metadata = oidc::discover(*platform.http, options.issuer, log);
+  if (!metadata) return std::move(metadata).error();
+  const oidc::ProviderMetadata &md = **metadata;
+  if (md.jwks_uri.empty()) return make_error(ErrorCode::missing_endpoint, "provider metadata has no jwks_uri");
+  if (cancel_requested) return cancelled();
+
+  auto pkce = core::make_pkce();
+  if (!pkce) return std::move(pkce).error();
+  auto state = core::random_token();
+  if (!state) return std::move(state).error();
+  auto nonce = core::random_token();
+  if (!nonce) return std::move(nonce).error();
+  const AuthorizationRequest request{md,
+                                     opts,
+                                     std::move(*scopes),
+                                     std::move(*pkce),
+                                     std::move(*state),
+                                     std::move(*nonce),
+                                     std::chrono::steady_clock::now() + opts.timeout};
+
+  auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
+                                                                   : sign_in_through_loopback(request);
+  if (!session) return std::move(session).error();
+  return store_signed_in(std::move(*session), md);
+}
+
+std::string Client::Impl::authorization_url(const AuthorizationRequest &request,
+                                            const std::string &redirect_uri) const {
+  const SignInOptions &opts = request.opts;
+  core::Params params = {{"response_type", "code"},
+                         {"client_id", options.client_id},
+                         {"redirect_uri", redirect_uri},
+                         {"scope", util::join(request.scopes, " ")},
+                         {"state", request.state},
+                         {"nonce", request.nonce},
+                         {"code_challenge", request.pkce.challenge},
+                         {"code_challenge_method", "S256"}};
+  if (opts.prompt) params.emplace_back("prompt", *opts.prompt);
+  if (opts.login_hint) params.emplace_back("login_hint", *opts.login_hint);
+  if (opts.max_age) params.emplace_back("max_age", std::to_string(opts.max_age->count()));
+  if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
+  if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
+  for (const auto &p : opts.extra_params) params.push_back(p);
+  std::string url = core::append_query(request.md.authorization_endpoint, params);
+  log.debug("authorization request: " + core::redact_url(url));
+  return url;
+}
+
+Error Client::Impl::sign_in_timed_out(const SignInOptions &opts) const {
+  return make_error(ErrorCode::timeout, "the browser did not return to the app within " +
+                                            std::to_string(opts.timeout.count()) +
+                                            " s; was the sign-in page opened and completed?");
+}
+
+Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &request) {
+  // RFC 8252 §7.1/§7.2: the OS hands the redirect to the app, which passes it to handle_redirect().
+  // Another instance of the app, started by the OS with the redirect, may forward it here instead.
+  std::unique_ptr<platform::RedirectEndpoint> endpoint;
+  if (platform.relay) {
+    auto listening = platform.relay->listen(slot(), [this](std::string_view u) { return deliver_redirect(u); });
+    if (!listening) return std::move(listening).error();
+    endpoint = std::move(*listening);
+  }
+  const std::string url = authorization_url(request, redirect.uri);
+  if (cancel_requested) return cancelled();
+  if (auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in"); !shown) {
+    return std::move(shown).error();
+  }
+  log.info("waiting for the app to hand over the redirect to " + redirect.uri);
+  auto response = await_app_redirect(request.state, request.deadline);
+  endpoint.reset();
+  if (!response) {
+    if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts);
+    return std::move(response).error();
+  }
+  return complete(*response, request, redirect.uri);
+}
+
+Result<Session> Client::Impl::sign_in_through_loopback(const AuthorizationRequest &request) {
+  platform::LoopbackListenerOptions lo;
+  lo.port = redirect.port;
+  lo.ipv4 = !redirect.ipv6_host;
+  lo.ipv6 = redirect.ipv6_host || options.redirect.ipv6;
+  auto listener = platform.loopback->listen(lo);
+  if (!listener) return std::move(listener).error();
+  // RFC 8252 §7.3: the IP literal, not "localhost", so no resolver or firewall can redirect it.
+  const std::string redirect_uri = std::string(redirect.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
+                                   std::to_string((*listener)->port()) + redirect.path;
+  const std::string url = authorization_url(request, redirect_uri);
+
+  ListenerScope registered(*this, listener->get());
+  if (cancel_requested) return cancelled();
+  if (auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in"); !shown) {
+    return std::move(shown).error();
+  }
+  log.info("waiting for the browser to return to " + redirect_uri);
+  std::optional<Result<Session>> outcome;
+  auto served = (*listener)->serve(loopback_handler(request, redirect_uri, outcome), request.deadline);
+  if (!served) {
+    Error e = std::move(served).error();
+    if (e.code == ErrorCode::timeout) return sign_in_timed_out(request.opts);
+    if (e.code == ErrorCode::cancelled) e.message = "sign-in was cancelled";
+    return e;
+  }
+  if (!outcome) return make_error(ErrorCode::internal, "the sign-in finished without a response");
+  return std::move(*outcome);
+}
+
+Result<Session> Client::Impl::complete(const core::AuthorizationResponse &response,
+                                       const AuthorizationRequest &request, const std::string &redirect_uri) {
+  const oidc::ProviderMetadata &md = request.md;
+  // RFC 9207 §2.4: check iss before anything else in the response, errors included.
+  if (response.iss) {
+    if (*response.iss != md.issuer) {
+      return make_error(ErrorCode::issuer_param_mismatch,
+                        "the authorization response came from issuer '" + *response.iss + "', not from '" + md.issuer +
+                            "'; refused (possible mix-up attack)");
+    }
+  } else if (md.authorization_response_iss_parameter_supported) {
+    return make_error(ErrorCode::issuer_param_mismatch,
+                      "the provider promises an iss parameter in authorization responses but this one has none; refused");
+  }
+  if (!response.error.empty()) {
+    Error e;
+    e.code = response.error == "access_denied" ? ErrorCode::access_denied : ErrorCode::authorization_error;
+    e.message = e.code == ErrorCode::access_denied ? "sign-in was declined or denied at the provider"
+                                                   : "the provider refused the sign-in request";
+    e.oauth_error = response.error;
+    e.oauth_description = response.error_description;
+    e.oauth_uri = response.error_uri;
+    e.transient = response.error == "temporarily_unavailable" || response.error == "server_error";
+    return e;
+  }
+  if (response.code.empty()) return make_error(ErrorCode::invalid_redirect, "the authorization response has no code");
+  if (cancel_requested) return cancelled();
+
+  core::Params form = {{"grant_type", "authorization_code"},
+                       {"code", std::string(response.code.reveal())},
+                       {"redirect_uri", redirect_uri},
+                       {"code_verifier", std::string(request.pkce.verifier.reveal())}};
+  auto http_request = core::make_token_request(md.token_endpoint, std::move(form), options.client_id,
+                                               options.client_secret);
+  log.debug("exchanging the authorization code at " + md.token_endpoint);
+  auto http_response = platform.http->send(http_request);
+  if (!http_response) {
+    Error e = std::move(http_response).error();
+    e.message = "the token request failed: " + e.message;
+    return e;
+  }
+  return session_from_tokens(*http_response, md, std::optional<std::string>(request.nonce), request.opts.max_age,
+                             request.scopes);
+}
+
+Result<void> Client::Impl::show_url(const std::string &url, bool open_browser,
+                                    const std::function<void(const std::string &, bool)> &notify,
+                                    const std::string &what) {
+  bool launched = false;
+  if (open_browser && platform.browser) {
+    auto opened = platform.browser->open(url);
+    launched = opened.has_value();
+    if (!opened) log.warning("could not open a browser to " + what + ": " + opened.error().message);
+  }
+  if (notify) {
+    try {
+      notify(url, launched);
+    } catch (...) {
+      log.warning("the app's URL callback threw; ignored");
+    }
+  } else if (!launched) {
+    return make_error(ErrorCode::browser_unavailable,
+                      "no browser could be opened to " + what + " and no callback was given to show the URL");
+  }
+  return {};
+}
+
+}  // namespace nativeauth

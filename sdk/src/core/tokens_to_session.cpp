@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every flow shares once the token endpoint has answered: token response → validated ID token
+// (OIDC Core §3.1.3.7, set up in one place for sign-in, device flow and refresh) → Session → stored in
+// the slot → published to access_token()'s fast path → `signed_in`. Not here: asking for the tokens
+// (sign_in.cpp, device_flow.cpp, refresh.cpp), event delivery (events.cpp).
+#include "core/client_impl.hpp"
+
+#include "core/token_endpoint.hpp"
+#include "util/strings.hpp"
+
+namespace nativeauth {
+namespace {
+
+std::atomic<std::uint64_t> g_versions{0};
+
+}  // namespace
+
+std::uint64_t next_state_version() noexcept { return g_versions.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+AccessToken token_of(const Session &s) {
+  AccessToken t;
+  t.value = s.access_token.clone();
+  t.token_type = s.token_type.empty() ? "Bearer" : s.token_type;
+  t.expires_at = s.access_token_expiry;
+  return t;
+}
+
+AccessToken copy_token(const AccessToken &t) {
+  return AccessToken{t.value.clone(), t.token_type, t.expires_at};  // built in place: no move-assignments
+}
+
+Result<AccessToken> copy_token_result(const Result<AccessToken> &r) {
+  if (!r) return r.error();
+  return copy_token(*r);
+}
+
+std::shared_ptr<oidc::JwksCache> Client::Impl::jwks_for(const std::string &uri) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!jwks || jwks_uri_of_cache != uri) {
+    jwks = std::make_shared<oidc::JwksCache>(platform.http, uri, log);
+    jwks_uri_of_cache = uri;
+  }
+  return jwks;
+}
+
+oidc::IdTokenCheck Client::Impl::id_token_check(const oidc::ProviderMetadata &md, std::optional<std::string> nonce,
+                                                std::optional<std::chrono::seconds> max_age,
+                                                std::chrono::system_clock::time_point now) const {
+  oidc::IdTokenCheck check;
+  check.issuer = md.issuer;
+  check.client_id = options.client_id;
+  check.nonce = std::move(nonce);
+  check.max_age = max_age;
+  check.allowed_algs = md.id_token_signing_alg_values_supported;
+  check.leeway = options.clock_leeway;
+  check.now = now;
+  return check;
+}
+
+Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &http_response,
+                                                  const oidc::ProviderMetadata &md,
+                                                  const std::optional<std::string> &nonce,
+                                                  std::optional<std::chrono::seconds> max_age,
+                                                  const std::vector<std::string> &scopes) {
+  auto tokens = core::parse_token_response(http_response);
+  if (!tokens) return std::move(tokens).error();
+  if (tokens->id_token.empty()) {
+    return make_error(ErrorCode::invalid_token_response,
+                      "the token response has no id_token although the openid scope was requested");
+  }
+
+  const oidc::IdTokenCheck check = id_token_check(md, nonce, max_age, platform.clock->now());
+  auto claims = oidc::validate_id_token(tokens->id_token.reveal(), check, *jwks_for(md.jwks_uri));
+  if (!claims) return std::move(claims).error();
+
+  Session s;
+  s.issuer = md.issuer;
+  s.client_id = options.client_id;
+  s.profile = options.profile;
+  s.access_token = std::move(tokens->access_token);
+  s.refresh_token = std::move(tokens->refresh_token);
+  s.id_token = std::move(tokens->id_token);
+  s.token_type = tokens->token_type;
+  if (tokens->expires_in) s.access_token_expiry = check.now + std::chrono::seconds(*tokens->expires_in);
+  s.scopes = tokens->scope ? util::split_spaces(*tokens->scope) : scopes;
+  s.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
+  s.issued_at = check.now;
+  return s;
+}
+
+Result<Session> Client::Impl::store_signed_in(Session session, const oidc::ProviderMetadata &md) {
+  {
+    // The slot lock keeps a refresh or sign-out in another process from interleaving with this write.
+    auto held = platform.locks->acquire(slot(), options.lock_timeout);
+    Result<void> stored = held ? store_and_publish(session, md.token_endpoint, "{}") : Result<void>(held.error());
+    if (!stored) {
+      Error e = std::move(stored).error();
+      e.message = "signed in, but the session could not be stored: " + e.message;
+      return e;
+    }
+  }
+  emit({event(SessionEventKind::signed_in, session.claims.subject())});
+  log.info("signed in");
+  return session;
+}
+
+void Client::Impl::publish(std::shared_ptr<const SessionState> next) {
+  std::lock_guard<std::mutex> lock(state_mutex);
+  current = std::move(next);
+  version.store(next_state_version(), std::memory_order_release);
+}
+
+Result<void> Client::Impl::store_and_publish(const Session &session, const std::string &token_endpoint,
+                                             const std::string &unknown_members) {
+  auto next = std::make_shared<SessionState>();
+  next->token = token_of(session);
+  next->record.session = core::clone_session(session);
+  next->record.token_endpoint = token_endpoint;
+  next->record.unknown_members = unknown_members;
+  auto saved = platform.store->save(slot(), core::serialize_session(session, token_endpoint, unknown_members));
+  if (!saved) {
+    // Keep the tokens in memory (the old refresh token may already be dead at the provider), but do not
+    // hand them out until they are stored: the next call tries to store them again.
+    next->dirty = true;
+    publish(std::move(next));
+    Error e = std::move(saved).error();
+    e.message = "the renewed session could not be stored: " + e.message;
+    e.transient = true;
+    return e;
+  }
+  publish(std::move(next));
+  return {};
+}
+
+}  // namespace nativeauth
