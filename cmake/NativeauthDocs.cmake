@@ -9,10 +9,8 @@ find_package(Doxygen 1.9.1 REQUIRED)  # FAIL_ON_WARNINGS appeared in 1.9.1; Debi
 set(NATIVEAUTH_DOCS_OUTPUT ${PROJECT_BINARY_DIR}/docs/api)
 set(_nativeauth_docs_dirs
   ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth            # includes platform/
-  ${PROJECT_BINARY_DIR}/generated/include/nativeauth)     # version.hpp
-if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c)  # the C ABI, once it has landed
-  list(APPEND _nativeauth_docs_dirs ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c)
-endif()
+  ${PROJECT_BINARY_DIR}/generated/include/nativeauth      # version.hpp
+  ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c)         # the C ABI
 list(JOIN _nativeauth_docs_dirs "\" \"" NATIVEAUTH_DOCS_INPUT)
 set(NATIVEAUTH_DOCS_INPUT "\"${NATIVEAUTH_DOCS_INPUT}\"")
 set(NATIVEAUTH_DOCS_STRIP

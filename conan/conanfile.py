@@ -2,7 +2,6 @@
 # Conan 2 recipe of nativeauth. Not run on the project's CI machine (Conan cannot be installed
 # there): scripts/check-package compiles this file and builds test_package/ with plain CMake against
 # an install tree instead (docs/getting-started.md says what that does and does not prove).
-import glob
 import os
 import re
 
@@ -98,9 +97,7 @@ class NativeauthConan(ConanFile):
         if self.settings.os in ("Linux", "FreeBSD"):
             cxx.system_libs = ["dl", "pthread"]
 
-        # The C ABI library (nativeauth_c), once the build produces it.
-        if not glob.glob(os.path.join(self.package_folder, "lib", "*nativeauth_c*")):
-            return
+        # The C ABI library (nativeauth_c), a thin layer over the C++ one.
         c = self.cpp_info.components["c"]
         c.set_property("cmake_target_name", "nativeauth::c")
         c.set_property("pkg_config_name", "nativeauth-c")

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client: signs a user in through the system browser with Authorization Code + PKCE (RFC 8252).
 /// @file
 /// Client: signs a user in through the system browser with Authorization Code + PKCE (RFC 8252).
 #pragma once

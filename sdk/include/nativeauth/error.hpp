@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Error codes and the Error value every fallible nativeauth call returns instead of throwing.
 /// @file
 /// Error codes and the Error value every fallible nativeauth call returns instead of throwing.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Session events, for apps that keep their UI in step with the signed-in state.
 /// @file
 /// Session events, for apps that keep their UI in step with the signed-in state.
 #pragma once

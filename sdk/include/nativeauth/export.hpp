@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Symbol visibility for the nativeauth C++ library: everything is hidden unless marked NATIVEAUTH_API.
 /// @file
 /// Symbol visibility for the nativeauth C++ library: everything is hidden unless marked NATIVEAUTH_API.
 #pragma once

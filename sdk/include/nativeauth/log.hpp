@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Logging: nativeauth never writes to stdout/stderr itself; it hands lines to a sink the app sets.
 /// @file
 /// Logging: nativeauth never writes to stdout/stderr itself; it hands lines to a sink the app sets.
 #pragma once

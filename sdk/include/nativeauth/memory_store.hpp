@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// MemoryCredentialStore: a CredentialStore that lives and dies with the process.
 /// @file
 /// MemoryCredentialStore: a CredentialStore that lives and dies with the process.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Umbrella header: everything an app needs to sign users in with nativeauth.
 /// @file
 /// Umbrella header: everything an app needs to sign users in with nativeauth.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Options for a Client (who it is, where it signs in) and for one sign-in (how the request looks).
 /// @file
 /// Options for a Client (who it is, where it signs in) and for one sign-in (how the request looks).
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Result<T>: a value or an Error, shaped like std::expected so it reads the same in C++17 and C++23.
 /// @file
 /// Result<T>: a value or an Error, shaped like std::expected so it reads the same in C++17 and C++23.
 #pragma once

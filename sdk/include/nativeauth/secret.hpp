@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// SecretString: a move-only string for tokens, codes and verifiers, wiped on destruction, never printable.
 /// @file
 /// SecretString: a move-only string for tokens, codes and verifiers, wiped on destruction, never printable.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Session: the tokens and the validated identity a successful sign-in yields.
 /// @file
 /// Session: the tokens and the validated identity a successful sign-in yields.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where sessions persist: the platform keychain (default), an explicit opt-in file store, or host callbacks.
 /// @file
 /// Where sessions persist: the platform keychain (default), an explicit opt-in file store, or host callbacks.
 #pragma once

@@ -86,7 +86,7 @@ NATIVEAUTH_C_API int nativeauth_forward_redirect(const nativeauth_client_options
 
 #define NATIVEAUTH_ACCESS_TOKEN_OPTIONS_VERSION 1
 
-/** Per-call options of nativeauth_access_token(). Initialise with NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT. */
+/** Per-call options of nativeauth_client_access_token(). Initialise with NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT. */
 typedef struct nativeauth_access_token_options {
   uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   int32_t min_ttl_s;      /**< Refresh unless valid for this long; negative: the client's refresh margin. */
@@ -138,7 +138,10 @@ NATIVEAUTH_C_API void nativeauth_session_info_free(nativeauth_session_info *info
 
 #define NATIVEAUTH_SIGN_OUT_OPTIONS_VERSION 1
 
-/** Options of nativeauth_sign_out(). Initialise with NATIVEAUTH_SIGN_OUT_OPTIONS_INIT; fields are only ever appended. */
+/**
+ * Options of nativeauth_client_sign_out(). Initialise with NATIVEAUTH_SIGN_OUT_OPTIONS_INIT; fields are only ever
+ * appended.
+ */
 typedef struct nativeauth_sign_out_options {
   uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   /** Non-zero: only forget the session on this device ("sign out locally"): no revocation, no browser. */

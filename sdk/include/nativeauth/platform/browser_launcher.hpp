@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// BrowserLauncher: how a platform opens a URL in the user's system browser (RFC 8252 §4, §8.12).
 /// @file
 /// BrowserLauncher: how a platform opens a URL in the user's system browser (RFC 8252 §4, §8.12).
 #pragma once

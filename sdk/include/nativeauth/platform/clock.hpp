@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Clock: wall-clock time, injectable so expiry rules can be tested without waiting.
 /// @file
 /// Clock: wall-clock time, injectable so expiry rules can be tested without waiting.
 #pragma once

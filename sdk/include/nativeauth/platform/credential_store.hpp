@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// CredentialStore: where sessions persist, one slot per (issuer, client_id, profile).
 /// @file
 /// CredentialStore: where sessions persist, one slot per (issuer, client_id, profile).
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// HttpTransport: the HTTP client nativeauth talks to the provider through (libcurl by default).
 /// @file
 /// HttpTransport: the HTTP client nativeauth talks to the provider through (libcurl by default).
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// LoopbackListener: the loopback HTTP endpoint that receives the authorization redirect (RFC 8252 §7.3).
 /// @file
 /// LoopbackListener: the loopback HTTP endpoint that receives the authorization redirect (RFC 8252 §7.3).
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
 /// @file
 /// Platform: the bundle of pluggable parts a Client runs on; empty members take the defaults.
 #pragma once

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-// SlotLock: one refresh (or sign-out) at a time per slot across processes.
 /// @file
 /// SlotLock: one refresh (or sign-out) at a time per slot across processes.
 #pragma once

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Device flow polling rules (RFC 8628 §3.4, §3.5) with a scripted HttpTransport. A fake is used here
+// The device authorization grant's own rules: polling (RFC 8628 §3.4, §3.5) with a scripted HttpTransport,
+// and parse_device_authorization() on device authorization responses (§3.2). A fake is used here
 // only for answers the real provider (oidc-provider) cannot be made to give on demand: it never sends
 // slow_down or expired_token, and it cannot lose a poll's connection. The real provider covers the
 // rest in tests/integration/device_flow_test.cpp. Waits run on the real clock (intervals of 1 s).
