@@ -152,6 +152,41 @@ Error start_failed(const std::string &program, const std::string &reason) {
   return make_error(ErrorCode::browser_unavailable, "could not start '" + program + "': " + reason);
 }
 
+// What the children said of their launch: nothing (they exec'd) or the step that failed.
+Result<void> read_child_report(int report_fd, const std::string &program) {
+  // EOF: every write end is closed, i.e. the grandchild exec'd (CLOEXEC) or both children are
+  // gone. A report: a step failed. The wait is bounded because another thread's fork between our
+  // pipe2() and its exec can briefly hold a copy of the write end; if a copy outlives the bound
+  // (a fork without exec) the launch most likely worked, and we do not block the sign-in on it.
+  constexpr int report_wait_ms = 10'000;
+  ChildReport report{};
+  std::size_t got = 0;
+  while (got < sizeof report) {
+    pollfd pfd{report_fd, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, report_wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return {};
+    const ssize_t n = ::read(report_fd, reinterpret_cast<char *>(&report) + got, sizeof report - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got == 0) return {};
+  if (got != sizeof report) return start_failed(program, "the child process failed before exec");
+
+  switch (static_cast<Step>(report.step)) {
+    case Step::exec:
+      return start_failed(program, errno_text(report.err));
+    case Step::setsid:
+      return start_failed(program, "setsid failed: " + errno_text(report.err));
+    case Step::stdio:
+      return start_failed(program, "redirecting stdio failed: " + errno_text(report.err));
+    case Step::fork:
+      return start_failed(program, "fork failed: " + errno_text(report.err));
+  }
+  return start_failed(program, "the child process failed before exec");
+}
+
 Result<void> spawn_impl(const std::vector<std::string> &argv) {
   if (argv.empty() || argv.front().empty()) {
     return make_error(ErrorCode::invalid_argument, "spawn: no program given");
@@ -215,37 +250,7 @@ Result<void> spawn_impl(const std::vector<std::string> &argv) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
 
-  // EOF: every write end is closed, i.e. the grandchild exec'd (CLOEXEC) or both children are
-  // gone. A report: a step failed. The wait is bounded because another thread's fork between our
-  // pipe2() and its exec can briefly hold a copy of the write end; if a copy outlives the bound
-  // (a fork without exec) the launch most likely worked, and we do not block the sign-in on it.
-  constexpr int report_wait_ms = 10'000;
-  ChildReport report{};
-  std::size_t got = 0;
-  while (got < sizeof report) {
-    pollfd pfd{report_read.get(), POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, report_wait_ms);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return {};
-    const ssize_t n = ::read(report_read.get(), reinterpret_cast<char *>(&report) + got, sizeof report - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  if (got == 0) return {};
-  if (got != sizeof report) return start_failed(program, "the child process failed before exec");
-
-  switch (static_cast<Step>(report.step)) {
-    case Step::exec:
-      return start_failed(program, errno_text(report.err));
-    case Step::setsid:
-      return start_failed(program, "setsid failed: " + errno_text(report.err));
-    case Step::stdio:
-      return start_failed(program, "redirecting stdio failed: " + errno_text(report.err));
-    case Step::fork:
-      return start_failed(program, "fork failed: " + errno_text(report.err));
-  }
-  return start_failed(program, "the child process failed before exec");
+  return read_child_report(report_read.get(), program);
 }
 
 }  // namespace

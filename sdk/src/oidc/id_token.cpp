@@ -78,12 +78,10 @@ const std::vector<std::string> &supported_algorithms() {
   return algs;
 }
 
-Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck &check, KeySource &keys) {
-  auto parsed = parse_jwt(token);
-  if (!parsed) return std::move(parsed).error();
-  Jwt &jwt = *parsed;
+namespace {
 
-  // Algorithm (§3.1.3.7 point 6-8; RFC 8725 §3.1): what the header claims is untrusted.
+// §3.1.3.7 points 6-8, RFC 8725 §3.1: what the header claims is untrusted.
+Result<std::string> checked_algorithm(const Jwt &jwt, const IdTokenCheck &check) {
   const auto alg = core::get_string(jwt.header, "alg");
   if (!alg || alg->empty()) return make_error(ErrorCode::id_token_algorithm, "ID token header has no \"alg\"");
   if (*alg == "none" || *alg == "None" || *alg == "NONE") {
@@ -105,11 +103,11 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   if (jwt.header.contains("crit")) {
     return make_error(ErrorCode::id_token_malformed, "ID token has critical header extensions nativeauth does not understand");
   }
+  return *alg;
+}
 
-  if (auto sig = verify_signature(jwt, *alg, keys); !sig) return std::move(sig).error();
-
-  const core::Json &claims = jwt.payload;
-  // §3.1.3.7 point 2: iss must match exactly.
+// Points 2-5: who issued it, about whom, for whom.
+Result<void> check_parties(const core::Json &claims, const IdTokenCheck &check) {
   const auto iss = core::get_string(claims, "iss");
   if (!iss || *iss != check.issuer) {
     return make_error(ErrorCode::id_token_issuer, "ID token was issued by '" + iss.value_or("(none)") +
@@ -118,7 +116,7 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   const auto sub = core::get_string(claims, "sub");
   if (!sub || sub->empty()) return make_error(ErrorCode::id_token_malformed, "ID token has no \"sub\" claim");
 
-  // Point 3-5: aud contains client_id; with several audiences azp must be present; azp must be us.
+  // aud contains client_id; with several audiences azp must be present; azp must be us.
   std::vector<std::string> audiences;
   if (const auto single = core::get_string(claims, "aud")) {
     audiences.push_back(*single);
@@ -135,8 +133,11 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   if (azp && *azp != check.client_id) {
     return make_error(ErrorCode::id_token_audience, "ID token was issued to another party (azp '" + *azp + "')");
   }
+  return {};
+}
 
-  // Point 9-10: exp and iat, with leeway for clock skew.
+// Points 9-10: exp, iat, nbf with leeway for clock skew; every time claim within 1970..9999.
+Result<void> check_times(const core::Json &claims, const IdTokenCheck &check) {
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
   const std::int64_t leeway = check.leeway.count();
   const auto exp = core::get_int(claims, "exp");
@@ -162,7 +163,36 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   if (const auto nbf = core::get_int(claims, "nbf"); nbf && *nbf > now + leeway) {
     return with_skew(ErrorCode::id_token_not_yet_valid, "ID token is not valid yet: nbf is ahead", *nbf - now);
   }
+  return {};
+}
 
+// Point 13: auth_time when max_age was requested (times already checked by check_times).
+Result<void> check_auth_time(const core::Json &claims, const IdTokenCheck &check) {
+  if (!check.max_age) return {};
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
+  const auto auth_time = core::get_int(claims, "auth_time");
+  if (!auth_time) return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
+  const std::int64_t age = now - *auth_time;
+  if (age > check.max_age->count() + check.leeway.count()) {
+    return make_error(ErrorCode::id_token_auth_time,
+                      "the user authenticated " + std::to_string(age) + " s ago, longer than max_age " +
+                          std::to_string(check.max_age->count()) + " s allows");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck &check, KeySource &keys) {
+  auto parsed = parse_jwt(token);
+  if (!parsed) return std::move(parsed).error();
+  Jwt &jwt = *parsed;
+  auto alg = checked_algorithm(jwt, check);
+  if (!alg) return std::move(alg).error();
+  if (auto sig = verify_signature(jwt, *alg, keys); !sig) return std::move(sig).error();
+  const core::Json &claims = jwt.payload;
+  if (auto ok = check_parties(claims, check); !ok) return std::move(ok).error();
+  if (auto ok = check_times(claims, check); !ok) return std::move(ok).error();
   // Point 11: nonce.
   if (check.nonce) {
     const auto nonce = core::get_string(claims, "nonce");
@@ -171,18 +201,7 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
                                                          : "ID token has no nonce although one was sent");
     }
   }
-
-  // Point 13: auth_time when max_age was requested.
-  if (check.max_age) {
-    const auto auth_time = core::get_int(claims, "auth_time");
-    if (!auth_time) return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
-    const std::int64_t age = now - *auth_time;
-    if (age > check.max_age->count() + leeway) {
-      return make_error(ErrorCode::id_token_auth_time,
-                        "the user authenticated " + std::to_string(age) + " s ago, longer than max_age " +
-                            std::to_string(check.max_age->count()) + " s allows");
-    }
-  }
+  if (auto ok = check_auth_time(claims, check); !ok) return std::move(ok).error();
   return std::move(jwt.payload);
 }
 
