@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // make_file_store(): round trips, names for awkward keys, permission refusals, corrupt files, and
-// crash safety (a forked writer killed at each step of save() never leaves a partial record).
+// crash safety (a forked writer killed at each step of save(), by file-system calls the test wraps,
+// never leaves a partial record).
 #include "posix/file_store.hpp"
 
 #include <nativeauth/storage.hpp>
@@ -41,7 +42,6 @@ using platform::CredentialStore;
 using platform::SlotKey;
 using posix::slot_file_name;
 using posix::slot_header;
-using CrashPoint = posix::testing::CrashPoint;
 
 const SlotKey kKey{"https://id.example.com", "my-app", "default"};
 
@@ -629,6 +629,59 @@ TEST_F(FileStoreTest, AnotherSlotsFileUnderThisSlotsNameIsCorrupt) {
 
 // ---------------------------------------------------------------------------------------------
 // Crash safety
+//
+// The writer is a forked child whose store makes its file-system calls through a posix::FileOps that
+// wraps the real calls and SIGKILLs the child at one step of save(). The fault is injected here,
+// through the store's seam; the store has no crash hook of its own.
+
+// The step of save() at which the writer dies.
+enum class CrashPoint {
+  none,
+  after_temp_created,             ///< The temp file exists, empty.
+  mid_write,                      ///< Half of header + record written to the temp file.
+  after_write_before_fsync,       ///< Everything written, not yet flushed.
+  after_fsync_before_rename,      ///< Temp file complete and flushed; the slot still holds the old record.
+  after_rename_before_dir_fsync,  ///< The slot names the new file; the directory entry is not yet flushed.
+};
+
+// Set only in the forked writer (FileOps holds plain function pointers, so the step is a global).
+CrashPoint g_crash_point = CrashPoint::none;
+
+void die_at(CrashPoint point) {
+  if (g_crash_point == point) ::kill(::getpid(), SIGKILL);
+}
+
+int dying_openat(int dir_fd, const char *name, int flags, mode_t mode) {
+  const int fd = posix::system_file_ops().openat(dir_fd, name, flags, mode);
+  if (fd >= 0) die_at(CrashPoint::after_temp_created);
+  return fd;
+}
+
+ssize_t dying_write(int fd, const void *data, std::size_t size) {
+  if (g_crash_point == CrashPoint::mid_write) {
+    // A torn write: the first half of what save() asked for reaches the file, then the writer dies.
+    (void)posix::system_file_ops().write(fd, data, size / 2);
+    die_at(CrashPoint::mid_write);
+  }
+  return posix::system_file_ops().write(fd, data, size);
+}
+
+// The first flush is the temp file's in a correct save(); if save() ever renamed first, dying here
+// would show the new record where the test expects the old one.
+int dying_fsync(int fd) {
+  die_at(CrashPoint::after_write_before_fsync);
+  const int rc = posix::system_file_ops().fsync(fd);
+  if (rc == 0) die_at(CrashPoint::after_fsync_before_rename);
+  return rc;
+}
+
+int dying_renameat(int from_dir_fd, const char *from, int to_dir_fd, const char *to) {
+  const int rc = posix::system_file_ops().renameat(from_dir_fd, from, to_dir_fd, to);
+  if (rc == 0) die_at(CrashPoint::after_rename_before_dir_fsync);
+  return rc;
+}
+
+constexpr posix::FileOps kDyingFileOps{&dying_openat, &dying_write, &dying_fsync, &dying_renameat};
 
 struct CrashCase {
   CrashPoint point;
@@ -640,14 +693,18 @@ void PrintTo(const CrashCase &c, std::ostream *os) { *os << c.name; }
 
 class FileStoreCrashTest : public FileStoreTest, public ::testing::WithParamInterface<CrashCase> {
  protected:
-  // Forks a child that saves `record` with the crash point set; expects it to die by SIGKILL.
+  // Forks a child that saves `record` through kDyingFileOps with the crash point set; expects it to
+  // die by SIGKILL.
   void save_and_die(const SlotKey &key, const std::string &record) {
-    auto store = open();
+    FileStoreOptions options;
+    options.directory = dir_;
+    auto store = posix::make_file_store(options, kDyingFileOps);
+    ASSERT_TRUE(store) << store.error().to_string();
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      posix::testing::set_crash_point(GetParam().point);
-      auto saved = store->save(key, SecretString(record));
+      g_crash_point = GetParam().point;
+      auto saved = (*store)->save(key, SecretString(record));
       ::_exit(saved ? 0 : 1);  // reaching this is a failure: the crash point was not hit
     }
     int status = 0;
