@@ -32,8 +32,8 @@
 // Concurrency: one mutex per store orders its calls. Across processes rename(2) gives
 // last-writer-wins, and a reader sees either the whole old file or the whole new one.
 //
-// The calls that make that order (create, write, flush, rename) go through a FileOps (file_store.hpp);
-// the public factory always passes the real ones.
+// The calls that make that order (create, write, flush, rename) go through a FileOps (file_store.hpp)
+// so that the tests can kill a writer between any two of them; the store always gets the real ones.
 
 #include "posix/file_store.hpp"
 
@@ -61,25 +61,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 namespace nativeauth::posix {
 
-namespace testing {
-namespace {
-std::atomic<CrashPoint> g_crash_point{CrashPoint::none};
-}  // namespace
-
-void set_crash_point(CrashPoint point) noexcept { g_crash_point.store(point, std::memory_order_relaxed); }
-}  // namespace testing
-
 namespace {
 
 using platform::SlotKey;
-using testing::CrashPoint;
 
 constexpr char kSlotSuffix[] = ".slot";
 constexpr std::size_t kReadableNameMax = 120;
@@ -87,10 +77,6 @@ constexpr char kHeaderStart[] = "{\"nativeauth_slot\":1,\"issuer\":";
 // A temp name collides only with a leftover of an earlier process with the same pid; O_EXCL catches
 // that and a new name is drawn.
 constexpr int kTempAttempts = 16;
-
-void crash_at(CrashPoint point) {
-  if (testing::g_crash_point.load(std::memory_order_relaxed) == point) ::kill(::getpid(), SIGKILL);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Names and headers
@@ -469,32 +455,24 @@ class FileStore final : public platform::CredentialStore {
         if (armed) ::unlinkat(in, temp_name.c_str(), 0);
       }
     } cleanup{dir_fd, temp};
-    crash_at(CrashPoint::after_temp_created);
 
     std::string content;
     WipeOnExit wipe_content{content};
     content.reserve(header.size() + 1 + record.size());
     content.append(header).append(1, '\n').append(record.reveal());
     const std::string temp_path = path_of(temp);
-    // Two writes so that the crash test can stop between them; write_all loops anyway.
-    const std::size_t half = content.size() / 2;
-    if (const int err = write_all(ops_, fd.get(), content.data(), half)) return os_error("write", temp_path, err);
-    crash_at(CrashPoint::mid_write);
-    if (const int err = write_all(ops_, fd.get(), content.data() + half, content.size() - half)) {
+    if (const int err = write_all(ops_, fd.get(), content.data(), content.size())) {
       return os_error("write", temp_path, err);
     }
-    crash_at(CrashPoint::after_write_before_fsync);
     // The data must be on disk before the rename publishes it, or a power loss could leave the slot
     // naming an empty file (ext4 auto_da_alloc helps only some cases; other file systems not at all).
     if (const int err = full_fsync(ops_, fd.get())) return os_error("flush", temp_path, err);
-    crash_at(CrashPoint::after_fsync_before_rename);
     // close() could report deferred write errors (NFS), but the fsync above already did.
     fd.reset();
     if (ops_.renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
       return os_error("rename " + temp_path + " to", path_of(name), errno);
     }
     cleanup.armed = false;
-    crash_at(CrashPoint::after_rename_before_dir_fsync);
     // The rename lives in the directory: flush it so that the new name survives a power loss.
     if (const int err = fsync_dir(dir_fd)) return os_error("flush the directory", dir_, err);
     remove_stale_temps(dir_fd);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internals of the opt-in file store that its tests reach: slot file names, limits, and the seam for
-// the file-system calls a save makes, the crash-point hook.
+// the file-system calls a save makes.
 #pragma once
 
 #include <nativeauth/platform/credential_store.hpp>
@@ -37,9 +37,9 @@ std::string slot_file_name(const platform::SlotKey &key);
 /// flushes through `fsync` too). Each has its system call's signature and errno convention.
 ///
 /// Why it exists: the store's crash safety is that order, and the only way to show it holds is to
-/// stop a writer between two of these calls. The crash tests are to pass a FileOps that wraps the
-/// real calls and SIGKILLs a forked writer at the chosen step, in place of the crash-point hook below,
-/// so that shipped code carries no test-only branch or global. It is not an extension point:
+/// stop a writer between two of these calls. The crash tests pass a FileOps that wraps the real
+/// calls and SIGKILLs a forked writer at the chosen step, so the fault comes from the test through
+/// this seam and shipped code carries no test-only branch or global. It is not an extension point:
 /// the public make_file_store() always uses system_file_ops(). Cost: one indirect call per system
 /// call (write_all() loops per short write, never per byte).
 struct FileOps {
@@ -56,23 +56,4 @@ const FileOps &system_file_ops() noexcept;
 /// make_file_store() with the given file-system calls; for the store's own tests (see FileOps).
 Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options,
                                                                    const FileOps &ops);
-
-namespace testing {
-
-/// Where save() kills its own process. Test-only: the crash-safety tests set it in a forked child
-/// and check what a later load() sees. Production code never sets it; when unset the cost in
-/// save() is one relaxed atomic load per point.
-enum class CrashPoint {
-  none,
-  after_temp_created,             ///< The temp file exists, empty.
-  mid_write,                      ///< Half of header + record written to the temp file.
-  after_write_before_fsync,       ///< Everything written, not yet flushed.
-  after_fsync_before_rename,      ///< Temp file complete and flushed; the slot still holds the old record.
-  after_rename_before_dir_fsync,  ///< The slot names the new file; the directory entry is not yet flushed.
-};
-
-/// Makes every later save() in this process raise SIGKILL on itself at `point` (none: never).
-void set_crash_point(CrashPoint point) noexcept;
-
-}  // namespace testing
 }  // namespace nativeauth::posix
