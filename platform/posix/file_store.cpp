@@ -442,7 +442,8 @@ class FileStore final : public platform::CredentialStore {
     UniqueFd fd;
     for (int attempt = 0; attempt < kTempAttempts && !fd.valid(); ++attempt) {
       temp = kTempPrefix + std::to_string(::getpid()) + "-" + random_suffix();
-      fd.reset(ops_.openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+      fd.reset(ops_.openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                           0600));
       if (!fd.valid() && errno != EEXIST) return os_error("create a temp file in", dir_, errno);
     }
     if (!fd.valid()) return os_error("create a temp file in", dir_, EEXIST);

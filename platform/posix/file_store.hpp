@@ -54,6 +54,5 @@ struct FileOps {
 const FileOps &system_file_ops() noexcept;
 
 /// make_file_store() with the given file-system calls; for the store's own tests (see FileOps).
-Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options,
-                                                                   const FileOps &ops);
+Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options, const FileOps &ops);
 }  // namespace nativeauth::posix

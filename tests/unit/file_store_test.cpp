@@ -811,8 +811,7 @@ int recording_renameat(int from_dir_fd, const char *from, int to_dir_fd, const c
   return posix::system_file_ops().renameat(from_dir_fd, from, to_dir_fd, to);
 }
 
-constexpr posix::FileOps kRecordingFileOps{&recording_openat, &recording_write, &recording_fsync,
-                                           &recording_renameat};
+constexpr posix::FileOps kRecordingFileOps{&recording_openat, &recording_write, &recording_fsync, &recording_renameat};
 
 TEST_F(FileStoreTest, SaveFlushesTheTempFileBeforeTheRenameAndTheDirectoryAfter) {
   g_calls.clear();
