@@ -31,6 +31,9 @@
 //
 // Concurrency: one mutex per store orders its calls. Across processes rename(2) gives
 // last-writer-wins, and a reader sees either the whole old file or the whole new one.
+//
+// The calls that make that order (create, write, flush, rename) go through a FileOps (file_store.hpp)
+// so that the tests can kill a writer between any two of them; the store always gets the real ones.
 
 #include "posix/file_store.hpp"
 
@@ -60,25 +63,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 namespace nativeauth::posix {
 
-namespace testing {
-namespace {
-std::atomic<CrashPoint> g_crash_point{CrashPoint::none};
-}  // namespace
-
-void set_crash_point(CrashPoint point) noexcept { g_crash_point.store(point, std::memory_order_relaxed); }
-}  // namespace testing
-
 namespace {
 
 using platform::SlotKey;
-using testing::CrashPoint;
 
 constexpr char kSlotSuffix[] = ".slot";
 constexpr std::size_t kReadableNameMax = 120;
@@ -86,10 +79,6 @@ constexpr char kHeaderStart[] = "{\"nativeauth_slot\":1,\"issuer\":";
 // A temp name collides only with a leftover of an earlier process with the same pid; O_EXCL catches
 // that and a new name is drawn.
 constexpr int kTempAttempts = 16;
-
-void crash_at(CrashPoint point) {
-  if (testing::g_crash_point.load(std::memory_order_relaxed) == point) ::kill(::getpid(), SIGKILL);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Names and headers
@@ -286,21 +275,27 @@ Result<void> check_owned_private(const std::string &path, const struct stat &st,
 // ---------------------------------------------------------------------------------------------
 // I/O
 
-int full_fsync(int fd) {
+int system_openat(int dir_fd, const char *name, int flags, mode_t mode) { return ::openat(dir_fd, name, flags, mode); }
+
+int system_fsync(int fd) {
 #ifdef F_FULLFSYNC
   // macOS fsync(2): fsync only hands the data to the drive, which may cache it; F_FULLFSYNC asks the
   // drive to flush. File systems without it (network, FUSE) fall back to fsync below.
   if (::fcntl(fd, F_FULLFSYNC) == 0) return 0;
 #endif
-  while (::fsync(fd) != 0) {
+  return ::fsync(fd);
+}
+
+int full_fsync(const FileOps &ops, int fd) {
+  while (ops.fsync(fd) != 0) {
     if (errno != EINTR) return errno;
   }
   return 0;
 }
 
-int write_all(int fd, const char *data, std::size_t size) {
+int write_all(const FileOps &ops, int fd, const char *data, std::size_t size) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = ops.write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno;
@@ -386,7 +381,7 @@ std::string random_suffix() {
 
 class FileStore final : public platform::CredentialStore {
  public:
-  explicit FileStore(std::string directory) : dir_(std::move(directory)) {}
+  FileStore(std::string directory, const FileOps &ops) : ops_(ops), dir_(std::move(directory)) {}
 
   Result<std::optional<SecretString>> load(const SlotKey &key) override {
     if (auto ok = check_key(key); !ok) return std::move(ok).error();
@@ -440,7 +435,8 @@ class FileStore final : public platform::CredentialStore {
     UniqueFd fd;
     for (int attempt = 0; attempt < kTempAttempts && !fd.valid(); ++attempt) {
       temp = kTempPrefix + std::to_string(::getpid()) + "-" + random_suffix();
-      fd.reset(::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+      fd.reset(ops_.openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                           0600));
       if (!fd.valid() && errno != EEXIST) return os_error("create a temp file in", dir_, errno);
     }
     if (!fd.valid()) return os_error("create a temp file in", dir_, EEXIST);
@@ -453,32 +449,24 @@ class FileStore final : public platform::CredentialStore {
         if (armed) ::unlinkat(in, temp_name.c_str(), 0);
       }
     } cleanup{dir_fd, temp};
-    crash_at(CrashPoint::after_temp_created);
 
     std::string content;
     WipeOnExit wipe_content{content};
     content.reserve(header.size() + 1 + record.size());
     content.append(header).append(1, '\n').append(record.reveal());
     const std::string temp_path = path_of(temp);
-    // Two writes so that the crash test can stop between them; write_all loops anyway.
-    const std::size_t half = content.size() / 2;
-    if (const int err = write_all(fd.get(), content.data(), half)) return os_error("write", temp_path, err);
-    crash_at(CrashPoint::mid_write);
-    if (const int err = write_all(fd.get(), content.data() + half, content.size() - half)) {
+    if (const int err = write_all(ops_, fd.get(), content.data(), content.size())) {
       return os_error("write", temp_path, err);
     }
-    crash_at(CrashPoint::after_write_before_fsync);
     // The data must be on disk before the rename publishes it, or a power loss could leave the slot
     // naming an empty file (ext4 auto_da_alloc helps only some cases; other file systems not at all).
-    if (const int err = full_fsync(fd.get())) return os_error("flush", temp_path, err);
-    crash_at(CrashPoint::after_fsync_before_rename);
+    if (const int err = full_fsync(ops_, fd.get())) return os_error("flush", temp_path, err);
     // close() could report deferred write errors (NFS), but the fsync above already did.
     fd.reset();
-    if (::renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
+    if (ops_.renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
       return os_error("rename " + temp_path + " to", path_of(name), errno);
     }
     cleanup.armed = false;
-    crash_at(CrashPoint::after_rename_before_dir_fsync);
     // The rename lives in the directory: flush it so that the new name survives a power loss.
     if (const int err = fsync_dir(dir_fd)) return os_error("flush the directory", dir_, err);
     remove_stale_temps(dir_fd);
@@ -594,8 +582,8 @@ class FileStore final : public platform::CredentialStore {
     return names;
   }
 
-  static int fsync_dir(int dir_fd) {
-    const int err = full_fsync(dir_fd);
+  int fsync_dir(int dir_fd) const {
+    const int err = full_fsync(ops_, dir_fd);
     // Some file systems cannot flush a directory (EINVAL, ENOTSUP); the rename stands regardless and
     // there is nothing better to do than what SQLite does: carry on.
     if (err == EINVAL || err == ENOTSUP) return 0;
@@ -626,6 +614,7 @@ class FileStore final : public platform::CredentialStore {
   }
 
   std::mutex mu_;
+  const FileOps ops_;
   const std::string dir_;
 };
 
@@ -643,6 +632,11 @@ Result<std::string> default_directory() {
 }
 
 }  // namespace
+
+const FileOps &system_file_ops() noexcept {
+  static constexpr FileOps kSystem{&system_openat, &::write, &system_fsync, &::renameat};
+  return kSystem;
+}
 
 std::string slot_header(const SlotKey &key) {
   std::string out = kHeaderStart;
@@ -672,11 +666,8 @@ std::string slot_file_name(const SlotKey &key) {
   return readable + "." + util::hex16(util::fnv1a64(slot_header(key))) + kSlotSuffix;
 }
 
-}  // namespace nativeauth::posix
-
-namespace nativeauth {
-
-Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options) {
+Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options,
+                                                                   const FileOps &ops) {
   std::string directory;
   if (!options.directory.empty()) {
     if (options.directory[0] != '/') {
@@ -685,12 +676,20 @@ Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileSto
     }
     directory = options.directory;
   } else {
-    auto found = posix::default_directory();
+    auto found = default_directory();
     if (!found) return std::move(found).error();
     directory = std::move(*found);
   }
   while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
-  return std::shared_ptr<platform::CredentialStore>(std::make_shared<posix::FileStore>(std::move(directory)));
+  return std::shared_ptr<platform::CredentialStore>(std::make_shared<FileStore>(std::move(directory), ops));
+}
+
+}  // namespace nativeauth::posix
+
+namespace nativeauth {
+
+Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options) {
+  return posix::make_file_store(options, posix::system_file_ops());
 }
 
 }  // namespace nativeauth

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Internals of the opt-in file store that its tests reach: slot file names, limits, the crash-point hook.
+// Internals of the opt-in file store that its tests reach: slot file names, limits, and the seam for
+// the file-system calls a save makes.
 #pragma once
 
 #include <nativeauth/platform/credential_store.hpp>
+#include <nativeauth/result.hpp>
+#include <nativeauth/storage.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include <sys/types.h>
 
 namespace nativeauth::posix {
 
@@ -26,22 +32,27 @@ std::string slot_header(const platform::SlotKey &key);
 /// The slot's file name inside the store directory (the scheme is described in file_store.cpp).
 std::string slot_file_name(const platform::SlotKey &key);
 
-namespace testing {
-
-/// Where save() kills its own process. Test-only: the crash-safety tests set it in a forked child
-/// and check what a later load() sees. Production code never sets it; when unset the cost in
-/// save() is one relaxed atomic load per point.
-enum class CrashPoint {
-  none,
-  after_temp_created,             ///< The temp file exists, empty.
-  mid_write,                      ///< Half of header + record written to the temp file.
-  after_write_before_fsync,       ///< Everything written, not yet flushed.
-  after_fsync_before_rename,      ///< Temp file complete and flushed; the slot still holds the old record.
-  after_rename_before_dir_fsync,  ///< The slot names the new file; the directory entry is not yet flushed.
+/// The file-system calls by which save() replaces a slot's file, in the order it makes them: create
+/// the temp file, write it, flush it, rename it over the slot's name, flush the directory (erase()
+/// flushes through `fsync` too). Each has its system call's signature and errno convention.
+///
+/// Why it exists: the store's crash safety is that order, and the only way to show it holds is to
+/// stop a writer between two of these calls. The crash tests pass a FileOps that wraps the real
+/// calls and SIGKILLs a forked writer at the chosen step, so the fault comes from the test through
+/// this seam and shipped code carries no test-only branch or global. It is not an extension point:
+/// the public make_file_store() always uses system_file_ops(). Cost: one indirect call per system
+/// call (write_all() loops per short write, never per byte).
+struct FileOps {
+  int (*openat)(int dir_fd, const char *name, int flags, mode_t mode);
+  ssize_t (*write)(int fd, const void *data, std::size_t size);
+  /// fsync(2), preceded by fcntl(F_FULLFSYNC) where the system has it (macOS): see file_store.cpp.
+  int (*fsync)(int fd);
+  int (*renameat)(int from_dir_fd, const char *from, int to_dir_fd, const char *to);
 };
 
-/// Makes every later save() in this process raise SIGKILL on itself at `point` (none: never).
-void set_crash_point(CrashPoint point) noexcept;
+/// The real calls; what make_file_store() uses.
+const FileOps &system_file_ops() noexcept;
 
-}  // namespace testing
+/// make_file_store() with the given file-system calls; for the store's own tests (see FileOps).
+Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options, const FileOps &ops);
 }  // namespace nativeauth::posix

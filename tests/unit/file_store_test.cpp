@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // make_file_store(): round trips, names for awkward keys, permission refusals, corrupt files, and
-// crash safety (a forked writer killed at each step of save() never leaves a partial record).
+// crash safety (a forked writer killed at each step of save(), by file-system calls the test wraps,
+// never leaves a partial record).
 #include "posix/file_store.hpp"
 
 #include <nativeauth/storage.hpp>
@@ -41,7 +42,6 @@ using platform::CredentialStore;
 using platform::SlotKey;
 using posix::slot_file_name;
 using posix::slot_header;
-using CrashPoint = posix::testing::CrashPoint;
 
 const SlotKey kKey{"https://id.example.com", "my-app", "default"};
 
@@ -117,6 +117,14 @@ class FileStoreTest : public ::testing::Test {
     return made ? *made : nullptr;
   }
   std::shared_ptr<CredentialStore> open() { return open(dir_); }
+  // A store in dir_ whose saves make their file-system calls through `ops`.
+  std::shared_ptr<CredentialStore> open(const posix::FileOps &ops) {
+    FileStoreOptions options;
+    options.directory = dir_;
+    auto made = posix::make_file_store(options, ops);
+    EXPECT_TRUE(made) << made.error().to_string();
+    return made ? *made : nullptr;
+  }
 
   std::string path_of(const SlotKey &key) const { return dir_ + "/" + slot_file_name(key); }
 
@@ -629,6 +637,59 @@ TEST_F(FileStoreTest, AnotherSlotsFileUnderThisSlotsNameIsCorrupt) {
 
 // ---------------------------------------------------------------------------------------------
 // Crash safety
+//
+// The writer is a forked child whose store makes its file-system calls through a posix::FileOps that
+// wraps the real calls and SIGKILLs the child at one step of save(). The fault is injected here,
+// through the store's seam; the store has no crash hook of its own.
+
+// The step of save() at which the writer dies.
+enum class CrashPoint {
+  none,
+  after_temp_created,             ///< The temp file exists, empty.
+  mid_write,                      ///< Half of header + record written to the temp file.
+  after_write_before_fsync,       ///< Everything written, not yet flushed.
+  after_fsync_before_rename,      ///< Temp file complete and flushed; the slot still holds the old record.
+  after_rename_before_dir_fsync,  ///< The slot names the new file; the directory entry is not yet flushed.
+};
+
+// Set only in the forked writer (FileOps holds plain function pointers, so the step is a global).
+CrashPoint g_crash_point = CrashPoint::none;
+
+void die_at(CrashPoint point) {
+  if (g_crash_point == point) ::kill(::getpid(), SIGKILL);
+}
+
+int dying_openat(int dir_fd, const char *name, int flags, mode_t mode) {
+  const int fd = posix::system_file_ops().openat(dir_fd, name, flags, mode);
+  if (fd >= 0) die_at(CrashPoint::after_temp_created);
+  return fd;
+}
+
+ssize_t dying_write(int fd, const void *data, std::size_t size) {
+  if (g_crash_point == CrashPoint::mid_write) {
+    // A torn write: the first half of what save() asked for reaches the file, then the writer dies.
+    (void)posix::system_file_ops().write(fd, data, size / 2);
+    die_at(CrashPoint::mid_write);
+  }
+  return posix::system_file_ops().write(fd, data, size);
+}
+
+// The first flush is the temp file's in a correct save(); if save() ever renamed first, dying here
+// would show the new record where the test expects the old one.
+int dying_fsync(int fd) {
+  die_at(CrashPoint::after_write_before_fsync);
+  const int rc = posix::system_file_ops().fsync(fd);
+  if (rc == 0) die_at(CrashPoint::after_fsync_before_rename);
+  return rc;
+}
+
+int dying_renameat(int from_dir_fd, const char *from, int to_dir_fd, const char *to) {
+  const int rc = posix::system_file_ops().renameat(from_dir_fd, from, to_dir_fd, to);
+  if (rc == 0) die_at(CrashPoint::after_rename_before_dir_fsync);
+  return rc;
+}
+
+constexpr posix::FileOps kDyingFileOps{&dying_openat, &dying_write, &dying_fsync, &dying_renameat};
 
 struct CrashCase {
   CrashPoint point;
@@ -640,13 +701,15 @@ void PrintTo(const CrashCase &c, std::ostream *os) { *os << c.name; }
 
 class FileStoreCrashTest : public FileStoreTest, public ::testing::WithParamInterface<CrashCase> {
  protected:
-  // Forks a child that saves `record` with the crash point set; expects it to die by SIGKILL.
+  // Forks a child that saves `record` through kDyingFileOps with the crash point set; expects it to
+  // die by SIGKILL.
   void save_and_die(const SlotKey &key, const std::string &record) {
-    auto store = open();
+    auto store = open(kDyingFileOps);
+    ASSERT_TRUE(store);
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      posix::testing::set_crash_point(GetParam().point);
+      g_crash_point = GetParam().point;
       auto saved = store->save(key, SecretString(record));
       ::_exit(saved ? 0 : 1);  // reaching this is a failure: the crash point was not hit
     }
@@ -703,6 +766,141 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{CrashPoint::after_fsync_before_rename, false, "after_fsync_before_rename"},
                       CrashCase{CrashPoint::after_rename_before_dir_fsync, true, "after_rename_before_dir_fsync"}),
     [](const ::testing::TestParamInfo<CrashCase> &param_info) { return std::string(param_info.param.name); });
+
+// ---------------------------------------------------------------------------------------------
+// The order of a save's calls, and calls that fail
+
+// A SIGKILL cannot show a missing flush (the page cache outlives the process), so the order of the
+// calls is checked as well: the temp file is written and flushed before the rename publishes it,
+// and the directory is flushed after the rename (and after an erase).
+std::vector<std::string> g_calls;  // what kRecordingFileOps saw, in order
+int g_temp_fd = -1;
+
+std::string describe_name(const char *name) {
+  const std::string s = name;
+  if (s.rfind(posix::kTempPrefix, 0) == 0) return "temp";
+  return s == slot_file_name(kKey) ? "slot" : s;
+}
+
+std::string describe_fd(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) return "directory";
+  return fd == g_temp_fd ? "temp" : "fd " + std::to_string(fd);
+}
+
+int recording_openat(int dir_fd, const char *name, int flags, mode_t mode) {
+  const int fd = posix::system_file_ops().openat(dir_fd, name, flags, mode);
+  if (fd >= 0) g_temp_fd = fd;
+  g_calls.push_back("create " + describe_name(name));
+  return fd;
+}
+
+ssize_t recording_write(int fd, const void *data, std::size_t size) {
+  const std::string call = "write " + describe_fd(fd);
+  if (g_calls.empty() || g_calls.back() != call) g_calls.push_back(call);  // one entry per run of writes
+  return posix::system_file_ops().write(fd, data, size);
+}
+
+int recording_fsync(int fd) {
+  g_calls.push_back("fsync " + describe_fd(fd));
+  return posix::system_file_ops().fsync(fd);
+}
+
+int recording_renameat(int from_dir_fd, const char *from, int to_dir_fd, const char *to) {
+  g_calls.push_back("rename " + describe_name(from) + " to " + describe_name(to));
+  return posix::system_file_ops().renameat(from_dir_fd, from, to_dir_fd, to);
+}
+
+constexpr posix::FileOps kRecordingFileOps{&recording_openat, &recording_write, &recording_fsync, &recording_renameat};
+
+TEST_F(FileStoreTest, SaveFlushesTheTempFileBeforeTheRenameAndTheDirectoryAfter) {
+  g_calls.clear();
+  auto store = open(kRecordingFileOps);
+  ASSERT_TRUE(store->save(kKey, SecretString("first")));   // creates the directory
+  ASSERT_TRUE(store->save(kKey, SecretString("second")));  // replaces the record
+  const std::vector<std::string> one_save{"create temp", "write temp", "fsync temp", "rename temp to slot",
+                                          "fsync directory"};
+  std::vector<std::string> expected = one_save;
+  expected.insert(expected.end(), one_save.begin(), one_save.end());
+  EXPECT_EQ(g_calls, expected);
+  EXPECT_EQ(load_text(*store, kKey), "second");
+
+  g_calls.clear();
+  ASSERT_TRUE(store->erase(kKey));
+  EXPECT_EQ(g_calls, std::vector<std::string>{"fsync directory"});
+}
+
+// write(2) may write less than asked, and a signal may interrupt write and fsync (EINTR).
+int g_interruptions = 0;
+
+ssize_t interrupted_short_write(int fd, const void *data, std::size_t size) {
+  if (g_interruptions++ % 2 == 0) {
+    errno = EINTR;
+    return -1;
+  }
+  return posix::system_file_ops().write(fd, data, std::min<std::size_t>(size, 7));
+}
+
+int interrupted_fsync(int fd) {
+  if (g_interruptions++ % 2 == 0) {
+    errno = EINTR;
+    return -1;
+  }
+  return posix::system_file_ops().fsync(fd);
+}
+
+TEST_F(FileStoreTest, ShortAndInterruptedWritesAndFlushesAreRetried) {
+  g_interruptions = 0;
+  posix::FileOps ops = posix::system_file_ops();
+  ops.write = &interrupted_short_write;
+  ops.fsync = &interrupted_fsync;
+  auto store = open(ops);
+  const std::string record(300, 'r');
+  ASSERT_TRUE(store->save(kKey, SecretString(record)));
+  EXPECT_GT(g_interruptions, 40);  // 300 bytes and a header, 7 bytes a call, every other call interrupted
+  EXPECT_EQ(load_text(*open(), kKey), record);
+  EXPECT_TRUE(temp_entries(dir_).empty());
+}
+
+// The negative twin: a write or flush that fails for good fails the save, which leaves the old record
+// and removes its temp file.
+bool g_failed = false;
+
+ssize_t disk_full_write(int fd, const void *data, std::size_t size) {
+  if (g_failed) {
+    errno = ENOSPC;
+    return -1;
+  }
+  g_failed = true;  // the first bytes fit
+  return posix::system_file_ops().write(fd, data, std::min<std::size_t>(size, 10));
+}
+
+int failing_fsync(int) {
+  errno = EIO;
+  return -1;
+}
+
+TEST_F(FileStoreTest, FailedWriteOrFlushKeepsTheOldRecordAndRemovesTheTempFile) {
+  ASSERT_TRUE(open()->save(kKey, SecretString("old")));
+  const posix::FileOps &real = posix::system_file_ops();
+  const struct {
+    posix::FileOps ops;
+    int err;
+    const char *what;
+  } cases[] = {{{real.openat, &disk_full_write, real.fsync, real.renameat}, ENOSPC, "cannot write"},
+               {{real.openat, real.write, &failing_fsync, real.renameat}, EIO, "cannot flush"}};
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.what);
+    g_failed = false;
+    auto saved = open(c.ops)->save(kKey, SecretString(std::string(100, 'n')));
+    ASSERT_FALSE(saved);
+    EXPECT_EQ(saved.error().code, ErrorCode::storage_unavailable);
+    EXPECT_TRUE(contains(saved.error().message, c.what)) << saved.error().message;
+    EXPECT_TRUE(contains(saved.error().message, std::strerror(c.err))) << saved.error().message;
+    EXPECT_EQ(load_text(*open(), kKey), "old");
+    EXPECT_TRUE(temp_entries(dir_).empty());
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Concurrency
