@@ -36,21 +36,14 @@ endif()
 # The libraries. nativeauth's exported interface carries the install include dir and, for a static
 # build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to Threads::Threads, dl (or OpenSSL::Crypto and
 # CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/CMakeLists.txt). The C ABI library (nativeauth_c,
-# sdk/src/capi) joins the same export set as nativeauth::c once it exists.
-set(_nativeauth_install_targets nativeauth)
-if(TARGET nativeauth_c)
-  set_target_properties(nativeauth_c PROPERTIES EXPORT_NAME c)
-  list(APPEND _nativeauth_install_targets nativeauth_c)
-endif()
-install(TARGETS ${_nativeauth_install_targets} EXPORT nativeauthTargets
+# sdk/src/capi) joins the same export set as nativeauth::c.
+install(TARGETS nativeauth nativeauth_c EXPORT nativeauthTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
-if(TARGET nativeauth_c AND EXISTS ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c/
-    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nativeauth_c COMPONENT Development
-    FILES_MATCHING PATTERN "*.h")
-endif()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth_c/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nativeauth_c COMPONENT Development
+  FILES_MATCHING PATTERN "*.h")
 
 # Public headers, including platform/, and the generated version.hpp beside them.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/nativeauth/
@@ -121,20 +114,18 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/nativeauth.pc.in ${PROJECT_BINARY_DIR
 install(FILES ${PROJECT_BINARY_DIR}/package/nativeauth.pc
   DESTINATION ${NATIVEAUTH_INSTALL_PKGCONFIGDIR} COMPONENT Development)
 # nativeauth-c.pc: the C ABI library sits on libnativeauth, and a static one also on the C++ runtime.
-if(TARGET nativeauth_c)
-  if(NATIVEAUTH_PACKAGE_STATIC)
-    set(NATIVEAUTH_C_PC_REQUIRES "nativeauth")
-    set(NATIVEAUTH_C_PC_LIBS " -lstdc++")
-    set(NATIVEAUTH_C_PC_LIBS_PRIVATE "")
-  else()
-    set(NATIVEAUTH_C_PC_REQUIRES "")
-    set(NATIVEAUTH_C_PC_LIBS "")
-    set(NATIVEAUTH_C_PC_LIBS_PRIVATE " -lnativeauth -lstdc++")
-  endif()
-  configure_file(${PROJECT_SOURCE_DIR}/cmake/nativeauth-c.pc.in ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc
-    DESTINATION ${NATIVEAUTH_INSTALL_PKGCONFIGDIR} COMPONENT Development)
+if(NATIVEAUTH_PACKAGE_STATIC)
+  set(NATIVEAUTH_C_PC_REQUIRES "nativeauth")
+  set(NATIVEAUTH_C_PC_LIBS " -lstdc++")
+  set(NATIVEAUTH_C_PC_LIBS_PRIVATE "")
+else()
+  set(NATIVEAUTH_C_PC_REQUIRES "")
+  set(NATIVEAUTH_C_PC_LIBS "")
+  set(NATIVEAUTH_C_PC_LIBS_PRIVATE " -lnativeauth -lstdc++")
 endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/nativeauth-c.pc.in ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/package/nativeauth-c.pc
+  DESTINATION ${NATIVEAUTH_INSTALL_PKGCONFIGDIR} COMPONENT Development)
 
 # The CLI links libnativeauth.so; let the installed binary find it wherever the prefix is. Not when
 # the library goes to a directory the loader searches anyway (a /usr install, the Debian package):
