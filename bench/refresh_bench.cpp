@@ -25,9 +25,9 @@
 #include <nativeauth/nativeauth.hpp>
 
 #include "core/token_endpoint.hpp"
+#include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "libcurl/curl_transport.hpp"
 
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
@@ -50,11 +50,11 @@ using nativeauth::testing::TempDir;
 
 struct World {
   std::unique_ptr<ProviderProcess> provider;
-  std::optional<nativeauth::Client> sdk;     ///< nativeauth-test, keychain store
+  std::optional<nativeauth::Client> sdk;         ///< nativeauth-test, keychain store
   std::optional<nativeauth::Client> sdk_memory;  ///< nativeauth-cli, memory store: no keychain in the way
   std::string token_endpoint;
   std::string floor_client_id = "nativeauth-test-b";
-  std::string floor_refresh_token;           ///< the floor's own chain of rotation
+  std::string floor_refresh_token;                                  ///< the floor's own chain of rotation
   std::shared_ptr<nativeauth::platform::CredentialStore> keychain;  ///< for KeychainRead/KeychainWrite
   nativeauth::SecretString sample_record;
 };
@@ -107,11 +107,11 @@ void BM_RefreshBarePost(benchmark::State &state) {
       state.ResumeTiming();
     }
     auto request = nativeauth::core::make_token_request(
-        g_world->token_endpoint,
-        {{"grant_type", "refresh_token"}, {"refresh_token", g_world->floor_refresh_token}},
+        g_world->token_endpoint, {{"grant_type", "refresh_token"}, {"refresh_token", g_world->floor_refresh_token}},
         g_world->floor_client_id, nativeauth::SecretString());
     curl_slist *headers = nullptr;
-    for (const auto &[name, value] : request.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    for (const auto &[name, value] : request.headers)
+      headers = curl_slist_append(headers, (name + ": " + value).c_str());
     body.clear();
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -150,8 +150,7 @@ void BM_RefreshSdkTransport(benchmark::State &state) {
   static auto http = nativeauth::libcurl::make_curl_transport({});
   for (auto _ : state) {
     auto request = nativeauth::core::make_token_request(
-        g_world->token_endpoint,
-        {{"grant_type", "refresh_token"}, {"refresh_token", g_world->floor_refresh_token}},
+        g_world->token_endpoint, {{"grant_type", "refresh_token"}, {"refresh_token", g_world->floor_refresh_token}},
         g_world->floor_client_id, nativeauth::SecretString());
     auto response = http->send(request);
     if (!response) {
@@ -167,9 +166,7 @@ void BM_RefreshSdkTransport(benchmark::State &state) {
   }
 }
 
-nativeauth::platform::SlotKey part_slot() {
-  return {g_world->provider->issuer(), "nativeauth-bench", "keychain-part"};
-}
+nativeauth::platform::SlotKey part_slot() { return {g_world->provider->issuer(), "nativeauth-bench", "keychain-part"}; }
 
 void BM_KeychainRead(benchmark::State &state) {
   if (!g_world->keychain->save(part_slot(), g_world->sample_record)) {
@@ -203,7 +200,14 @@ const SecretSchema kSlotSchema = {"io.nativeauth.Slot",
                                    {"client_id", SECRET_SCHEMA_ATTRIBUTE_STRING},
                                    {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
                                    {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING}},
-                                  0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                  0,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr};
 
 GHashTable *bare_attributes() {
   static const std::string issuer = g_world->provider->issuer();

@@ -34,11 +34,14 @@ namespace {
 
 // Members drop the curl_ prefix: <curl/typecheck-gcc.h> defines curl_easy_setopt and friends as function-like
 // macros, which a call through a member of the same name would expand.
-#define NATIVEAUTH_LIBCURL_FUNCTIONS(X)                                                                      \
-  X(global_init, curl_global_init) X(easy_init, curl_easy_init) X(easy_cleanup, curl_easy_cleanup)           \
-  X(easy_reset, curl_easy_reset) X(easy_setopt, curl_easy_setopt) X(easy_perform, curl_easy_perform)         \
-  X(easy_getinfo, curl_easy_getinfo) X(easy_strerror, curl_easy_strerror) X(slist_append, curl_slist_append) \
-  X(slist_free_all, curl_slist_free_all)
+// clang-format off: one row per library area, kept as written
+#define NATIVEAUTH_LIBCURL_FUNCTIONS(X)                                                                          \
+  X(global_init, curl_global_init)                                                                               \
+  X(easy_init, curl_easy_init)                                                                                   \
+  X(easy_cleanup, curl_easy_cleanup) X(easy_reset, curl_easy_reset) X(easy_setopt, curl_easy_setopt)             \
+      X(easy_perform, curl_easy_perform) X(easy_getinfo, curl_easy_getinfo) X(easy_strerror, curl_easy_strerror) \
+          X(slist_append, curl_slist_append) X(slist_free_all, curl_slist_free_all)
+// clang-format on
 
 struct CurlApi {
 #define NATIVEAUTH_DECLARE(member, name) decltype(&::name) member = nullptr;
@@ -77,8 +80,7 @@ CurlLibrary load_curl() {
 #undef NATIVEAUTH_ASSIGN
 #endif
   if (const CURLcode rc = table.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
-    out.problem =
-        "libcurl could not be initialized (curl_global_init: " + std::string(table.easy_strerror(rc)) + ")";
+    out.problem = "libcurl could not be initialized (curl_global_init: " + std::string(table.easy_strerror(rc)) + ")";
     return out;
   }
   out.api = &table;
@@ -136,7 +138,8 @@ size_t on_header(char *buffer, size_t size, size_t nitems, void *userdata) {
     for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
     if (name == "content-type") h->content_type = std::string(value);
     if (name == "cache-control") h->cache_control = std::string(value);
   }
@@ -152,13 +155,10 @@ ErrorCode map_curl_error(CURLcode code) {
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-      return ErrorCode::tls;
+    case CURLE_SSL_INVALIDCERTSTATUS: return ErrorCode::tls;
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-      return ErrorCode::invalid_argument;
-    default:
-      return ErrorCode::network;
+    case CURLE_URL_MALFORMAT: return ErrorCode::invalid_argument;
+    default: return ErrorCode::network;
   }
 }
 
@@ -255,9 +255,9 @@ class CurlTransport final : public platform::HttpTransport {
     if (rc != CURLE_OK) {
       secure_wipe(sink.data.data(), sink.data.capacity());
       if (sink.overflow) {
-        return make_error(ErrorCode::malformed_response,
-                          "the response from " + host_of(request.url) + " is larger than " +
-                              std::to_string(options_.max_response_bytes) + " bytes");
+        return make_error(ErrorCode::malformed_response, "the response from " + host_of(request.url) +
+                                                             " is larger than " +
+                                                             std::to_string(options_.max_response_bytes) + " bytes");
       }
       Error e = make_error(map_curl_error(rc), std::string(api.easy_strerror(rc)) +
                                                    (error_buffer[0] ? std::string(" (") + error_buffer + ")" : "") +

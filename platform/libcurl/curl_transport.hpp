@@ -15,8 +15,8 @@ namespace nativeauth::libcurl {
 struct CurlTransportOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{30'000};
-  std::string ca_bundle;               ///< PEM file; empty: the system's trust store
-  std::string user_agent;              ///< "nativeauth/<version>"
+  std::string ca_bundle;   ///< PEM file; empty: the system's trust store
+  std::string user_agent;  ///< "nativeauth/<version>"
   std::size_t max_response_bytes = 1 << 20;
 };
 

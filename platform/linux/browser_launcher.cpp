@@ -126,8 +126,6 @@ std::vector<std::vector<std::string>> browser_commands(const std::string &url, c
   return commands;
 }
 
-std::shared_ptr<platform::BrowserLauncher> make_browser_launcher() {
-  return std::make_shared<LinuxBrowserLauncher>();
-}
+std::shared_ptr<platform::BrowserLauncher> make_browser_launcher() { return std::make_shared<LinuxBrowserLauncher>(); }
 
 }  // namespace nativeauth::linux_platform

@@ -25,10 +25,8 @@ Result<std::shared_ptr<CredentialStore>> default_store(const ClientOptions &opti
       if (keychain.app_name.empty()) keychain.app_name = options.client_id;
       return make_keychain_store(keychain);
     }
-    case StorageKind::file:
-      return make_file_store(options.file_store);
-    case StorageKind::memory:
-      return std::shared_ptr<CredentialStore>(std::make_shared<MemoryCredentialStore>());
+    case StorageKind::file: return make_file_store(options.file_store);
+    case StorageKind::memory: return std::shared_ptr<CredentialStore>(std::make_shared<MemoryCredentialStore>());
   }
   return make_error(ErrorCode::invalid_argument, "ClientOptions::storage is not a StorageKind");
 }

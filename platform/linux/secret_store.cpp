@@ -173,8 +173,7 @@ HashTablePtr issuer_attributes(const std::string &issuer) {
 
 // D-Bus strings are UTF-8 without NUL; GVariant would refuse anything else with a critical warning.
 bool dbus_string(const std::string &s) {
-  return s.find('\0') == std::string::npos &&
-         g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+  return s.find('\0') == std::string::npos && g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
 }
 
 Result<void> check_text(const std::string &value, const char *what) {
@@ -250,8 +249,8 @@ class Call {
   // The default collection, or an error saying why it cannot take or show items now.
   Result<ObjectPtr<SecretCollection>> default_collection(SecretService *service) {
     ErrorOut err;
-    ObjectPtr<SecretCollection> collection(
-        secret_collection_for_alias_sync(service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, cancellable(), err.out()));
+    ObjectPtr<SecretCollection> collection(secret_collection_for_alias_sync(
+        service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, cancellable(), err.out()));
     if (err) return fail(Stage::operation, err.take());
     if (!collection) {
       return error(ErrorCode::storage_unavailable,
@@ -303,7 +302,7 @@ class Call {
     if (stage == Stage::bus) {
       const char *address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
       const std::string where = address && *address ? std::string(" at ") + address
-                                                     : std::string(" (DBUS_SESSION_BUS_ADDRESS is not set)");
+                                                    : std::string(" (DBUS_SESSION_BUS_ADDRESS is not set)");
       return error(ErrorCode::storage_unavailable, no_service("there is no D-Bus session bus" + where + ": " + text));
     }
     if (gerror->domain == G_DBUS_ERROR) {
@@ -322,8 +321,7 @@ class Call {
         case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
         case G_DBUS_ERROR_SPAWN_NO_MEMORY:
           secret_service_disconnect();
-          return error(ErrorCode::storage_unavailable,
-                       no_service("starting org.freedesktop.secrets failed: " + text));
+          return error(ErrorCode::storage_unavailable, no_service("starting org.freedesktop.secrets failed: " + text));
         case G_DBUS_ERROR_DISCONNECTED:
           secret_service_disconnect();
           return error(ErrorCode::storage_unavailable, no_service("the session bus connection was lost: " + text));
@@ -334,8 +332,7 @@ class Call {
                        "the keyring did not answer (" + text +
                            "); it may be waiting for an unlock prompt: unlock the keyring and try again",
                        true);
-        default:
-          break;
+        default: break;
       }
     }
     if (g_error_matches(gerror.get(), G_IO_ERROR, G_IO_ERROR_CLOSED)) {
@@ -429,8 +426,9 @@ class SecretServiceStore final : public platform::CredentialStore {
     ErrorOut err;
     gchar **unlocked = nullptr;
     gchar **locked = nullptr;
-    const gboolean searched = secret_service_search_for_dbus_paths_sync(
-        service, slot_schema(), attrs.get(), call.cancellable(), &unlocked, &locked, err.out());
+    const gboolean searched = secret_service_search_for_dbus_paths_sync(service, slot_schema(), attrs.get(),
+                                                                        call.cancellable(), &unlocked, &locked,
+                                                                        err.out());
     Paths paths{StrvPtr(unlocked), StrvPtr(locked)};
     if (!searched || err) return call.fail(Stage::operation, err.take());
     return paths;
@@ -450,7 +448,8 @@ class SecretServiceStore final : public platform::CredentialStore {
     const StrvPtr &unlocked = found->unlocked;
     ErrorOut err;
     for (gchar **path = unlocked.get(); path != nullptr && *path != nullptr; ++path) {
-      ValuePtr value(secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(), err.out()));
+      ValuePtr value(secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(),
+                                                                  err.out()));
       if (err) return call.fail(Stage::operation, err.take());
       if (!value) continue;  // gone (or locked) since the search: the next match, else as if not found
       gsize length = 0;
@@ -509,10 +508,10 @@ class SecretServiceStore final : public platform::CredentialStore {
       // (oayays), floating: the call's parameter tuple takes it; encrypted when the session is.
       GVariant *secret = secret_service_encode_dbus_secret(service, value);
       if (!secret) return call.error(ErrorCode::internal, "libsecret could not encode the secret");
-      GVariant *reply = g_dbus_connection_call_sync(
-          g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), *path, "org.freedesktop.Secret.Item",
-          "SetSecret", g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-          -1, call.cancellable(), err.out());
+      GVariant *reply = g_dbus_connection_call_sync(g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy),
+                                                    *path, "org.freedesktop.Secret.Item", "SetSecret",
+                                                    g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE_UNIT,
+                                                    G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, call.cancellable(), err.out());
       if (reply) {
         g_variant_unref(reply);
         continue;

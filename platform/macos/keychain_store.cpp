@@ -115,7 +115,8 @@ std::optional<std::pair<std::string, std::string>> split_account(std::string_vie
 Error keychain_error(OSStatus status, const std::string &what) {
   if (status == errSecInteractionNotAllowed) {
     return make_error(ErrorCode::storage_locked,
-                      "macOS Keychain: cannot " + what + ": the keychain is locked until the user logs in or unlocks the Mac");
+                      "macOS Keychain: cannot " + what +
+                          ": the keychain is locked until the user logs in or unlocks the Mac");
   }
   CfRef<CFStringRef> text(SecCopyErrorMessageString(status, nullptr));
   std::string message = "macOS Keychain: cannot " + what + ": OSStatus " + std::to_string(status);
@@ -128,12 +129,13 @@ Error keychain_error(OSStatus status, const std::string &what) {
 }
 
 Error not_utf8(const char *what) {
-  return make_error(ErrorCode::invalid_argument, std::string("macOS Keychain: the slot's ") + what + " is not valid UTF-8");
+  return make_error(ErrorCode::invalid_argument,
+                    std::string("macOS Keychain: the slot's ") + what + " is not valid UTF-8");
 }
 
 CfRef<CFMutableDictionaryRef> new_dictionary() {
-  return CfRef<CFMutableDictionaryRef>(
-      CFDictionaryCreateMutable(kCFAllocatorDefault, 0, &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks));
+  return CfRef<CFMutableDictionaryRef>(CFDictionaryCreateMutable(kCFAllocatorDefault, 0, &kCFTypeDictionaryKeyCallBacks,
+                                                                 &kCFTypeDictionaryValueCallBacks));
 }
 
 // The attributes every query names: class, service, data protection keychain; account when given.

@@ -214,8 +214,7 @@ void append_name_component(std::string &out, std::string_view s) {
 }
 
 Error invalid_key(const char *what) {
-  return make_error(ErrorCode::invalid_argument,
-                    std::string("file store: the slot's ") + what + " is not valid UTF-8");
+  return make_error(ErrorCode::invalid_argument, std::string("file store: the slot's ") + what + " is not valid UTF-8");
 }
 
 Result<void> check_key(const SlotKey &key) {
@@ -223,8 +222,9 @@ Result<void> check_key(const SlotKey &key) {
   if (!valid_utf8(key.client_id)) return invalid_key("client_id");
   if (!valid_utf8(key.profile)) return invalid_key("profile");
   if (slot_header(key).size() > kMaxHeaderSize) {
-    return make_error(ErrorCode::invalid_argument, "file store: the slot's issuer, client_id and profile are longer than " +
-                                                       std::to_string(kMaxHeaderSize) + " bytes together");
+    return make_error(ErrorCode::invalid_argument,
+                      "file store: the slot's issuer, client_id and profile are longer than " +
+                          std::to_string(kMaxHeaderSize) + " bytes together");
   }
   return {};
 }
@@ -252,22 +252,22 @@ Result<void> check_owned_private(const std::string &path, const struct stat &st,
   const std::string mode = mode_text(st.st_mode);
   const bool right_kind = want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
   if (!right_kind) {
-    const std::string fix =
-        want_dir ? "replace it with a directory created by `mkdir -m 700 " + shell_word(path) + "`, or choose another directory"
-                 : "remove it (`rm " + shell_word(path) + "`)";
+    const std::string fix = want_dir ? "replace it with a directory created by `mkdir -m 700 " + shell_word(path) +
+                                           "`, or choose another directory"
+                                     : "remove it (`rm " + shell_word(path) + "`)";
     return unavailable(what + path + " is " + kind_text(st.st_mode) + " (mode " + mode +
                        "); the file store never follows links or uses special files: " + fix);
   }
   if (st.st_uid != ::geteuid()) {
     return unavailable(what + path + " (mode " + mode + ") is owned by uid " + std::to_string(st.st_uid) +
-                       ", not by this process's user (uid " + std::to_string(::geteuid()) +
-                       "): use a " + (want_dir ? "directory" : "file") + " this user owns");
+                       ", not by this process's user (uid " + std::to_string(::geteuid()) + "): use a " +
+                       (want_dir ? "directory" : "file") + " this user owns");
   }
   if ((st.st_mode & 077) != 0) {
     return unavailable(what + path + " has mode " + mode +
                        ": group or others can access it. The file store is protected only by permissions and "
-                       "never changes them itself; run `chmod " + (want_dir ? "700 " : "600 ") + shell_word(path) +
-                       "`");
+                       "never changes them itself; run `chmod " +
+                       (want_dir ? "700 " : "600 ") + shell_word(path) + "`");
   }
   return {};
 }
@@ -512,7 +512,8 @@ class FileStore final : public platform::CredentialStore {
       auto key = parse_header(std::string_view(head.data(), newline));
       if (!key) return corrupt(path, "has no valid nativeauth header line");
       // A file copied or renamed from another slot would otherwise list that slot twice.
-      if (slot_file_name(*key) != name) return corrupt(path, "holds another slot's record (its header names a different slot)");
+      if (slot_file_name(*key) != name)
+        return corrupt(path, "holds another slot's record (its header names a different slot)");
       if (key->issuer == issuer) out.push_back(std::move(*key));
     }
     std::sort(out.begin(), out.end());
@@ -550,7 +551,8 @@ class FileStore final : public platform::CredentialStore {
 
   // mkdir -p with 0700 for every directory it creates; existing parents are left as they are.
   Result<void> make_directories() {
-    if (auto failed = make_private_directories(dir_)) return os_error("create directory", failed->first, failed->second);
+    if (auto failed = make_private_directories(dir_))
+      return os_error("create directory", failed->first, failed->second);
     return {};
   }
 
@@ -599,8 +601,8 @@ class FileStore final : public platform::CredentialStore {
       ::close(own);
       return;
     }
-    const std::time_t cutoff =
-        std::time(nullptr) - std::chrono::duration_cast<std::chrono::seconds>(kStaleTempAge).count();
+    const std::time_t cutoff = std::time(nullptr) -
+                               std::chrono::duration_cast<std::chrono::seconds>(kStaleTempAge).count();
     const std::string_view prefix = kTempPrefix;
     while (const dirent *entry = ::readdir(d.get())) {
       const std::string_view name = entry->d_name;

@@ -313,14 +313,9 @@ class PosixLoopbackListener final : public platform::LoopbackListener {
         if (fds[conn_begin + i].revents == 0) continue;
         Connection &c = *conns[i];
         switch (c.on_ready(handler, opts_, now)) {
-          case Connection::Next::keep:
-            break;
-          case Connection::Next::close:
-            conns[i].reset();
-            break;
-          case Connection::Next::done:
-            finish_final_reply(c, now);
-            return {};
+          case Connection::Next::keep: break;
+          case Connection::Next::close: conns[i].reset(); break;
+          case Connection::Next::done: finish_final_reply(c, now); return {};
         }
       }
       conns.erase(std::remove(conns.begin(), conns.end(), nullptr), conns.end());

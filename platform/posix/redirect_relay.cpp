@@ -46,7 +46,8 @@ std::optional<std::string> relay_directory() {
 /// Creates (0700) and checks the directory: ours, a directory, not reachable by group or others.
 Result<std::string> private_directory() {
   auto dir = relay_directory();
-  if (!dir) return relay_error(ErrorCode::listener_failed, "no runtime or home directory to place the redirect socket in");
+  if (!dir)
+    return relay_error(ErrorCode::listener_failed, "no runtime or home directory to place the redirect socket in");
   if (auto failed = make_private_directories(*dir)) {
     return relay_error(ErrorCode::listener_failed,
                        "cannot create " + shell_word(failed->first) + ": " + errno_text(failed->second));
@@ -86,7 +87,8 @@ bool read_until(int fd, std::string &out, char stop, std::size_t max, std::chron
   char buf[4096];
   while (out.size() <= max) {
     if (!out.empty() && out.back() == stop) return true;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                            std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -179,21 +181,21 @@ class UnixSocketRelay final : public platform::RedirectRelay {
     if (!dir) return std::move(dir).error();
     const std::string path = *dir + "/" + slot_name(slot);
     const auto addr = address_of(path);
-    if (!addr) return relay_error(ErrorCode::listener_failed, "the redirect socket path is too long: " + shell_word(path));
+    if (!addr)
+      return relay_error(ErrorCode::listener_failed, "the redirect socket path is too long: " + shell_word(path));
 
     // A socket left by a process that died is stale; one that answers belongs to a live sign-in.
     {
       UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (probe.valid() &&
-          ::connect(probe.get(), reinterpret_cast<const sockaddr *>(&*addr), sizeof *addr) == 0) {
-        return relay_error(ErrorCode::listener_failed,
-                           "another process is already waiting for a redirect for " + describe(slot) +
-                               "; finish or cancel that sign-in first");
+      if (probe.valid() && ::connect(probe.get(), reinterpret_cast<const sockaddr *>(&*addr), sizeof *addr) == 0) {
+        return relay_error(ErrorCode::listener_failed, "another process is already waiting for a redirect for " +
+                                                           describe(slot) + "; finish or cancel that sign-in first");
       }
       ::unlink(path.c_str());
     }
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd.valid()) return relay_error(ErrorCode::listener_failed, "cannot create a Unix socket: " + errno_text(errno));
+    if (!fd.valid())
+      return relay_error(ErrorCode::listener_failed, "cannot create a Unix socket: " + errno_text(errno));
     const mode_t old = ::umask(077);  // the socket file is created 0600 (the directory is 0700 anyway)
     const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr *>(&*addr), sizeof *addr);
     const int bind_errno = errno;
@@ -216,7 +218,8 @@ class UnixSocketRelay final : public platform::RedirectRelay {
         std::move(fd), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), path, st.st_ino, std::move(handler)));
   }
 
-  Result<void> forward(const platform::SlotKey &slot, std::string_view url, std::chrono::milliseconds timeout) override {
+  Result<void> forward(const platform::SlotKey &slot, std::string_view url,
+                       std::chrono::milliseconds timeout) override {
     if (url.find('\n') != std::string_view::npos || url.size() > kMaxUrl) {
       return relay_error(ErrorCode::invalid_redirect, "the redirect URL is too long or has a line break");
     }

@@ -101,7 +101,8 @@ Result<void> check_lock_dir(const std::string &path, const struct stat &st) {
   if ((st.st_mode & 077) != 0) {
     return unavailable("lock directory " + path + " has mode " + mode +
                        ": group or others can access it and could break the lock between nativeauth processes; "
-                       "run `chmod 700 " + shell_word(path) + "`");
+                       "run `chmod 700 " +
+                       shell_word(path) + "`");
   }
   return {};
 }
@@ -178,7 +179,8 @@ class FlockSlotLockFactory final : public platform::SlotLockFactory {
                              " ms waiting for the session of client " + quoted(key.client_id) + ", profile " +
                              quoted(key.profile) + " at " + quoted(key.issuer) +
                              ": another nativeauth process is refreshing or signing out this session; try again "
-                             "(lock file " + path + ")");
+                             "(lock file " +
+                             path + ")");
     e.transient = true;
     return e;
   }

@@ -132,17 +132,13 @@ void close_other_fds(int keep, int max_fd) noexcept {
     ::execve(*candidate, plan.argv, environ);
     last = errno;
     switch (last) {
-      case EACCES:
-        saw_eacces = true;
-        continue;
+      case EACCES: saw_eacces = true; continue;
       case ENOENT:
       case ENOTDIR:
       case ESTALE:
       case ENODEV:
-      case ETIMEDOUT:
-        continue;
-      default:
-        child_fail(plan.report, Step::exec, last);
+      case ETIMEDOUT: continue;
+      default: child_fail(plan.report, Step::exec, last);
     }
   }
   child_fail(plan.report, Step::exec, saw_eacces ? EACCES : last);
@@ -175,14 +171,10 @@ Result<void> read_child_report(int report_fd, const std::string &program) {
   if (got != sizeof report) return start_failed(program, "the child process failed before exec");
 
   switch (static_cast<Step>(report.step)) {
-    case Step::exec:
-      return start_failed(program, errno_text(report.err));
-    case Step::setsid:
-      return start_failed(program, "setsid failed: " + errno_text(report.err));
-    case Step::stdio:
-      return start_failed(program, "redirecting stdio failed: " + errno_text(report.err));
-    case Step::fork:
-      return start_failed(program, "fork failed: " + errno_text(report.err));
+    case Step::exec: return start_failed(program, errno_text(report.err));
+    case Step::setsid: return start_failed(program, "setsid failed: " + errno_text(report.err));
+    case Step::stdio: return start_failed(program, "redirecting stdio failed: " + errno_text(report.err));
+    case Step::fork: return start_failed(program, "fork failed: " + errno_text(report.err));
   }
   return start_failed(program, "the child process failed before exec");
 }

@@ -95,7 +95,7 @@ using Digest = std::array<unsigned char, 32>;
 constexpr std::size_t kMaxBlob = 2560;
 constexpr std::size_t kHeadSize = 56;
 constexpr std::size_t kChunkHeaderSize = 20;
-constexpr std::size_t kInlineMax = kMaxBlob - kHeadSize;           // 2504
+constexpr std::size_t kInlineMax = kMaxBlob - kHeadSize;            // 2504
 constexpr std::size_t kChunkPayload = kMaxBlob - kChunkHeaderSize;  // 2540
 constexpr std::size_t kMaxRecord = std::size_t{1} << 20;
 constexpr std::size_t kMaxChunks = (kMaxRecord + kChunkPayload - 1) / kChunkPayload;
@@ -648,9 +648,8 @@ class WindowsCredentialStore final : public platform::CredentialStore {
   }
 
   static Error hash_error(NTSTATUS status) {
-    return make_error(ErrorCode::storage_unavailable,
-                      "Windows CNG (bcrypt) could not compute SHA-256: NTSTATUS " +
-                          std::to_string(static_cast<unsigned long>(status)));
+    return make_error(ErrorCode::storage_unavailable, "Windows CNG (bcrypt) could not compute SHA-256: NTSTATUS " +
+                                                          std::to_string(static_cast<unsigned long>(status)));
   }
 
   const std::string app_name_;

@@ -132,9 +132,7 @@ Read read_line(HANDLE h, Overlapped &o, HANDLE stop, std::string &out, std::size
     DWORD bytes = 0, error = 0;
     const BOOL started = ReadFile(h, buf, sizeof buf, nullptr, o.next());
     switch (o.finish(h, started, stop, left_until(deadline), bytes, error)) {
-      case Overlapped::Outcome::done:
-        out.append(buf, bytes);
-        break;
+      case Overlapped::Outcome::done: out.append(buf, bytes); break;
       case Overlapped::Outcome::failed:
         if (error == ERROR_MORE_DATA) {
           out.append(buf, bytes);
@@ -142,12 +140,8 @@ Read read_line(HANDLE h, Overlapped &o, HANDLE stop, std::string &out, std::size
         }
         secure_wipe(buf, sizeof buf);
         return Read::closed;  // ERROR_BROKEN_PIPE: the other side closed; anything else ends it too
-      case Overlapped::Outcome::timed_out:
-        secure_wipe(buf, sizeof buf);
-        return Read::timed_out;
-      case Overlapped::Outcome::stopped:
-        secure_wipe(buf, sizeof buf);
-        return Read::stopped;
+      case Overlapped::Outcome::timed_out: secure_wipe(buf, sizeof buf); return Read::timed_out;
+      case Overlapped::Outcome::stopped: secure_wipe(buf, sizeof buf); return Read::stopped;
     }
     secure_wipe(buf, sizeof buf);
   }
@@ -255,16 +249,17 @@ class NamedPipeRelay final : public platform::RedirectRelay {
                            "cannot build the redirect pipe's security descriptor: " + system_message(security.error()));
       }
       const std::wstring name = pipe_name(*sid, slot);
-      UniqueHandle pipe(CreateNamedPipeW(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
+      UniqueHandle pipe(CreateNamedPipeW(name.c_str(),
+                                         PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
                                          PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
                                          1, kPipeBuffer, kPipeBuffer, 0, security.attributes()));
       if (!pipe.valid()) {
         const DWORD err = GetLastError();
         if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) {
-          return relay_error(ErrorCode::listener_failed,
-                             "another process is already waiting for a redirect for " + describe(slot) +
-                                 "; finish or cancel that sign-in first (pipe " + narrow(name) + ": " +
-                                 system_message(err) + ")");
+          return relay_error(ErrorCode::listener_failed, "another process is already waiting for a redirect for " +
+                                                             describe(slot) +
+                                                             "; finish or cancel that sign-in first (pipe " +
+                                                             narrow(name) + ": " + system_message(err) + ")");
         }
         return relay_error(ErrorCode::listener_failed,
                            "cannot create the redirect pipe " + narrow(name) + ": " + system_message(err));
@@ -280,7 +275,8 @@ class NamedPipeRelay final : public platform::RedirectRelay {
     }
   }
 
-  Result<void> forward(const platform::SlotKey &slot, std::string_view url, std::chrono::milliseconds timeout) override {
+  Result<void> forward(const platform::SlotKey &slot, std::string_view url,
+                       std::chrono::milliseconds timeout) override {
     try {
       return send(slot, url, deadline_after(timeout));
     } catch (const std::exception &e) {
@@ -299,11 +295,12 @@ class NamedPipeRelay final : public platform::RedirectRelay {
                              " (it finished, timed out or was cancelled, or none was started)");
     };
     const auto busy = [&] {
-      return relay_error(ErrorCode::timeout, "the waiting sign-in for " + describe(slot) +
-                                                 " stayed busy with another forwarded redirect");
+      return relay_error(ErrorCode::timeout,
+                         "the waiting sign-in for " + describe(slot) + " stayed busy with another forwarded redirect");
     };
     const auto sid = process_user_sid();
-    if (!sid) return relay_error(ErrorCode::internal, "cannot read this process's user SID: " + system_message(GetLastError()));
+    if (!sid)
+      return relay_error(ErrorCode::internal, "cannot read this process's user SID: " + system_message(GetLastError()));
     const std::wstring name = pipe_name(*sid, slot);
 
     UniqueHandle pipe;
@@ -333,7 +330,8 @@ class NamedPipeRelay final : public platform::RedirectRelay {
                          "the redirect pipe " + narrow(name) + " belongs to another user; nothing was sent");
     }
     Overlapped o;
-    if (!o.valid()) return relay_error(ErrorCode::internal, "cannot create an event: " + system_message(GetLastError()));
+    if (!o.valid())
+      return relay_error(ErrorCode::internal, "cannot create an event: " + system_message(GetLastError()));
     std::string line(url);
     line += '\n';
     const bool sent = write_all(pipe.get(), o, nullptr, line, deadline);

@@ -176,9 +176,7 @@ class MutexSlotLockFactory final : public platform::SlotLockFactory {
 
 }  // namespace
 
-std::shared_ptr<platform::SlotLockFactory> make_slot_lock_factory() {
-  return std::make_shared<MutexSlotLockFactory>();
-}
+std::shared_ptr<platform::SlotLockFactory> make_slot_lock_factory() { return std::make_shared<MutexSlotLockFactory>(); }
 
 std::wstring slot_mutex_name(const SlotKey &key) {
   try {

@@ -160,7 +160,8 @@ Result<void> register_url_scheme(const UrlSchemeHandler &handler) {
         (rc = set_string(root.get(), L"URL Protocol", L"")) != ERROR_SUCCESS)
       return failed("writing " + where, rc);
     Key open;
-    rc = RegCreateKeyExW(root.get(), L"shell\\open\\command", 0, nullptr, 0, KEY_SET_VALUE, nullptr, open.out(), nullptr);
+    rc = RegCreateKeyExW(root.get(), L"shell\\open\\command", 0, nullptr, 0, KEY_SET_VALUE, nullptr, open.out(),
+                         nullptr);
     if (rc == ERROR_SUCCESS) rc = set_string(open.get(), nullptr, *command);
     if (rc != ERROR_SUCCESS) return failed("writing " + where + "\\shell\\open\\command", rc);
     return {};
@@ -184,7 +185,8 @@ Result<void> unregister_url_scheme(const std::string &scheme_in) {
     if (rc == ERROR_FILE_NOT_FOUND) return {};  // not registered, or registered by someone else: left alone
     if (rc != ERROR_SUCCESS) return failed("reading HKCU\\Software\\Classes\\" + *scheme, rc);
     rc = RegDeleteTreeW(classes.get(), wscheme.c_str());  // the key itself and everything below it
-    if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) return failed("removing HKCU\\Software\\Classes\\" + *scheme, rc);
+    if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND)
+      return failed("removing HKCU\\Software\\Classes\\" + *scheme, rc);
     return {};
   } catch (const std::bad_alloc &) {
     return make_error(ErrorCode::internal, "out of memory while unregistering the scheme");

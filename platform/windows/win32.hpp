@@ -98,7 +98,8 @@ class UniqueHandle {
 /// the process or its token cannot be opened. `process` nullptr: this process.
 inline std::optional<std::wstring> process_user_sid(HANDLE process = nullptr) {
   HANDLE token_raw = nullptr;
-  if (!OpenProcessToken(process != nullptr ? process : GetCurrentProcess(), TOKEN_QUERY, &token_raw)) return std::nullopt;
+  if (!OpenProcessToken(process != nullptr ? process : GetCurrentProcess(), TOKEN_QUERY, &token_raw))
+    return std::nullopt;
   UniqueHandle token(token_raw);
   DWORD size = 0;
   GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);

@@ -80,10 +80,10 @@ std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const Logi
       if (!qr.empty()) std::cerr << "Or scan it:\n" << qr << '\n';
     }
     std::cerr << "Only enter this code if you started this sign-in yourself.\n";
-    const auto left =
-        std::chrono::duration_cast<std::chrono::seconds>(code.expires_at - std::chrono::system_clock::now());
-    std::cerr << "Waiting for you to finish (the code expires in " << describe_duration(left)
-              << "; Ctrl-C cancels)…" << std::endl;
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(code.expires_at -
+                                                                       std::chrono::system_clock::now());
+    std::cerr << "Waiting for you to finish (the code expires in " << describe_duration(left) << "; Ctrl-C cancels)…"
+              << std::endl;
   };
   auto session = client.sign_in_with_device_code(options);
   if (!session && automatic && !shown && session.error().code == nativeauth::ErrorCode::missing_endpoint) {

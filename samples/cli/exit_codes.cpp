@@ -9,24 +9,19 @@ int exit_code_for(const nativeauth::Error &error) {
   switch (error.code) {
     case ErrorCode::invalid_argument:
     case ErrorCode::invalid_configuration:
-    case ErrorCode::insecure_url:
-      return kUsage;
+    case ErrorCode::insecure_url: return kUsage;
     case ErrorCode::access_denied:
     case ErrorCode::timeout:
     case ErrorCode::device_code_expired:
     case ErrorCode::cancelled:
     case ErrorCode::sign_in_required:
-    case ErrorCode::invalid_grant:
-      return kSignInNeeded;
+    case ErrorCode::invalid_grant: return kSignInNeeded;
     case ErrorCode::network:
     case ErrorCode::tls:
-    case ErrorCode::discovery_failed:
-      return kUnreachable;
+    case ErrorCode::discovery_failed: return kUnreachable;
     case ErrorCode::http_status:
-    case ErrorCode::jwks_unavailable:
-      return error.transient ? kUnreachable : kFailure;
-    default:
-      return error.transient ? kUnreachable : kFailure;
+    case ErrorCode::jwks_unavailable: return error.transient ? kUnreachable : kFailure;
+    default: return error.transient ? kUnreachable : kFailure;
   }
 }
 

@@ -8,10 +8,10 @@ namespace cli {
 
 enum ExitCode : int {
   kOk = 0,
-  kFailure = 1,        ///< anything else (a bug, storage, a malformed provider answer)
-  kUsage = 2,          ///< bad flags, missing issuer or client id
-  kSignInNeeded = 3,   ///< declined, timed out, cancelled, or the session is gone
-  kUnreachable = 4,    ///< the provider or the network could not be reached
+  kFailure = 1,       ///< anything else (a bug, storage, a malformed provider answer)
+  kUsage = 2,         ///< bad flags, missing issuer or client id
+  kSignInNeeded = 3,  ///< declined, timed out, cancelled, or the session is gone
+  kUnreachable = 4,   ///< the provider or the network could not be reached
 };
 
 /// Maps an SDK error to the exit code a script sees.

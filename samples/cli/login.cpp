@@ -103,8 +103,8 @@ int run_login(const LoginArgs &args) {
   if (session->access_token_expiry) {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(*session->access_token_expiry -
                                                                        std::chrono::system_clock::now());
-    std::cout << "Access token valid for " << describe_duration(left) << " (until " << utc(*session->access_token_expiry)
-              << ")\n";
+    std::cout << "Access token valid for " << describe_duration(left) << " (until "
+              << utc(*session->access_token_expiry) << ")\n";
   } else {
     std::cout << "Access token lifetime not stated by the provider\n";
   }

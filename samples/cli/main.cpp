@@ -56,8 +56,8 @@ std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Targ
     return cli::kUsage;
   }
   target->issuer = flags.issuer ? *flags.issuer : env("NATIVEAUTH_ISSUER").value_or(profile->issuer.value_or(""));
-  target->client_id =
-      flags.client_id ? *flags.client_id : env("NATIVEAUTH_CLIENT_ID").value_or(profile->client_id.value_or(""));
+  target->client_id = flags.client_id ? *flags.client_id
+                                      : env("NATIVEAUTH_CLIENT_ID").value_or(profile->client_id.value_or(""));
   target->profile = flags.profile;
   target->verbose = flags.verbose;
   *client_given = !target->client_id.empty();
@@ -69,8 +69,8 @@ std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Targ
   }
   target->storage = *kind;
   if (target->issuer.empty() || (need_client && target->client_id.empty())) {
-    std::cerr << "nativeauth: an issuer" << (need_client ? " and a client id are" : " is")
-              << " needed: pass --issuer" << (need_client ? " and --client-id" : "") << ", set NATIVEAUTH_ISSUER"
+    std::cerr << "nativeauth: an issuer" << (need_client ? " and a client id are" : " is") << " needed: pass --issuer"
+              << (need_client ? " and --client-id" : "") << ", set NATIVEAUTH_ISSUER"
               << (need_client ? " and NATIVEAUTH_CLIENT_ID" : "") << ", or add a profile to " << cli::config_path()
               << '\n';
     return cli::kUsage;
@@ -135,8 +135,8 @@ void add_login(CLI::App &app, Commands &c) {
   cmd->add_option("--prompt", l.args.prompt, "OpenID prompt value, e.g. login or consent");
   cmd->add_option("--login-hint", l.args.login_hint, "Hint the account to sign in with");
   cmd->add_flag("--ipv6", l.args.ipv6, "Also listen on [::1] for the redirect");
-  auto *device_flag =
-      cmd->add_flag("--device", l.args.device, "Sign in with a code entered on another device (RFC 8628 device flow)");
+  auto *device_flag = cmd->add_flag("--device", l.args.device,
+                                    "Sign in with a code entered on another device (RFC 8628 device flow)");
   cmd->add_flag("--browser", l.args.browser, "Use the browser flow even in an SSH session without a display")
       ->excludes(device_flag);
   cmd->add_option("--redirect-uri", l.redirect,
@@ -145,7 +145,8 @@ void add_login(CLI::App &app, Commands &c) {
 }
 
 void add_handle_redirect(CLI::App &app, Commands &c) {
-  c.forward_cmd = app.add_subcommand("handle-redirect", "Hand a redirect URL to the `login` waiting for it (run by the OS)");
+  c.forward_cmd = app.add_subcommand("handle-redirect",
+                                     "Hand a redirect URL to the `login` waiting for it (run by the OS)");
   c.forward_target.add_to(c.forward_cmd);
   c.forward_cmd->add_option("--redirect-uri", c.forward_redirect_uri, "The registered redirect URI, checked first");
   c.forward_cmd->add_option("url", c.forward_url, "The redirect URL the OS passed")->required();
@@ -216,7 +217,8 @@ int dispatch(Commands &c) {
   }
   if (c.forward_cmd->parsed()) {
     if (auto rc = resolve(c.forward_target, true, &target, &profile, &client_given)) return *rc;
-    target.redirect_uri = c.forward_redirect_uri ? *c.forward_redirect_uri : env("NATIVEAUTH_REDIRECT_URI").value_or("");
+    target.redirect_uri = c.forward_redirect_uri ? *c.forward_redirect_uri
+                                                 : env("NATIVEAUTH_REDIRECT_URI").value_or("");
     return cli::run_handle_redirect(target, c.forward_url);
   }
   if (c.scheme_cmd->parsed()) {

@@ -44,8 +44,14 @@ int run_register_scheme(const SchemeArgs &args) {
   }
   nativeauth::UrlSchemeHandler handler;
   handler.scheme = args.scheme;
-  handler.command = {std::string(self, static_cast<std::size_t>(n)), "handle-redirect", "--issuer", args.target.issuer,
-                     "--client-id", args.target.client_id, "--profile", args.target.profile};
+  handler.command = {std::string(self, static_cast<std::size_t>(n)),
+                     "handle-redirect",
+                     "--issuer",
+                     args.target.issuer,
+                     "--client-id",
+                     args.target.client_id,
+                     "--profile",
+                     args.target.profile};
   handler.display_name = "nativeauth sign-in (" + args.target.client_id + ")";
   auto registered = nativeauth::register_url_scheme(handler);
   if (!registered) {

@@ -118,7 +118,9 @@ static int list_slots(nativeauth_slot_list *list, const char *issuer, void *payl
   return rc;
 }
 
-void test_host_result_path(const test_host *h, char *out, size_t size) { snprintf(out, size, "%s/result.json", h->dir); }
+void test_host_result_path(const test_host *h, char *out, size_t size) {
+  snprintf(out, size, "%s/result.json", h->dir);
+}
 
 /* The host's browser: the headless test browser, started and left running (open_url never waits). */
 static int open_url(const char *url, void *payload) {

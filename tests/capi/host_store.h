@@ -22,12 +22,12 @@ typedef struct test_host {
   pthread_cond_t cond;
   test_slot slots[TEST_HOST_MAX_SLOTS];
   int nslots, saves, erases, loads;
-  int fail_load;             /* returned by load_slot when non-zero */
-  int fail_save;             /* returned by save_slot when non-zero */
+  int fail_load; /* returned by load_slot when non-zero */
+  int fail_save; /* returned by save_slot when non-zero */
   /* browser */
-  const char *action;        /* "login", "logout", ... */
-  char dir[128];             /* temp dir: profile/, result.json, browser.log */
-  pid_t browser;             /* started and not yet collected by test_host_wait_browser */
+  const char *action; /* "login", "logout", ... */
+  char dir[128];      /* temp dir: profile/, result.json, browser.log */
+  pid_t browser;      /* started and not yet collected by test_host_wait_browser */
   int browsers_started;
   /* log and events */
   char *log_text;

@@ -134,8 +134,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 void na_rmtree(const char *path) { (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
-pid_t na_browser_spawn(const char *url, const char *action, const char *profile, const char *result,
-                       const char *log) {
+pid_t na_browser_spawn(const char *url, const char *action, const char *profile, const char *result, const char *log) {
   char script[512], v_action[128], v_profile[512], v_result[512], v_log[512];
   char *argv[4];
   char **env;
@@ -237,7 +236,7 @@ char *na_json_string(const char *json, const char *key) {
       switch (*at) {
         case 'n': *w++ = '\n'; break;
         case 't': *w++ = '\t'; break;
-        case 'u': {  /* only ASCII escapes occur in URLs: \u0026 and the like */
+        case 'u': { /* only ASCII escapes occur in URLs: \u0026 and the like */
           char hex[5] = {0};
           strncpy(hex, at + 1, 4);
           *w++ = (char)strtol(hex, NULL, 16);

@@ -11,11 +11,11 @@ extern char **environ;
 extern int na_failures;
 
 /* Records a failure (never aborts, so every check of a run is reported). */
-#define NA_CHECK(cond)                                                            \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      na_fail(__FILE__, __LINE__, #cond);                                         \
-    }                                                                             \
+#define NA_CHECK(cond)                    \
+  do {                                    \
+    if (!(cond)) {                        \
+      na_fail(__FILE__, __LINE__, #cond); \
+    }                                     \
   } while (0)
 /* Checks a return code, printing the last error's code name and message (never a secret). */
 #define NA_CHECK_RC(expr, expected) na_check_rc(__FILE__, __LINE__, #expr, (expr), (expected))
@@ -43,8 +43,7 @@ void na_rmtree(const char *path);
 
 /* Starts `node tests/support/browser/browser.js URL` with the test browser's environment
    (action, profile, result file, log file); returns its pid, or -1. */
-pid_t na_browser_spawn(const char *url, const char *action, const char *profile, const char *result,
-                       const char *log);
+pid_t na_browser_spawn(const char *url, const char *action, const char *profile, const char *result, const char *log);
 /* Waits for a child; returns its exit status (0..255) or -1. */
 int na_wait_child(pid_t pid);
 

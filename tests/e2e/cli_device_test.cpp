@@ -135,9 +135,8 @@ class CliDevice : public ::testing::Test {
     env_.unset("WAYLAND_DISPLAY");
   }
   std::vector<std::string> login(std::vector<std::string> more = {}) {
-    std::vector<std::string> a = {"login",          "--issuer",  provider_->issuer(), "--client-id",
-                                  "nativeauth-cli", "--storage", "file",              "--timeout",
-                                  "60"};
+    std::vector<std::string> a = {"login",     "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli",
+                                  "--storage", "file",     "--timeout",         "60"};
     a.insert(a.end(), more.begin(), more.end());
     return a;
   }
@@ -220,8 +219,8 @@ TEST_F(CliDevice, SshWithoutDisplayFallsBackToTheBrowserWhenTheProviderHasNoDevi
   browser_done();
 
   // Asked for explicitly, the missing device flow is an error (exit 1), not a silent browser sign-in.
-  CliProcess explicit_device({"login", "--device", "--issuer", browser_only->issuer(), "--client-id",
-                              "nativeauth-cli", "--storage", "file"},
+  CliProcess explicit_device({"login", "--device", "--issuer", browser_only->issuer(), "--client-id", "nativeauth-cli",
+                              "--storage", "file"},
                              tmp_);
   EXPECT_EQ(explicit_device.wait(), 1) << explicit_device.err();
   EXPECT_NE(explicit_device.err().find("device_authorization_endpoint"), std::string::npos) << explicit_device.err();

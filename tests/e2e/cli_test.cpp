@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4.
-#include "provider_process.hpp"
 #include "libcurl/curl_transport.hpp"
+#include "provider_process.hpp"
 
 #include <nativeauth/nativeauth.hpp>
 
@@ -141,7 +141,8 @@ TEST_F(Cli, LoginSucceedsAndPrintsWhoWithoutSecrets) {
   use_browser("login");
   const CliRun r = run_cli(login_args());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << read_file(tmp_.file("browser.log"));
-  EXPECT_NE(r.out.find("Signed in as Alice Example (subject alice) at " + provider_->issuer()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Signed in as Alice Example (subject alice) at " + provider_->issuer()), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("Access token valid for"), std::string::npos);
   EXPECT_NE(r.err.find("Waiting for the browser"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(provider_->issuer() + "/auth?"), std::string::npos) << "the URL to open by hand is shown";
@@ -180,8 +181,8 @@ TEST_F(Cli, StatusInAnotherProcessSeesTheStoredSessionWithoutSecrets) {
   EXPECT_EQ(status.out.find("eyJ"), std::string::npos) << "no token in status output";
   EXPECT_EQ(status.out.find("access_token\":"), std::string::npos);
 
-  const CliRun human = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli",
-                               "--profile", "status-test"});
+  const CliRun human = run_cli({"status", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                                "status-test"});
   EXPECT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("nativeauth-cli / status-test: Alice Example (subject alice)"), std::string::npos)
       << human.out;
@@ -231,11 +232,12 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
     auto record = (*store)->load(key);
     ASSERT_TRUE(record && record->has_value());
     auto doc = nlohmann::json::parse(std::string((*record)->reveal()));
-    doc["access_token_expires_at"] = std::chrono::duration_cast<std::chrono::seconds>(
-                                         std::chrono::system_clock::now().time_since_epoch()).count() + 10;
+    doc["access_token_expires_at"] =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+        10;
     ASSERT_TRUE((*store)->save(key, nativeauth::SecretString(doc.dump())));
   }
-  const std::vector<std::string> token_args = {"token", "--issuer", provider_->issuer(), "--client-id",
+  const std::vector<std::string> token_args = {"token",          "--issuer",  provider_->issuer(), "--client-id",
                                                "nativeauth-cli", "--profile", "concurrent"};
   std::vector<Pending> running;
   for (int i = 0; i < 8; ++i) running.push_back(start_cli(token_args, tmp_, i));
@@ -274,10 +276,11 @@ TEST_F(Cli, ReusedRefreshTokenIsExitCode3AndClearsTheSlot) {
   const nativeauth::platform::SlotKey key{provider_->issuer(), "nativeauth-cli", "reuse"};
   auto original = (*store)->load(key);
   ASSERT_TRUE(original && original->has_value());
-  const std::vector<std::string> token_args = {"token", "--issuer", provider_->issuer(), "--client-id",
-                                               "nativeauth-cli", "--profile", "reuse", "--min-ttl", "3600"};
-  ASSERT_EQ(run_cli(token_args).exit_code, 0);        // rotates
-  ASSERT_TRUE((*store)->save(key, **original));       // the rotated-away refresh token is back
+  const std::vector<std::string> token_args = {"token",       "--issuer",       provider_->issuer(),
+                                               "--client-id", "nativeauth-cli", "--profile",
+                                               "reuse",       "--min-ttl",      "3600"};
+  ASSERT_EQ(run_cli(token_args).exit_code, 0);   // rotates
+  ASSERT_TRUE((*store)->save(key, **original));  // the rotated-away refresh token is back
   const CliRun reused = run_cli(token_args);
   EXPECT_EQ(reused.exit_code, 3) << reused.err;
   EXPECT_NE(reused.err.find("invalid_grant"), std::string::npos) << reused.err;
@@ -314,7 +317,8 @@ TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {
   const CliRun by_profile = run_cli({"login", "--profile", "work", "--timeout", "60", "-v"});
   ASSERT_EQ(by_profile.exit_code, 0) << by_profile.err;
   EXPECT_NE(by_profile.err.find("organization=acme"), std::string::npos);
-  EXPECT_NE(by_profile.out.find("No refresh token was issued"), std::string::npos) << "no offline_access in the profile";
+  EXPECT_NE(by_profile.out.find("No refresh token was issued"), std::string::npos)
+      << "no offline_access in the profile";
 
   env_.set("NATIVEAUTH_ISSUER", provider_->issuer());
   env_.set("NATIVEAUTH_CLIENT_ID", "nativeauth-cli");

@@ -44,8 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
               "accepted an insecure verification_uri_complete");
     }
     require(parsed->expires_in.count() > 0 && parsed->expires_in.count() <= 24 * 3600, "expires_in out of range");
-    require(parsed->shown.interval.count() > 0 && parsed->shown.interval.count() <= 24 * 3600,
-            "interval out of range");
+    require(parsed->shown.interval.count() > 0 && parsed->shown.interval.count() <= 24 * 3600, "interval out of range");
   } else {
     const auto &e = parsed.error();
     // The device code is a secret: an error must not repeat it, whatever else the body held.
@@ -66,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         const nativeauth::Error *twin = reparsed ? nullptr : &reparsed.error();
         const std::string *texts[] = {&e.message, &e.oauth_error, &e.oauth_description, &e.oauth_uri};
         const std::string *twin_texts[] = {twin ? &twin->message : nullptr, twin ? &twin->oauth_error : nullptr,
-                                           twin ? &twin->oauth_description : nullptr, twin ? &twin->oauth_uri : nullptr};
+                                           twin ? &twin->oauth_description : nullptr,
+                                           twin ? &twin->oauth_uri : nullptr};
         for (std::size_t i = 0; i < 4; ++i) {
           const bool has_code = texts[i]->find(code) != std::string::npos;
           const bool fixed = twin_texts[i] && twin_texts[i]->find(code) != std::string::npos;  // same field

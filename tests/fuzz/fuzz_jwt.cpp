@@ -250,8 +250,7 @@ void fuzz_id_token_signed(std::string_view in, unsigned flags) {
   auto [header, payload] = split_at(in, in.find('\n'));
   std::string alg;
   if (auto h = nativeauth::core::parse_object(header)) alg = nativeauth::core::get_string(*h, "alg").value_or("");
-  std::string token =
-      nativeauth::core::base64url_encode(header) + '.' + nativeauth::core::base64url_encode(payload);
+  std::string token = nativeauth::core::base64url_encode(header) + '.' + nativeauth::core::base64url_encode(payload);
   const Bytes signature = sign(alg, token);
   token += '.';
   token += nativeauth::core::base64url_encode(signature.data(), signature.size());
@@ -273,8 +272,7 @@ void fuzz_id_token_signed(std::string_view in, unsigned flags) {
 }
 
 bool has_prefix_icase(const std::string &s, std::string_view prefix) {
-  return s.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
+  return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
            return p == c || (c >= 'A' && c <= 'Z' && p == c - 'A' + 'a');
          });
 }
@@ -293,9 +291,9 @@ void fuzz_metadata(std::string_view in) {
   }
   require(m->issuer == kIssuer, "accepted metadata for another issuer");
   require(!m->authorization_endpoint.empty() && !m->token_endpoint.empty(), "accepted metadata without endpoints");
-  for (const std::string *url : {&m->authorization_endpoint, &m->token_endpoint, &m->jwks_uri, &m->userinfo_endpoint,
-                                 &m->revocation_endpoint, &m->end_session_endpoint,
-                                 &m->device_authorization_endpoint}) {
+  for (const std::string *url :
+       {&m->authorization_endpoint, &m->token_endpoint, &m->jwks_uri, &m->userinfo_endpoint, &m->revocation_endpoint,
+        &m->end_session_endpoint, &m->device_authorization_endpoint}) {
     require(secure_or_empty(*url), "accepted an endpoint that is neither https nor http");
   }
   const auto &methods = m->code_challenge_methods_supported;

@@ -208,8 +208,8 @@ TEST_F(CustomScheme, NobodyHandsTheRedirectBackInTime) {
 }
 
 TEST_F(CustomScheme, UnsafeRedirectUrisAreRefusedAtCreate) {
-  for (const char *uri : {"myapp:/callback", "http://example.com/callback", "http://localhost/callback",
-                          "com.example.app:/callback#f"}) {
+  for (const char *uri :
+       {"myapp:/callback", "http://example.com/callback", "http://localhost/callback", "com.example.app:/callback#f"}) {
     auto c = make_client(uri);
     ASSERT_FALSE(c) << uri;
     EXPECT_EQ(c.error().code, ErrorCode::invalid_configuration) << uri;

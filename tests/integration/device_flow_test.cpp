@@ -3,9 +3,9 @@
 // headless browser at verification_uri_complete. Real clock: the provider is told to ask for 1 s polls.
 #include <nativeauth/nativeauth.hpp>
 
+#include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -41,9 +41,7 @@ Json provider_events(const ProviderProcess &p) {
   return Json::parse(std::string(response->body.reveal()), nullptr, false);
 }
 
-double seconds_since(Steady::time_point t) {
-  return std::chrono::duration<double>(Steady::now() - t).count();
-}
+double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
 class DeviceFlow : public ::testing::Test {
  protected:

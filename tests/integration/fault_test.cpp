@@ -6,9 +6,9 @@
 // Runs inside tests/support/keyring-env (real gnome-keyring, the default keychain storage).
 #include <nativeauth/nativeauth.hpp>
 
+#include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -280,9 +280,10 @@ class Fault : public ::testing::Test {
     const auto t0 = std::chrono::steady_clock::now();
     auto s = client_->sign_in();
     ASSERT_TRUE(s) << s.error().to_string() << "\n" << testing::read_file(tmp_.file("browser.log"));
-    RecordProperty("sign_in_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - t0)
-                                                   .count()));
+    RecordProperty(
+        "sign_in_ms",
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()));
     ASSERT_FALSE(s->refresh_token.empty());
     {
       std::lock_guard<std::mutex> lock(log_mutex_);
@@ -298,7 +299,9 @@ class Fault : public ::testing::Test {
     (void)proxy_->command("drop-refresh 0");
     (void)proxy_->command("release");
     if (HasFailure()) {
-      std::cerr << "--- SDK log\n" << sdk_log() << "--- fault proxy log\n" << proxy_->log() << "--- provider log\n"
+      std::cerr << "--- SDK log\n"
+                << sdk_log() << "--- fault proxy log\n"
+                << proxy_->log() << "--- provider log\n"
                 << testing::read_file(provider_->log_path());
     }
     client_.reset();
@@ -378,8 +381,7 @@ TEST_F(Fault, LostRefreshResponseEndsTheSessionCleanly) {
   ASSERT_FALSE(token) << "a token came back although the provider revoked the grant";
   EXPECT_EQ(token.error().code, ErrorCode::sign_in_required) << token.error().to_string();
 
-  EXPECT_EQ(proxy_->drain_events(), (std::vector<std::string>{"refresh-request", "refresh-dropped",
-                                                              "refresh-request"}))
+  EXPECT_EQ(proxy_->drain_events(), (std::vector<std::string>{"refresh-request", "refresh-dropped", "refresh-request"}))
       << "exactly one lost attempt and one retry";
   const Json events = provider_events();
   ASSERT_TRUE(events.is_object());
@@ -490,8 +492,8 @@ TEST_F(Fault, TransientFailureKeepsTheValidTokenAndTheSession) {
     EXPECT_TRUE(token->value == before->access_token) << "not the stored access token";
   }
 
-  EXPECT_EQ(proxy_->drain_events(), (std::vector<std::string>{"refresh-request", "refresh-dropped",
-                                                              "refresh-request", "refresh-dropped"}))
+  EXPECT_EQ(proxy_->drain_events(),
+            (std::vector<std::string>{"refresh-request", "refresh-dropped", "refresh-request", "refresh-dropped"}))
       << "two attempts, both lost, and no third";
   const auto after = stored_session();
   ASSERT_TRUE(after.has_value()) << "the session was dropped on a transient failure";

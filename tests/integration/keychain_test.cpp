@@ -181,7 +181,8 @@ SecretService *service() {
 
 SecretCollection *default_collection(SecretService *s) {
   GError *raw = nullptr;
-  SecretCollection *c = secret_collection_for_alias_sync(s, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &raw);
+  SecretCollection *c = secret_collection_for_alias_sync(s, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr,
+                                                         &raw);
   GErrorPtr err(raw);
   EXPECT_NE(c, nullptr) << gerror_text(raw);
   return c;
@@ -380,8 +381,8 @@ void create_duplicate(const SlotKey &key, const std::string &record) {
   GHashTable *attrs = slot_attribute_table(key);
   SecretValue *value = secret_value_new(record.c_str(), -1, "text/plain");
   GError *raw = nullptr;
-  SecretItem *item = secret_item_create_sync(c, nullptr, attrs, "a duplicate", value, SECRET_ITEM_CREATE_NONE,
-                                             nullptr, &raw);
+  SecretItem *item = secret_item_create_sync(c, nullptr, attrs, "a duplicate", value, SECRET_ITEM_CREATE_NONE, nullptr,
+                                             &raw);
   GErrorPtr err(raw);
   EXPECT_NE(item, nullptr) << gerror_text(raw);
   if (item) g_object_unref(item);
@@ -422,8 +423,8 @@ TEST_F(Keychain, SaveUpdatesEveryItemOfTheSlot) {
   create_duplicate(key, "{\"v\":1,\"n\":\"stale copy\"}");
   ASSERT_EQ(secrets_of_every_item(key).size(), 2u);
   save(key, "{\"v\":1,\"n\":\"rotated\"}");
-  EXPECT_EQ(secrets_of_every_item(key), (std::vector<std::string>{"{\"v\":1,\"n\":\"rotated\"}",
-                                                                  "{\"v\":1,\"n\":\"rotated\"}"}));
+  EXPECT_EQ(secrets_of_every_item(key),
+            (std::vector<std::string>{"{\"v\":1,\"n\":\"rotated\"}", "{\"v\":1,\"n\":\"rotated\"}"}));
   expect_record(key, "{\"v\":1,\"n\":\"rotated\"}");
   auto erased = store_->erase(key);
   ASSERT_TRUE(erased) << erased.error().to_string();
@@ -534,9 +535,9 @@ TEST_F(Keychain, EmptySlotLoadsNulloptAndErasesFine) {
 }
 
 TEST_F(Keychain, InvalidSlotsAreRefusedBeforeTheKeyring) {
-  for (const SlotKey &bad : {SlotKey{"", "app", "default"}, SlotKey{issuer_, "", "default"},
-                             SlotKey{issuer_, std::string("a\0b", 3), "default"},
-                             SlotKey{issuer_, "app", "\xff\xfe"}}) {
+  for (const SlotKey &bad :
+       {SlotKey{"", "app", "default"}, SlotKey{issuer_, "", "default"},
+        SlotKey{issuer_, std::string("a\0b", 3), "default"}, SlotKey{issuer_, "app", "\xff\xfe"}}) {
     auto saved = store_->save(bad, SecretString("x"));
     ASSERT_FALSE(saved);
     EXPECT_EQ(saved.error().code, ErrorCode::invalid_argument) << saved.error().to_string();
@@ -564,9 +565,9 @@ TEST_F(Keychain, ConcurrentCallsOnDistinctSlotsAllSucceed) {
         auto loaded = store_->load(key);
         if (!saved || !loaded || !loaded->has_value() || (*loaded)->reveal() != record) {
           ++failures;
-          problems[static_cast<std::size_t>(t)] = !saved ? saved.error().to_string()
-                                                 : !loaded ? loaded.error().to_string()
-                                                           : "wrong or missing record in round " + std::to_string(i);
+          problems[static_cast<std::size_t>(t)] = !saved    ? saved.error().to_string()
+                                                  : !loaded ? loaded.error().to_string()
+                                                            : "wrong or missing record in round " + std::to_string(i);
           return;
         }
       }

@@ -125,8 +125,8 @@ int probe_child() {
   auto store = make_store();
   if (!store) return 3;
   for (const auto &o : exercise(*store)) {
-    std::printf("%s\t%d\t%lld\t%s\n", o.op.c_str(), static_cast<int>(o.code),
-                static_cast<long long>(o.elapsed.count()), o.message.c_str());
+    std::printf("%s\t%d\t%lld\t%s\n", o.op.c_str(), static_cast<int>(o.code), static_cast<long long>(o.elapsed.count()),
+                o.message.c_str());
   }
   std::fflush(stdout);
   return 0;
@@ -206,7 +206,8 @@ class KeychainUnavailable : public ::testing::Test {
     const char *bus = std::getenv("DBUS_SESSION_BUS_ADDRESS");
     ASSERT_TRUE(bus && std::string(bus) == kBogusBus)
         << "DBUS_SESSION_BUS_ADDRESS must be " << kBogusBus << " (ctest sets it; by hand: "
-        << "DBUS_SESSION_BUS_ADDRESS=" << kBogusBus << " DISPLAY= " << "keychain_unavailable_test), so that "
+        << "DBUS_SESSION_BUS_ADDRESS=" << kBogusBus << " DISPLAY= "
+        << "keychain_unavailable_test), so that "
         << "this test cannot pass by reaching a real Secret Service";
     ASSERT_FALSE(home_.path().empty());
     ASSERT_EQ(mkdir(runtime_dir().c_str(), 0700), 0);

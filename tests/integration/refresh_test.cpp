@@ -4,9 +4,9 @@
 #include <nativeauth/nativeauth.hpp>
 
 #include "core/json_util.hpp"
+#include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,9 +41,7 @@ Json provider_events(const ProviderProcess &p) {
   return Json::parse(std::string(response->body.reveal()), nullptr, false);
 }
 
-int refresh_grants(const ProviderProcess &p) {
-  return provider_events(p)["grant.success"].value("refresh_token", -1);
-}
+int refresh_grants(const ProviderProcess &p) { return provider_events(p)["grant.success"].value("refresh_token", -1); }
 
 class Refresh : public ::testing::Test {
  protected:

@@ -6,9 +6,9 @@
 
 #include "core/record.hpp"
 #include "core/token_endpoint.hpp"
+#include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
-#include "libcurl/curl_transport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -71,10 +71,10 @@ class Slots : public ::testing::Test {
     auto parsed = core::parse_session_record(**record, slot(client_id));
     if (!parsed) return std::move(parsed).error();
     auto http = libcurl::make_curl_transport({});
-    auto request = core::make_token_request(
-        parsed->token_endpoint,
-        {{"grant_type", "refresh_token"}, {"refresh_token", std::string(parsed->session.refresh_token.reveal())}},
-        client_id, SecretString{});
+    auto request = core::make_token_request(parsed->token_endpoint,
+                                            {{"grant_type", "refresh_token"},
+                                             {"refresh_token", std::string(parsed->session.refresh_token.reveal())}},
+                                            client_id, SecretString{});
     auto response = http->send(request);
     if (!response) return std::move(response).error();
     auto tokens = core::parse_token_response(*response);
@@ -82,7 +82,8 @@ class Slots : public ::testing::Test {
     Session &s = parsed->session;
     s.access_token = std::move(tokens->access_token);
     if (!tokens->refresh_token.empty()) s.refresh_token = std::move(tokens->refresh_token);
-    auto saved = store_->save(slot(client_id), core::serialize_session(s, parsed->token_endpoint, parsed->unknown_members));
+    auto saved = store_->save(slot(client_id),
+                              core::serialize_session(s, parsed->token_endpoint, parsed->unknown_members));
     if (!saved) return std::move(saved).error();
     return s.refresh_token.clone();
   }
@@ -105,10 +106,10 @@ TEST_F(Slots, SessionSurvivesARestart) {
   EXPECT_TRUE((*loaded)->refresh_token == signed_in.refresh_token);
   EXPECT_TRUE((*loaded)->access_token == signed_in.access_token);
   EXPECT_EQ((*loaded)->claims.subject(), "alice");
-  EXPECT_EQ((*loaded)->access_token_expiry, signed_in.access_token_expiry.has_value()
-                                                ? std::optional(std::chrono::time_point_cast<std::chrono::seconds>(
-                                                      *signed_in.access_token_expiry))
-                                                : std::nullopt);
+  EXPECT_EQ((*loaded)->access_token_expiry,
+            signed_in.access_token_expiry.has_value()
+                ? std::optional(std::chrono::time_point_cast<std::chrono::seconds>(*signed_in.access_token_expiry))
+                : std::nullopt);
 }
 
 TEST_F(Slots, RotationInOneAppNeverTouchesAnother) {

@@ -19,8 +19,8 @@ int main(void) {
   }
   nativeauth_client_free(client);
   if (nativeauth_c_abi_version() != NATIVEAUTH_C_ABI_VERSION) {
-    fprintf(stderr, "package-test-c: headers are ABI %u but the library is ABI %u\n", (unsigned)NATIVEAUTH_C_ABI_VERSION,
-            (unsigned)nativeauth_c_abi_version());
+    fprintf(stderr, "package-test-c: headers are ABI %u but the library is ABI %u\n",
+            (unsigned)NATIVEAUTH_C_ABI_VERSION, (unsigned)nativeauth_c_abi_version());
     return 1;
   }
   printf("nativeauth %s (C ABI %u)\n", nativeauth_version(), (unsigned)nativeauth_c_abi_version());

@@ -95,8 +95,8 @@ class SpawnTest : public ::testing::Test {
   // An executable script that records its arguments, one per line, in `out`.
   fs::path recording_script(const fs::path &out) {
     const fs::path script = dir_ / "browser.sh";
-    std::ofstream(script) << "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" << out.string() << ".tmp' && mv '"
-                          << out.string() << ".tmp' '" << out.string() << "'\n";
+    std::ofstream(script) << "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" << out.string() << ".tmp' && mv '" << out.string()
+                          << ".tmp' '" << out.string() << "'\n";
     fs::permissions(script, fs::perms::owner_all);
     return script;
   }
@@ -145,8 +145,7 @@ TEST(BrowserCommands, UnsetOrEmptyBrowserFallsBackToXdgOpenThenGio) {
 
 TEST(BrowserCommands, SingleCommandGetsTheUrlAsLastArgument) {
   const std::string url = "https://idp.example/a";
-  EXPECT_EQ(browser_commands(url, "firefox"),
-            (Argvs{{"firefox", url}, {"xdg-open", url}, {"gio", "open", url}}));
+  EXPECT_EQ(browser_commands(url, "firefox"), (Argvs{{"firefox", url}, {"xdg-open", url}, {"gio", "open", url}}));
   EXPECT_EQ(browser_commands(url, "  firefox\t--new-window   -P  work "),
             (Argvs{{"firefox", "--new-window", "-P", "work", url}, {"xdg-open", url}, {"gio", "open", url}}));
 }
@@ -154,11 +153,8 @@ TEST(BrowserCommands, SingleCommandGetsTheUrlAsLastArgument) {
 TEST(BrowserCommands, ColonSeparatedListIsKeptInOrder) {
   const std::string url = "https://idp.example/a";
   EXPECT_EQ(browser_commands(url, "/opt/a/bin/a -x::b: c --y :"),
-            (Argvs{{"/opt/a/bin/a", "-x", url},
-                   {"b", url},
-                   {"c", "--y", url},
-                   {"xdg-open", url},
-                   {"gio", "open", url}}));
+            (Argvs{
+                {"/opt/a/bin/a", "-x", url}, {"b", url}, {"c", "--y", url}, {"xdg-open", url}, {"gio", "open", url}}));
 }
 
 TEST(BrowserCommands, PercentSIsReplacedInsteadOfAppending) {
@@ -167,14 +163,12 @@ TEST(BrowserCommands, PercentSIsReplacedInsteadOfAppending) {
             (std::vector<std::string>{"mybrowser", "--url=" + url, "--flag"}));
   EXPECT_EQ(browser_commands(url, "b %s %s").front(), (std::vector<std::string>{"b", url, url}));
   // %% is a literal '%', so %%s is not a placeholder and the URL is appended.
-  EXPECT_EQ(browser_commands(url, "b 100%% %%s %d").front(),
-            (std::vector<std::string>{"b", "100%", "%s", "%d", url}));
+  EXPECT_EQ(browser_commands(url, "b 100%% %%s %d").front(), (std::vector<std::string>{"b", "100%", "%s", "%d", url}));
 }
 
 TEST(BrowserCommands, ProgramNameIsNeverTheUrl) {
   const std::string url = "https://idp.example/a";
-  EXPECT_EQ(browser_commands(url, "%s:firefox"),
-            (Argvs{{"firefox", url}, {"xdg-open", url}, {"gio", "open", url}}));
+  EXPECT_EQ(browser_commands(url, "%s:firefox"), (Argvs{{"firefox", url}, {"xdg-open", url}, {"gio", "open", url}}));
 }
 
 TEST(BrowserCommands, DuplicatesAreTriedOnce) {
@@ -262,8 +256,8 @@ TEST_F(SpawnTest, ChildHasDevNullStdioAndNoInheritedDescriptors) {
 
   const fs::path out = dir_ / "fds";
   // ls runs with the shell's descriptors plus its redirected stdout and its own directory handle.
-  const auto r =
-      spawn_detached({"/bin/sh", "-c", "ls -l /proc/self/fd > \"$0.tmp\" && mv \"$0.tmp\" \"$0\"", out.string()});
+  const auto r = spawn_detached({"/bin/sh", "-c", "ls -l /proc/self/fd > \"$0.tmp\" && mv \"$0.tmp\" \"$0\"",
+                                 out.string()});
   ::close(leaked);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   ASSERT_TRUE(wait_for_file(out));

@@ -24,11 +24,12 @@ TEST(RequestHead, ParsesOriginForm) {
 }
 
 TEST(RequestHead, RejectsMalformed) {
-  for (const std::string &bad : {std::string(""), std::string("garbage\r\n\r\n"), std::string("GET /x\r\n\r\n"),
-                                std::string("GET http://evil/x HTTP/1.1\r\n\r\n"), std::string("GET /x HTTP/2\r\n\r\n"),
-                                std::string("GET /x y HTTP/1.1\r\n\r\n"), std::string("G\x01T /x HTTP/1.1\r\n\r\n"),
-                                std::string("GET /x HTTP/1.1\r\nA: \0b\r\n\r\n", 27), std::string("GET  /x HTTP/1.1\r\n\r\n"),
-                                std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")})
+  for (const std::string &bad :
+       {std::string(""), std::string("garbage\r\n\r\n"), std::string("GET /x\r\n\r\n"),
+        std::string("GET http://evil/x HTTP/1.1\r\n\r\n"), std::string("GET /x HTTP/2\r\n\r\n"),
+        std::string("GET /x y HTTP/1.1\r\n\r\n"), std::string("G\x01T /x HTTP/1.1\r\n\r\n"),
+        std::string("GET /x HTTP/1.1\r\nA: \0b\r\n\r\n", 27), std::string("GET  /x HTTP/1.1\r\n\r\n"),
+        std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")})
     EXPECT_FALSE(parse_request_head(bad)) << bad;
 }
 
@@ -43,7 +44,8 @@ TEST(Callback, MatchedResponseCarriesCodeStateIss) {
 
 TEST(Callback, ErrorResponseIsMatchedToo) {
   const auto r = classify_callback(
-      get(std::string("/callback?error=access_denied&error_description=User+said+no&state=") + kState), "/callback", kState);
+      get(std::string("/callback?error=access_denied&error_description=User+said+no&state=") + kState), "/callback",
+      kState);
   ASSERT_EQ(r.verdict, CallbackVerdict::matched);
   EXPECT_EQ(r.response.error, "access_denied");
   EXPECT_EQ(r.response.error_description, "User said no");
@@ -51,14 +53,16 @@ TEST(Callback, ErrorResponseIsMatchedToo) {
 }
 
 TEST(Callback, WrongStateIsRefusedAndKeepsWaiting) {
-  EXPECT_EQ(classify_callback(get("/callback?code=c&state=other"), "/callback", kState).verdict, CallbackVerdict::wrong_state);
+  EXPECT_EQ(classify_callback(get("/callback?code=c&state=other"), "/callback", kState).verdict,
+            CallbackVerdict::wrong_state);
   EXPECT_EQ(classify_callback(get(std::string("/callback?code=c&state=") + kState + "x"), "/callback", kState).verdict,
             CallbackVerdict::wrong_state);
 }
 
 TEST(Callback, MissingOrDuplicateStateIsBadRequest) {
   EXPECT_EQ(classify_callback(get("/callback?code=c"), "/callback", kState).verdict, CallbackVerdict::bad_request);
-  EXPECT_EQ(classify_callback(get(std::string("/callback?code=c&state=") + kState + "&state=" + kState), "/callback", kState)
+  EXPECT_EQ(classify_callback(get(std::string("/callback?code=c&state=") + kState + "&state=" + kState), "/callback",
+                              kState)
                 .verdict,
             CallbackVerdict::bad_request);
   EXPECT_EQ(classify_callback(get(std::string("/callback?code=a&code=b&state=") + kState), "/callback", kState).verdict,
@@ -69,7 +73,8 @@ TEST(Callback, OtherPathsAndMethods) {
   EXPECT_EQ(classify_callback(get("/favicon.ico"), "/callback", kState).verdict, CallbackVerdict::not_found);
   EXPECT_EQ(classify_callback(get(std::string("/callbackx?state=") + kState), "/callback", kState).verdict,
             CallbackVerdict::not_found);
-  EXPECT_EQ(classify_callback(std::string("POST /callback?state=") + kState + " HTTP/1.1\r\n\r\n", "/callback", kState).verdict,
+  EXPECT_EQ(classify_callback(std::string("POST /callback?state=") + kState + " HTTP/1.1\r\n\r\n", "/callback", kState)
+                .verdict,
             CallbackVerdict::bad_method);
   EXPECT_EQ(classify_callback("\x01\x02garbage", "/callback", kState).verdict, CallbackVerdict::bad_request);
 }

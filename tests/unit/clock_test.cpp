@@ -22,8 +22,7 @@ void expect_within_bounds(const platform::Clock &clock, int reads) {
     const auto coarse = clock.now();
     const auto after = system_clock::now();
     ASSERT_LE(coarse, after) << "read " << i << ": ahead of the true time by "
-                             << std::chrono::duration_cast<std::chrono::microseconds>(coarse - after).count()
-                             << " us";
+                             << std::chrono::duration_cast<std::chrono::microseconds>(coarse - after).count() << " us";
     ASSERT_GE(coarse - before, -std::chrono::milliseconds(250)) << "read " << i << ": far behind the true time";
   }
 }

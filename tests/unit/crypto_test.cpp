@@ -77,9 +77,8 @@ Jws split(const std::string &compact) {
 
 Jws make_jws(const nt::TestKey &key, const std::string &alg) {
   const nlohmann::json header = {{"alg", alg}, {"kid", key.kid}, {"typ", "JWT"}};
-  const nlohmann::json payload = {
-      {"iss", "https://issuer.example"}, {"sub", "248289761001"}, {"aud", "app"},
-      {"nonce", "n-0S6_WzA2Mj"},         {"exp", 1311281970},     {"iat", 1311280970}};
+  const nlohmann::json payload = {{"iss", "https://issuer.example"}, {"sub", "248289761001"}, {"aud", "app"},
+                                  {"nonce", "n-0S6_WzA2Mj"},         {"exp", 1311281970},     {"iat", 1311280970}};
   return split(key.sign_jwt(header, payload));
 }
 
@@ -96,14 +95,14 @@ Result<void> verify(std::string_view alg, const JwkPublicKey &key, const Jws &jw
 
 ::testing::AssertionResult Succeeds(const Result<void> &r) {
   if (r) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "failed with error " << static_cast<int>(r.error().code) << ": " << r.error().message;
+  return ::testing::AssertionFailure() << "failed with error " << static_cast<int>(r.error().code) << ": "
+                                       << r.error().message;
 }
 ::testing::AssertionResult FailsWith(const Result<void> &r, ErrorCode want) {
   if (r) return ::testing::AssertionFailure() << "succeeded; expected error " << static_cast<int>(want);
   if (r.error().code != want) {
-    return ::testing::AssertionFailure() << "error " << static_cast<int>(r.error().code) << " ("
-                                         << r.error().message << "); expected " << static_cast<int>(want);
+    return ::testing::AssertionFailure() << "error " << static_cast<int>(r.error().code) << " (" << r.error().message
+                                         << "); expected " << static_cast<int>(want);
   }
   if (r.error().message.empty()) return ::testing::AssertionFailure() << "error without a message";
   return ::testing::AssertionSuccess();
@@ -151,8 +150,7 @@ const nt::TestKey &p521_other() {
 // random_bytes, sha256 (comparing and wiping secrets: util_test.cpp)
 
 TEST(RandomBytes, ReturnsTheRequestedLength) {
-  for (std::size_t n :
-       {std::size_t{0}, std::size_t{1}, std::size_t{16}, std::size_t{32}, std::size_t{1000}}) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{16}, std::size_t{32}, std::size_t{1000}}) {
     Result<Bytes> r = crypto::random_bytes(n);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->size(), n);
@@ -229,8 +227,7 @@ TEST_P(VerifyAlg, FlippedBitInSignatureFails) {
   for (std::size_t at : {std::size_t{0}, good.signature.size() / 2, good.signature.size() - 1}) {
     Jws bad = good;
     bad.signature[at] ^= 0x01;
-    EXPECT_TRUE(FailsWith(verify(c.alg, key, bad), ErrorCode::id_token_signature))
-        << "bit flipped in byte " << at;
+    EXPECT_TRUE(FailsWith(verify(c.alg, key, bad), ErrorCode::id_token_signature)) << "bit flipped in byte " << at;
   }
 }
 
@@ -247,8 +244,7 @@ TEST_P(VerifyAlg, ModifiedSigningInputFails) {
 
 TEST_P(VerifyAlg, SignatureByAnotherKeyFails) {
   const AlgCase &c = GetParam();
-  EXPECT_TRUE(
-      FailsWith(verify(c.alg, to_key(c.other()), make_jws(c.key(), c.alg)), ErrorCode::id_token_signature));
+  EXPECT_TRUE(FailsWith(verify(c.alg, to_key(c.other()), make_jws(c.key(), c.alg)), ErrorCode::id_token_signature));
 }
 
 TEST_P(VerifyAlg, TruncatedSignatureFails) {
@@ -260,14 +256,15 @@ TEST_P(VerifyAlg, TruncatedSignatureFails) {
   EXPECT_TRUE(FailsWith(verify(c.alg, to_key(c.key()), jws), ErrorCode::id_token_signature));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllAlgs, VerifyAlg,
-    ::testing::Values(AlgCase{"RS256", rsa_key, rsa_other}, AlgCase{"RS384", rsa_key, rsa_other},
-                      AlgCase{"RS512", rsa_key, rsa_other}, AlgCase{"PS256", rsa_key, rsa_other},
-                      AlgCase{"PS384", rsa_key, rsa_other}, AlgCase{"PS512", rsa_key, rsa_other},
-                      AlgCase{"ES256", p256, p256_other}, AlgCase{"ES384", p384, p384_other},
-                      AlgCase{"ES512", p521, p521_other}),
-    [](const ::testing::TestParamInfo<AlgCase> &param_info) { return std::string(param_info.param.alg); });
+INSTANTIATE_TEST_SUITE_P(AllAlgs, VerifyAlg,
+                         ::testing::Values(AlgCase{"RS256", rsa_key, rsa_other}, AlgCase{"RS384", rsa_key, rsa_other},
+                                           AlgCase{"RS512", rsa_key, rsa_other}, AlgCase{"PS256", rsa_key, rsa_other},
+                                           AlgCase{"PS384", rsa_key, rsa_other}, AlgCase{"PS512", rsa_key, rsa_other},
+                                           AlgCase{"ES256", p256, p256_other}, AlgCase{"ES384", p384, p384_other},
+                                           AlgCase{"ES512", p521, p521_other}),
+                         [](const ::testing::TestParamInfo<AlgCase> &param_info) {
+                           return std::string(param_info.param.alg);
+                         });
 
 // A signature is only good for the exact alg it was made with: padding and hash are both bound.
 TEST(VerifySignature, SignatureOfOneRsaAlgFailsUnderAnother) {
@@ -295,8 +292,7 @@ TEST(VerifySignature, PssSaltMustBeTheDigestLength) {
 
   JwkPublicKey key;
   key.kty = "RSA";
-  for (auto [name, out] :
-       {std::pair{OSSL_PKEY_PARAM_RSA_N, &key.n}, std::pair{OSSL_PKEY_PARAM_RSA_E, &key.e}}) {
+  for (auto [name, out] : {std::pair{OSSL_PKEY_PARAM_RSA_N, &key.n}, std::pair{OSSL_PKEY_PARAM_RSA_E, &key.e}}) {
     BIGNUM *raw = nullptr;
     ASSERT_EQ(EVP_PKEY_get_bn_param(pkey.get(), name, &raw), 1);
     std::unique_ptr<BIGNUM, BnFree> bn(raw);
@@ -313,15 +309,14 @@ TEST(VerifySignature, PssSaltMustBeTheDigestLength) {
     EXPECT_EQ(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, saltlen), 1);
     Bytes sig(256);
     std::size_t len = sig.size();
-    EXPECT_EQ(EVP_DigestSign(ctx.get(), sig.data(), &len,
-                             reinterpret_cast<const unsigned char *>(input.data()), input.size()),
+    EXPECT_EQ(EVP_DigestSign(ctx.get(), sig.data(), &len, reinterpret_cast<const unsigned char *>(input.data()),
+                             input.size()),
               1);
     sig.resize(len);
     return sig;
   };
   EXPECT_TRUE(Succeeds(verify("PS256", key, input, sign_pss(RSA_PSS_SALTLEN_DIGEST))));
-  EXPECT_TRUE(
-      FailsWith(verify("PS256", key, input, sign_pss(RSA_PSS_SALTLEN_MAX)), ErrorCode::id_token_signature));
+  EXPECT_TRUE(FailsWith(verify("PS256", key, input, sign_pss(RSA_PSS_SALTLEN_MAX)), ErrorCode::id_token_signature));
   EXPECT_TRUE(FailsWith(verify("PS256", key, input, sign_pss(0)), ErrorCode::id_token_signature));
 }
 
@@ -353,13 +348,11 @@ TEST(VerifySignature, AlgThatDoesNotFitTheKeyIsRefused) {
 TEST(VerifySignature, UnsupportedAlgIsRefused) {
   const Jws rs = make_jws(rsa_key(), "RS256");
   const JwkPublicKey key = to_key(rsa_key());
-  for (std::string_view alg :
-       {std::string_view("HS256"), std::string_view("HS384"), std::string_view("HS512"),
-        std::string_view("none"), std::string_view("None"), std::string_view(""), std::string_view("rs256"),
-        std::string_view("RS256 "), std::string_view("RS1"), std::string_view("ES256K"),
-        std::string_view("EdDSA"), std::string_view("RS256\0", 6)}) {
-    EXPECT_TRUE(FailsWith(verify(alg, key, rs), ErrorCode::id_token_algorithm))
-        << "alg of size " << alg.size();
+  for (std::string_view alg : {std::string_view("HS256"), std::string_view("HS384"), std::string_view("HS512"),
+                               std::string_view("none"), std::string_view("None"), std::string_view(""),
+                               std::string_view("rs256"), std::string_view("RS256 "), std::string_view("RS1"),
+                               std::string_view("ES256K"), std::string_view("EdDSA"), std::string_view("RS256\0", 6)}) {
+    EXPECT_TRUE(FailsWith(verify(alg, key, rs), ErrorCode::id_token_algorithm)) << "alg of size " << alg.size();
   }
 }
 
@@ -398,8 +391,7 @@ TEST(VerifySignature, RsaKeyUnder2048BitsIsRefused) {
   // Zero bytes in front of the modulus do not make it any bigger.
   JwkPublicKey padded = to_key(rsa_1024());
   padded.n.insert(padded.n.begin(), 128, 0);
-  EXPECT_TRUE(
-      FailsWith(verify("RS256", padded, make_jws(rsa_1024(), "RS256")), ErrorCode::id_token_algorithm));
+  EXPECT_TRUE(FailsWith(verify("RS256", padded, make_jws(rsa_1024(), "RS256")), ErrorCode::id_token_algorithm));
 }
 
 // Twin of the above: some providers prefix n with a zero byte (against RFC 7518 §6.3.1.1); the key is sound.
@@ -443,8 +435,8 @@ TEST(VerifySignature, RsaSignatureLongerThanTheModulusFails) {
 TEST(VerifySignature, EcdsaSignatureOfWrongLengthFails) {
   const Jws good = make_jws(p256(), "ES256");
   ASSERT_EQ(good.signature.size(), 64U);
-  for (std::size_t len : {std::size_t{0}, std::size_t{32}, std::size_t{63}, std::size_t{65}, std::size_t{96},
-                          std::size_t{128}}) {
+  for (std::size_t len :
+       {std::size_t{0}, std::size_t{32}, std::size_t{63}, std::size_t{65}, std::size_t{96}, std::size_t{128}}) {
     Jws bad = good;
     bad.signature.resize(len, 0);
     EXPECT_TRUE(FailsWith(verify("ES256", to_key(p256()), bad), ErrorCode::id_token_signature)) << len;
@@ -459,8 +451,7 @@ TEST(VerifySignature, EcdsaSignatureOfWrongLengthFails) {
 // (id_token_signature), since accepting two encodings of one signature invites malleability bugs.
 TEST(VerifySignature, DerEncodedEcdsaSignatureIsRefused) {
   const std::string input = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0";
-  for (const auto &[alg, key] :
-       {std::pair{"ES256", &p256}, std::pair{"ES384", &p384}, std::pair{"ES512", &p521}}) {
+  for (const auto &[alg, key] : {std::pair{"ES256", &p256}, std::pair{"ES384", &p384}, std::pair{"ES512", &p521}}) {
     const Bytes der = to_bytes(key().sign_der(alg, input));
     ASSERT_EQ(der.at(0), 0x30) << "not a DER SEQUENCE";
     EXPECT_TRUE(FailsWith(verify(alg, to_key(key()), input, der), ErrorCode::id_token_signature)) << alg;
@@ -535,11 +526,10 @@ constexpr const char *kRfc7515Payload =
 JwkPublicKey rfc7515_a2_key() {
   JwkPublicKey key;
   key.kty = "RSA";
-  key.n = b64(
-      "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL"
-      "-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e"
-      "-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9"
-      "_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ");
+  key.n = b64("ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL"
+              "-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e"
+              "-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9"
+              "_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ");
   key.e = b64("AQAB");
   return key;
 }
@@ -574,10 +564,9 @@ TEST(Rfc7515, AppendixA2WithAlteredPayloadFails) {
   EXPECT_TRUE(FailsWith(verify("RS256", rfc7515_a2_key(), input, b64(kRfc7515A2Signature)),
                         ErrorCode::id_token_signature));
   // And the same bytes claimed as PS256: a PKCS#1 v1.5 signature is no PSS signature.
-  EXPECT_TRUE(
-      FailsWith(verify("PS256", rfc7515_a2_key(), std::string("eyJhbGciOiJSUzI1NiJ9.") + kRfc7515Payload,
-                       b64(kRfc7515A2Signature)),
-                ErrorCode::id_token_signature));
+  EXPECT_TRUE(FailsWith(verify("PS256", rfc7515_a2_key(), std::string("eyJhbGciOiJSUzI1NiJ9.") + kRfc7515Payload,
+                               b64(kRfc7515A2Signature)),
+                        ErrorCode::id_token_signature));
 }
 
 TEST(Rfc7515, AppendixA3Es256Verifies) {

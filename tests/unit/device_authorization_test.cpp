@@ -41,10 +41,12 @@ class ScriptedProvider final : public platform::HttpTransport {
       : issuer_(std::move(issuer)), device_endpoint_(device_endpoint) {}
 
   std::deque<Answer> token_answers;
-  Json device_answer = {{"device_code", "dc-secret-4f9a2b"}, {"user_code", "WXYZ-1234"},
+  Json device_answer = {{"device_code", "dc-secret-4f9a2b"},
+                        {"user_code", "WXYZ-1234"},
                         {"verification_uri", "https://op.example/device"},
                         {"verification_uri_complete", "https://op.example/device?user_code=WXYZ-1234"},
-                        {"expires_in", 60}, {"interval", 1}};
+                        {"expires_in", 60},
+                        {"interval", 1}};
 
   Result<platform::HttpResponse> send(const platform::HttpRequest &request) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -87,10 +89,14 @@ class ScriptedProvider final : public platform::HttpTransport {
   }
 
   Json success() const {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const Json claims = {{"iss", issuer_}, {"aud", "app"}, {"sub", "bob"}, {"iat", now}, {"exp", now + 600},
-                         {"name", "Bob Example"}};
-    return {{"access_token", "at-1"}, {"token_type", "Bearer"}, {"expires_in", 3600}, {"refresh_token", "rt-1"},
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const Json claims = {{"iss", issuer_}, {"aud", "app"},     {"sub", "bob"},
+                         {"iat", now},     {"exp", now + 600}, {"name", "Bob Example"}};
+    return {{"access_token", "at-1"},
+            {"token_type", "Bearer"},
+            {"expires_in", 3600},
+            {"refresh_token", "rt-1"},
             {"id_token", key().sign_jwt({{"alg", "RS256"}, {"kid", key().kid}}, claims)},
             {"scope", "openid offline_access"}};
   }
@@ -145,15 +151,15 @@ class DevicePolling : public ::testing::Test {
 
 TEST_F(DevicePolling, SlowDownAddsFiveSecondsToEveryLaterPoll) {
   auto op = std::make_shared<ScriptedProvider>(issuer);
-  op->token_answers = {ScriptedProvider::error("authorization_pending"), ScriptedProvider::error("slow_down"),
-                       {200, op->success()}};
+  op->token_answers = {
+      ScriptedProvider::error("authorization_pending"), ScriptedProvider::error("slow_down"), {200, op->success()}};
   auto c = client(op);
   ASSERT_TRUE(c) << c.error().to_string();
   auto session = c->sign_in_with_device_code(options());
   ASSERT_TRUE(session) << session.error().to_string() << "\n" << log;
   EXPECT_EQ(session->claims.subject(), "bob");
   ASSERT_EQ(op->polls.size(), 3u) << "polling must stop at the first success";
-  EXPECT_GE(gap(shown_at, op->polls[0]), 0.95);    // the provider's interval: 1 s
+  EXPECT_GE(gap(shown_at, op->polls[0]), 0.95);  // the provider's interval: 1 s
   EXPECT_GE(gap(op->polls[0], op->polls[1]), 0.95);
   EXPECT_GE(gap(op->polls[1], op->polls[2]), 5.95);  // 1 s + 5 s after slow_down
   EXPECT_LT(gap(op->polls[1], op->polls[2]), 8.0);
@@ -164,7 +170,8 @@ TEST_F(DevicePolling, SlowDownAddsFiveSecondsToEveryLaterPoll) {
   EXPECT_NE(op->device_requests[0].find("scope=openid%20profile%20offline_access"), std::string::npos)
       << op->device_requests[0];
   EXPECT_NE(op->poll_bodies[0].find("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"),
-            std::string::npos) << op->poll_bodies[0];
+            std::string::npos)
+      << op->poll_bodies[0];
   EXPECT_NE(op->poll_bodies[0].find("client_id=app"), std::string::npos);
   // The device code is a secret: never logged, even at trace level.
   EXPECT_EQ(log.find("dc-secret-4f9a2b"), std::string::npos);
@@ -251,10 +258,12 @@ Result<core::DeviceAuthorization> parse(int status, const Json &body) {
 
 TEST(DeviceAuthorizationResponse, Rfc8628Example) {
   // RFC 8628 §3.2's example response.
-  auto a = parse(200, {{"device_code", "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS"}, {"user_code", "WDJB-MJHT"},
+  auto a = parse(200, {{"device_code", "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS"},
+                       {"user_code", "WDJB-MJHT"},
                        {"verification_uri", "https://example.com/device"},
                        {"verification_uri_complete", "https://example.com/device?user_code=WDJB-MJHT"},
-                       {"expires_in", 1800}, {"interval", 5}});
+                       {"expires_in", 1800},
+                       {"interval", 5}});
   ASSERT_TRUE(a) << a.error().to_string();
   EXPECT_EQ(a->device_code.reveal(), "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS");
   EXPECT_EQ(a->shown.user_code, "WDJB-MJHT");
@@ -265,8 +274,8 @@ TEST(DeviceAuthorizationResponse, Rfc8628Example) {
 }
 
 TEST(DeviceAuthorizationResponse, RefusesWhatAUserMustNotBeSentTo) {
-  const Json ok = {{"device_code", "d"}, {"user_code", "u"}, {"verification_uri", "https://op.example/device"},
-                   {"expires_in", 600}};
+  const Json ok = {
+      {"device_code", "d"}, {"user_code", "u"}, {"verification_uri", "https://op.example/device"}, {"expires_in", 600}};
   EXPECT_TRUE(parse(200, ok));
   Json insecure = ok;
   insecure["verification_uri"] = "http://op.example/device";

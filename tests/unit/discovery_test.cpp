@@ -10,8 +10,8 @@ namespace nativeauth::oidc {
 namespace {
 
 std::string doc(const std::string &issuer, const std::string &extra = "") {
-  return R"({"issuer":")" + issuer + R"(","authorization_endpoint":")" + issuer + R"(/auth","token_endpoint":")" + issuer +
-         R"(/token","jwks_uri":")" + issuer + R"(/jwks","code_challenge_methods_supported":["S256"],)" +
+  return R"({"issuer":")" + issuer + R"(","authorization_endpoint":")" + issuer + R"(/auth","token_endpoint":")" +
+         issuer + R"(/token","jwks_uri":")" + issuer + R"(/jwks","code_challenge_methods_supported":["S256"],)" +
          R"("id_token_signing_alg_values_supported":["ES256"],"authorization_response_iss_parameter_supported":true)" +
          extra + "}";
 }
@@ -52,7 +52,8 @@ TEST(Discovery, RefusesInsecureEndpoints) {
 }
 
 TEST(Discovery, RequiresEndpointsAndS256) {
-  auto no_token = parse_provider_metadata(R"({"issuer":"https://i","authorization_endpoint":"https://i/a"})", "https://i");
+  auto no_token = parse_provider_metadata(R"({"issuer":"https://i","authorization_endpoint":"https://i/a"})",
+                                          "https://i");
   ASSERT_FALSE(no_token);
   EXPECT_EQ(no_token.error().code, ErrorCode::missing_endpoint);
   auto plain_only = parse_provider_metadata(

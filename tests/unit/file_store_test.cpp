@@ -281,7 +281,8 @@ TEST_F(FileStoreTest, AwkwardKeysGetDistinctSafeNamesAndRoundTrip) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     ASSERT_TRUE(store->save(keys[i], SecretString("record-" + std::to_string(i)))) << i;
   }
-  for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(load_text(*store, keys[i]), "record-" + std::to_string(i)) << i;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(load_text(*store, keys[i]), "record-" + std::to_string(i)) << i;
   EXPECT_EQ(entries(dir_).size(), keys.size());  // nothing escaped into another directory
   for (const auto &issuer : std::set<std::string>{"", kKey.issuer, long_issuer, "https://ïdp.example/ünï/日本"}) {
     std::vector<SlotKey> expected;
@@ -571,13 +572,13 @@ TEST_F(FileStoreTest, CorruptFilesAreReportedWithTheirPath) {
   const std::string path = path_of(kKey);
   const std::string header = slot_header(kKey);
   const std::vector<std::string> bad = {
-      "",                                        // empty
-      "no header at all",                        // no newline
-      header,                                    // header without its newline
-      "{\"issuer\":\"x\"}\nrecord",              // JSON, but not a nativeauth header
+      "",                                                // empty
+      "no header at all",                                // no newline
+      header,                                            // header without its newline
+      "{\"issuer\":\"x\"}\nrecord",                      // JSON, but not a nativeauth header
       header.substr(0, header.size() - 1) + "\nrecord",  // truncated header
       "\xff\xfe garbage\n\x01\x02",
-      header + " \nrecord",                      // not the canonical spelling
+      header + " \nrecord",  // not the canonical spelling
   };
   for (const auto &content : bad) {
     write_file(path, content, 0600);

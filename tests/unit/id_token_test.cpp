@@ -41,7 +41,7 @@ class FakeKeys final : public KeySource {
 };
 
 Json claims() {
-  return {{"iss", kIssuer}, {"sub", "user-42"}, {"aud", kClient}, {"exp", kNow + 300},
+  return {{"iss", kIssuer},   {"sub", "user-42"},  {"aud", kClient},         {"exp", kNow + 300},
           {"iat", kNow - 10}, {"nonce", "n-0nce"}, {"auth_time", kNow - 60}, {"name", "Alice"}};
 }
 
@@ -160,9 +160,7 @@ TEST_F(IdToken, KnownKidDoesNotRefetch) {
   EXPECT_EQ(keys.refreshes, 0);
 }
 
-TEST_F(IdToken, TokenWithoutKidUsesAnyFittingKey) {
-  EXPECT_TRUE(validate(rsa.sign_jwt({{"alg", "RS256"}}, claims())));
-}
+TEST_F(IdToken, TokenWithoutKidUsesAnyFittingKey) { EXPECT_TRUE(validate(rsa.sign_jwt({{"alg", "RS256"}}, claims()))); }
 
 TEST_F(IdToken, WrongIssuer) {
   Json c = claims();
@@ -253,7 +251,8 @@ TEST_F(IdToken, MalformedTokens) {
 }
 
 TEST_F(IdToken, CriticalHeaderExtensionsAreRefused) {
-  expect_code(rsa.sign_jwt({{"alg", "RS256"}, {"kid", rsa.kid}, {"crit", {"exp"}}}, claims()), ErrorCode::id_token_malformed);
+  expect_code(rsa.sign_jwt({{"alg", "RS256"}, {"kid", rsa.kid}, {"crit", {"exp"}}}, claims()),
+              ErrorCode::id_token_malformed);
 }
 
 TEST(Jwks, SkipsEncryptionAndUnknownKeysKeepsSigning) {
@@ -261,7 +260,9 @@ TEST(Jwks, SkipsEncryptionAndUnknownKeysKeepsSigning) {
   Json enc = k.public_jwk();
   enc["use"] = "enc";
   enc["kid"] = "enc-key";
-  Json doc = {{"keys", {k.public_jwk(), enc, {{"kty", "oct"}, {"k", "c2VjcmV0"}}, {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "AA"}}}}};
+  Json doc = {
+      {"keys",
+       {k.public_jwk(), enc, {{"kty", "oct"}, {"k", "c2VjcmV0"}}, {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "AA"}}}}};
   auto keys = parse_jwks(doc.dump());
   ASSERT_TRUE(keys);
   ASSERT_EQ(keys->size(), 1u);
@@ -278,8 +279,9 @@ namespace {
 
 // Regressions found by tests/fuzz: extreme times must be refused, not overflow or wrap.
 TEST_F(IdToken, ExtremeTimesAreMalformedNotOverflow) {
-  for (const Json &bad : {Json(std::numeric_limits<std::int64_t>::max()), Json(std::numeric_limits<std::int64_t>::min()),
-                          Json(std::uint64_t{1} << 63), Json(-1), Json(1e30)}) {
+  for (const Json &bad :
+       {Json(std::numeric_limits<std::int64_t>::max()), Json(std::numeric_limits<std::int64_t>::min()),
+        Json(std::uint64_t{1} << 63), Json(-1), Json(1e30)}) {
     for (const char *claim : {"exp", "iat", "nbf", "auth_time"}) {
       Json c = claims();
       c[claim] = bad;

@@ -13,8 +13,8 @@ namespace {
 
 TEST(Pkce, Rfc7636AppendixBVector) {
   // RFC 7636 Appendix B: 32 octets -> verifier -> S256 challenge.
-  const std::uint8_t octets[] = {116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186,
-                                 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121};
+  const std::uint8_t octets[] = {116, 24,  223, 180, 151, 153, 224, 37,  79, 250, 96, 125, 216, 173, 187, 186,
+                                 22,  212, 37,  77,  105, 214, 191, 240, 91, 88,  5,  88,  83,  132, 141, 121};
   const std::string verifier = base64url_encode(octets, sizeof octets);
   EXPECT_EQ(verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
   EXPECT_EQ(s256_challenge(verifier).value(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");

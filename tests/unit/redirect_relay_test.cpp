@@ -33,7 +33,8 @@ TEST_F(RedirectRelay, DeliversTheUrlAndReturnsTheVerdict) {
   std::string received;
   auto endpoint = relay_->listen(slot_, [&](std::string_view url) -> Result<void> {
     received = std::string(url);
-    if (url.find("state=good") == std::string_view::npos) return make_error(ErrorCode::state_mismatch, "foreign\nstate");
+    if (url.find("state=good") == std::string_view::npos)
+      return make_error(ErrorCode::state_mismatch, "foreign\nstate");
     return {};
   });
   ASSERT_TRUE(endpoint) << endpoint.error().message;

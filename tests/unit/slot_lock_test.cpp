@@ -662,8 +662,8 @@ class SlotLockDirectoryTest : public SlotLockTest {
   std::string used_directory() {
     auto held = make_slot_lock_factory()->acquire(kKey, milliseconds(0));
     if (!held) return "error: " + held.error().to_string();
-    for (const std::string &dir : {runtime_ + "/nativeauth/locks", state_ + "/nativeauth/locks",
-                                   home_ + "/.local/state/nativeauth/locks"}) {
+    for (const std::string &dir :
+         {runtime_ + "/nativeauth/locks", state_ + "/nativeauth/locks", home_ + "/.local/state/nativeauth/locks"}) {
       if (exists(dir + "/" + lock_file_name(kKey))) return dir;
     }
     return "nowhere";

@@ -37,7 +37,8 @@ TEST(TokenRequest, ConfidentialClientUsesBasicAuth) {
 
 TEST(TokenResponse, ParsesTokens) {
   auto r = parse_token_response(response(
-      200, R"({"access_token":"at","token_type":"bearer","expires_in":300,"refresh_token":"rt","id_token":"it","scope":"openid x"})"));
+      200,
+      R"({"access_token":"at","token_type":"bearer","expires_in":300,"refresh_token":"rt","id_token":"it","scope":"openid x"})"));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->access_token.reveal(), "at");
   EXPECT_EQ(r->refresh_token.reveal(), "rt");
@@ -58,7 +59,8 @@ TEST(TokenResponse, RequiresAccessTokenAndBearer) {
 }
 
 TEST(TokenResponse, InvalidGrantIsItsOwnCodeAndNotTransient) {
-  auto r = parse_token_response(response(400, R"({"error":"invalid_grant","error_description":"grant request is invalid"})"));
+  auto r = parse_token_response(
+      response(400, R"({"error":"invalid_grant","error_description":"grant request is invalid"})"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::invalid_grant);
   EXPECT_EQ(r.error().oauth_error, "invalid_grant");
@@ -87,19 +89,21 @@ namespace {
 
 // Regressions found by tests/fuzz.
 TEST(TokenResponse, AbsurdLifetimeIsClamped) {
-  auto r = parse_token_response(response(200, R"({"access_token":"a","token_type":"Bearer","expires_in":9223372036854775807})"));
+  auto r = parse_token_response(
+      response(200, R"({"access_token":"a","token_type":"Bearer","expires_in":9223372036854775807})"));
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->expires_in);
   EXPECT_LE(*r->expires_in, 10LL * 365 * 24 * 3600);
 }
 
 TEST(TokenResponse, DeeplyNestedBodyDoesNotOverflowTheStack) {
-  const std::string deep = R"({"error":"invalid_grant","x":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  const std::string deep = R"({"error":"invalid_grant","x":)" + std::string(200000, '[') + std::string(200000, ']') +
+                           "}";
   auto r = parse_token_response(response(400, deep));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::invalid_grant);
-  auto ok = parse_token_response(response(200, R"({"access_token":"a","token_type":"Bearer","x":)" + std::string(200000, '[') +
-                                                    std::string(200000, ']') + "}"));
+  auto ok = parse_token_response(response(200, R"({"access_token":"a","token_type":"Bearer","x":)" +
+                                                   std::string(200000, '[') + std::string(200000, ']') + "}"));
   EXPECT_TRUE(ok);
 }
 

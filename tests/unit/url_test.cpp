@@ -67,7 +67,8 @@ TEST(Url, ParseUrl) {
 
 TEST(Url, LoopbackHosts) {
   for (const char *h : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) EXPECT_TRUE(is_loopback_host(h)) << h;
-  for (const char *h : {"127.0.0.1.evil.com", "128.0.0.1", "1.2.3.4", "example.com", "127.0.0", "127.0.0.256", "localhost.evil"})
+  for (const char *h :
+       {"127.0.0.1.evil.com", "128.0.0.1", "1.2.3.4", "example.com", "127.0.0", "127.0.0.256", "localhost.evil"})
     EXPECT_FALSE(is_loopback_host(h)) << h;
 }
 
@@ -85,7 +86,8 @@ TEST(Url, RequireSecureUrl) {
 TEST(Url, RedactHidesSecretsKeepsHarmless) {
   const auto r = redact_url("https://p/auth?client_id=app&state=S3CR3T&code_challenge=C&scope=openid#x");
   EXPECT_EQ(r, "https://p/auth?client_id=app&state=***&code_challenge=***&scope=openid");
-  EXPECT_EQ(redact_url("http://127.0.0.1:5/cb?code=abc&state=def&iss=x"), "http://127.0.0.1:5/cb?code=***&state=***&iss=x");
+  EXPECT_EQ(redact_url("http://127.0.0.1:5/cb?code=abc&state=def&iss=x"),
+            "http://127.0.0.1:5/cb?code=***&state=***&iss=x");
 }
 
 }  // namespace

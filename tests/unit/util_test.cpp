@@ -31,7 +31,10 @@ TEST(SplitSpaces, EmptyOrBlankGivesNoWords) {
 
 TEST(SplitSpaces, OtherBytesAreNotSeparators) {
   // Non-breaking space (UTF-8 C2 A0) and NUL belong to the word: only ASCII white space separates.
-  EXPECT_EQ(util::split_spaces("a\xc2\xa0" "b"), (Words{"a\xc2\xa0" "b"}));
+  EXPECT_EQ(util::split_spaces("a\xc2\xa0"
+                               "b"),
+            (Words{"a\xc2\xa0"
+                   "b"}));
   EXPECT_EQ(util::split_spaces(std::string("a\0b c", 5)), (Words{std::string("a\0b", 3), "c"}));
 }
 
@@ -45,7 +48,7 @@ TEST(Join, PutsTheSeparatorBetweenParts) {
 TEST(LowerAscii, FoldsOnlyAsciiLetters) {
   EXPECT_EQ(util::lower_ascii("HTTPS://Example.COM"), "https://example.com");
   EXPECT_EQ(util::lower_ascii("\xc3\x89t\xc3\xa9"), "\xc3\x89t\xc3\xa9");  // É stays
-  EXPECT_EQ(util::lower_ascii("@[`{"), "@[`{");                       // neighbours of A-Z and a-z
+  EXPECT_EQ(util::lower_ascii("@[`{"), "@[`{");                            // neighbours of A-Z and a-z
 }
 
 TEST(Hex, DigitValues) {

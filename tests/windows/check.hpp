@@ -25,13 +25,13 @@ namespace wintest {
 inline std::atomic<int> g_failures_in_test{0};
 inline std::string g_skip_reason;  // set by a test that cannot run here
 
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      ++wintest::g_failures_in_test;                                                     \
-      std::printf("    check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-      std::fflush(stdout);                                                               \
-    }                                                                                    \
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      ++wintest::g_failures_in_test;                                             \
+      std::printf("    check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::fflush(stdout);                                                       \
+    }                                                                            \
   } while (0)
 
 using Tests = std::vector<std::pair<const char *, std::function<void()>>>;

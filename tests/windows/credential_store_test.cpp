@@ -44,13 +44,13 @@ namespace {
 int g_failures_in_test = 0;
 std::string g_skip_reason;  // set by a test that cannot run here
 
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      ++g_failures_in_test;                                                              \
-      std::printf("    check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-      std::fflush(stdout);                                                               \
-    }                                                                                    \
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      ++g_failures_in_test;                                                      \
+      std::printf("    check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::fflush(stdout);                                                       \
+    }                                                                            \
   } while (0)
 
 constexpr std::size_t kMaxBlob = 2560;  // CRED_MAX_CREDENTIAL_BLOB_SIZE on Windows 7+ (mingw's header says 512)
@@ -324,15 +324,16 @@ void sizes_around_the_limits() {
   auto store = make_store();
   const SlotKey k = key(issuer("/sizes"));
   unsigned seed = 10;
-  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, kInlineMax - 1, kInlineMax, kInlineMax + 1,
-                                  kChunkPayload, kChunkPayload + 1, 2 * kChunkPayload, 2 * kChunkPayload + 1,
-                                  3 * kChunkPayload - 1, std::size_t{65536}, std::size_t{300000}}) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, kInlineMax - 1, kInlineMax, kInlineMax + 1, kChunkPayload, kChunkPayload + 1,
+        2 * kChunkPayload, 2 * kChunkPayload + 1, 3 * kChunkPayload - 1, std::size_t{65536}, std::size_t{300000}}) {
     const std::string value = record(size, seed++);
     const bool saved = save(*store, k, value);
     const bool loaded = loads_as(*store, k, value);
     const auto entries = slot_entries(k);
     const bool shape = entries.size() == expected_entries(size) && all_within_limit(entries);
-    if (!saved || !loaded || !shape) std::printf("    size %zu: saved=%d loaded=%d entries=%zu\n", size, saved, loaded, entries.size());
+    if (!saved || !loaded || !shape)
+      std::printf("    size %zu: saved=%d loaded=%d entries=%zu\n", size, saved, loaded, entries.size());
     CHECK(saved && loaded && shape);
   }
 }
@@ -374,7 +375,8 @@ void overwrite_leaves_no_chunks_behind() {
   CHECK(save(*store, k, medium));  // 10 KB -> 6 KB: 5 chunks -> 3, in the other set
   const HeadInfo h = head_of(k);
   CHECK(h.ok && h.count == 3);
-  std::vector<std::string> want{base(k) + "#head", chunk_name(k, h.set, 0), chunk_name(k, h.set, 1), chunk_name(k, h.set, 2)};
+  std::vector<std::string> want{base(k) + "#head", chunk_name(k, h.set, 0), chunk_name(k, h.set, 1),
+                                chunk_name(k, h.set, 2)};
   std::sort(want.begin(), want.end());
   CHECK(names(slot_entries(k)) == want);
   CHECK(loads_as(*store, k, medium));
@@ -418,8 +420,10 @@ void slots_are_isolated() {
   const std::string iss1 = issuer("/iso"), iss2 = issuer("/iso2"), iss3 = issuer("/is");
   const std::vector<SlotKey> keys{key(iss1, "client-a"), key(iss1, "client-b"), key(iss1, "client-a", "work"),
                                   key(iss2, "client-a"), key(iss3, "client-a")};
-  for (std::size_t i = 0; i < keys.size(); ++i) CHECK(save(*store, keys[i], record(i % 2 ? 4000 : 100, 20 + unsigned(i))));
-  for (std::size_t i = 0; i < keys.size(); ++i) CHECK(loads_as(*store, keys[i], record(i % 2 ? 4000 : 100, 20 + unsigned(i))));
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    CHECK(save(*store, keys[i], record(i % 2 ? 4000 : 100, 20 + unsigned(i))));
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    CHECK(loads_as(*store, keys[i], record(i % 2 ? 4000 : 100, 20 + unsigned(i))));
   auto l1 = store->list(iss1);
   std::vector<SlotKey> want1{keys[0], keys[2], keys[1]};  // sorted: (client-a, default) < (client-a, work) < client-b
   CHECK(l1 && *l1 == want1);
@@ -467,7 +471,8 @@ void awkward_keys() {
       key(issuer("/テナント/ü"), "клиент", "профиль"),
       key(issuer("/\xF0\x9F\x94\x91"), "c", ""),  // a non-BMP character (a surrogate pair in UTF-16), empty profile
   };
-  for (std::size_t i = 0; i < keys.size(); ++i) CHECK(save(*store, keys[i], record(i % 2 ? 5000 : 500, 40 + unsigned(i))));
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    CHECK(save(*store, keys[i], record(i % 2 ? 5000 : 500, 40 + unsigned(i))));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const bool ok = loads_as(*store, keys[i], record(i % 2 ? 5000 : 500, 40 + unsigned(i)));
     if (!ok) std::printf("    key %zu does not round-trip\n", i);
@@ -476,7 +481,8 @@ void awkward_keys() {
     CHECK(listed && *listed == std::vector<SlotKey>{keys[i]});
   }
   // The documented escaping, spelled out once.
-  CHECK(raw_read("nativeauth:" + g_run + "/a%7Cb%2Ac%23d%25e%5E^F%3Fg%20h|cl%7Cient%23%2A|p%7Cr%2Ao%23f%25#head").has_value());
+  CHECK(raw_read("nativeauth:" + g_run + "/a%7Cb%2Ac%23d%25e%5E^F%3Fg%20h|cl%7Cient%23%2A|p%7Cr%2Ao%23f%25#head")
+            .has_value());
   CHECK(raw_read("nativeauth:" + g_run + "/%E3%83%86%E3%83%8A%E3%83%B3%E3%83%88/%C3%BC|" +
                  "%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82|%D0%BF%D1%80%D0%BE%D1%84%D0%B8%D0%BB%D1%8C#head")
             .has_value());
@@ -518,7 +524,8 @@ void torn_write_keeps_the_old_record() {
 
 void expect_corrupt(CredentialStore &store, const SlotKey &k, const char *what) {
   const Loaded l = load(store, k);
-  const bool ok = !l.ok && l.code == ErrorCode::storage_corrupt && l.message.find("torn or damaged") != std::string::npos;
+  const bool ok = !l.ok && l.code == ErrorCode::storage_corrupt &&
+                  l.message.find("torn or damaged") != std::string::npos;
   if (!ok) std::printf("    %s: expected storage_corrupt, got ok=%d code=%d\n", what, l.ok, static_cast<int>(l.code));
   CHECK(ok);
 }

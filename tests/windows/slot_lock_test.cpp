@@ -46,7 +46,8 @@ SlotKey slot(const std::string &issuer_suffix, const std::string &profile = "def
 std::unique_ptr<SlotLock> take(const SlotKey &k, std::chrono::milliseconds timeout) {
   auto got = locks->acquire(k, timeout);
   if (!got) {
-    if (got.error().code != ErrorCode::timeout) std::printf("    acquire failed: %s\n", got.error().to_string().c_str());
+    if (got.error().code != ErrorCode::timeout)
+      std::printf("    acquire failed: %s\n", got.error().to_string().c_str());
     return nullptr;
   }
   return std::move(*got);
@@ -166,8 +167,8 @@ Child start_holder(const std::string &issuer_suffix, int hold_ms) {
   SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
   wchar_t self[MAX_PATH];
   GetModuleFileNameW(nullptr, self, MAX_PATH);
-  std::wstring line = L"\"" + std::wstring(self) + L"\" --hold " + std::wstring(issuer_suffix.begin(), issuer_suffix.end()) +
-                      L" " + std::to_wstring(hold_ms);
+  std::wstring line = L"\"" + std::wstring(self) + L"\" --hold " +
+                      std::wstring(issuer_suffix.begin(), issuer_suffix.end()) + L" " + std::to_wstring(hold_ms);
   STARTUPINFOW si{};
   si.cb = sizeof si;
   si.dwFlags = STARTF_USESTDHANDLES;
@@ -267,7 +268,8 @@ void mutex_name_and_security() {
   CHECK(nativeauth::windows::slot_mutex_name(k) == expected);
 
   auto held = take(slot("/named"), 1s);
-  HANDLE m = OpenMutexW(SYNCHRONIZE | READ_CONTROL, FALSE, nativeauth::windows::slot_mutex_name(slot("/named")).c_str());
+  HANDLE m = OpenMutexW(SYNCHRONIZE | READ_CONTROL, FALSE,
+                        nativeauth::windows::slot_mutex_name(slot("/named")).c_str());
   CHECK(m != nullptr);
   if (m == nullptr) return;
   CHECK(WaitForSingleObject(m, 0) == WAIT_TIMEOUT);  // really held, by another thread
@@ -302,7 +304,8 @@ void planted_mutex_of_another_owner_is_refused() {
   HANDLE planted = CreateMutexW(&sa, FALSE, name.c_str());
   if (sd != nullptr) LocalFree(sd);
   if (planted == nullptr) {
-    wintest::g_skip_reason = "cannot create a mutex owned by another SID here (error " + std::to_string(GetLastError()) + ")";
+    wintest::g_skip_reason = "cannot create a mutex owned by another SID here (error " +
+                             std::to_string(GetLastError()) + ")";
     return;
   }
   auto got = locks->acquire(slot("/planted"), 100ms);

@@ -124,7 +124,8 @@ void display_name_defaults_to_the_scheme_and_case_is_folded() {
   CHECK(registers(handler(upper, {kApp})));
   CHECK(value(s, nullptr, nullptr) == L"URL:" + widen(s));
   CHECK(value(s, nullptr, L"NativeauthScheme") == widen(s));  // the name written is lower-case
-  CHECK(value(s, L"shell\\open\\command", nullptr) == std::wstring(L"\"C:\\Program Files\\Example App\\app.exe\" \"%1\""));
+  CHECK(value(s, L"shell\\open\\command", nullptr) ==
+        std::wstring(L"\"C:\\Program Files\\Example App\\app.exe\" \"%1\""));
   CHECK(nativeauth::unregister_url_scheme(upper).has_value());
   CHECK(!key_exists(s));
 }
@@ -148,7 +149,8 @@ void register_takes_over_a_foreign_key() {
   const std::string s = scheme("takeover");
   CHECK(set_value(kClasses + widen(s) + L"\\shell\\open\\command", nullptr, L"\"C:\\other.exe\" \"%1\""));
   CHECK(registers(handler(s, {kApp})));
-  CHECK(value(s, L"shell\\open\\command", nullptr) == std::wstring(L"\"C:\\Program Files\\Example App\\app.exe\" \"%1\""));
+  CHECK(value(s, L"shell\\open\\command", nullptr) ==
+        std::wstring(L"\"C:\\Program Files\\Example App\\app.exe\" \"%1\""));
   CHECK(value(s, nullptr, L"NativeauthScheme").has_value());
   CHECK(nativeauth::unregister_url_scheme(s).has_value());
   CHECK(!key_exists(s));
@@ -283,7 +285,8 @@ int main() {
   g_run = std::to_string(GetCurrentProcessId());
   return wintest::run_all({
       {"register_writes_the_documented_key", register_writes_the_documented_key},
-      {"display_name_defaults_to_the_scheme_and_case_is_folded", display_name_defaults_to_the_scheme_and_case_is_folded},
+      {"display_name_defaults_to_the_scheme_and_case_is_folded",
+       display_name_defaults_to_the_scheme_and_case_is_folded},
       {"reregister_replaces_everything", reregister_replaces_everything},
       {"register_takes_over_a_foreign_key", register_takes_over_a_foreign_key},
       {"unregister_removes_the_key", unregister_removes_the_key},

@@ -30,9 +30,9 @@ enum class ErrorCode : int {
   malformed_response = 204,  ///< The server answered with something that is not what the spec says.
 
   // 3xx: discovery
-  discovery_failed = 300,   ///< Neither OpenID nor RFC 8414 metadata could be fetched.
-  issuer_mismatch = 301,    ///< The metadata's `issuer` differs from the configured issuer.
-  missing_endpoint = 302,   ///< The metadata lacks an endpoint or capability nativeauth needs.
+  discovery_failed = 300,  ///< Neither OpenID nor RFC 8414 metadata could be fetched.
+  issuer_mismatch = 301,   ///< The metadata's `issuer` differs from the configured issuer.
+  missing_endpoint = 302,  ///< The metadata lacks an endpoint or capability nativeauth needs.
 
   // 4xx: authorization (the browser leg)
   access_denied = 400,          ///< The user declined, or the provider refused (error=access_denied).
@@ -48,25 +48,25 @@ enum class ErrorCode : int {
                                 ///< before the device code expired; start a new sign-in.
 
   // 5xx: token endpoint
-  token_error = 500,            ///< The token endpoint answered with an OAuth error.
-  invalid_grant = 501,          ///< The code or refresh token is invalid, expired or revoked.
-  invalid_token_response = 502, ///< The token response is missing required fields.
+  token_error = 500,             ///< The token endpoint answered with an OAuth error.
+  invalid_grant = 501,           ///< The code or refresh token is invalid, expired or revoked.
+  invalid_token_response = 502,  ///< The token response is missing required fields.
 
   // 6xx: ID token validation (OIDC Core §3.1.3.7)
   /// The ID token is not a well-formed JWS compact serialization with a JSON payload.
   id_token_malformed = 600,
-  id_token_signature = 601,     ///< The signature does not verify with the provider's key.
-  id_token_algorithm = 602,     ///< `alg` is none, HMAC, or not advertised by the provider.
-  id_token_unknown_key = 603,   ///< No key in the JWKS matches the token, even after a refetch.
+  id_token_signature = 601,    ///< The signature does not verify with the provider's key.
+  id_token_algorithm = 602,    ///< `alg` is none, HMAC, or not advertised by the provider.
+  id_token_unknown_key = 603,  ///< No key in the JWKS matches the token, even after a refetch.
   /// `iss` differs from the configured issuer.
   id_token_issuer = 604,
-  id_token_audience = 605,      ///< `aud` does not contain the client_id, or `azp` is wrong.
-  id_token_expired = 606,       ///< `exp` is in the past (beyond leeway); the message gives the skew.
-  id_token_not_yet_valid = 607, ///< `iat` is in the future (beyond leeway); the message gives the skew.
+  id_token_audience = 605,       ///< `aud` does not contain the client_id, or `azp` is wrong.
+  id_token_expired = 606,        ///< `exp` is in the past (beyond leeway); the message gives the skew.
+  id_token_not_yet_valid = 607,  ///< `iat` is in the future (beyond leeway); the message gives the skew.
   /// `nonce` missing or different from the one the sign-in sent.
   id_token_nonce = 608,
-  id_token_auth_time = 609,     ///< `auth_time` missing or older than `max_age` allows.
-  jwks_unavailable = 610,       ///< The provider's JWKS could not be fetched or parsed.
+  id_token_auth_time = 609,  ///< `auth_time` missing or older than `max_age` allows.
+  jwks_unavailable = 610,    ///< The provider's JWKS could not be fetched or parsed.
 
   // 7xx: credential storage
   /// The credential store cannot be used (no keychain, no session bus, unsafe directory, ...).

@@ -78,7 +78,7 @@ struct ClientOptions {
   /// PEM CA bundle to trust instead of the system's (empty: system default). TLS is always verified.
   std::string ca_bundle;
 
-  LogSink log;                        ///< Empty: no logging at all.
+  LogSink log;  ///< Empty: no logging at all.
   /// Lines below this level are not handed to `log`.
   LogLevel log_level = LogLevel::info;
 
@@ -115,7 +115,7 @@ struct SignOutOptions {
 struct SignInOptions {
   /// Scopes for this sign-in; empty means ClientOptions::scopes.
   std::vector<std::string> scopes;
-  std::optional<std::string> prompt;       ///< e.g. "login", "consent", "select_account".
+  std::optional<std::string> prompt;  ///< e.g. "login", "consent", "select_account".
   /// Who is expected to sign in, e.g. an email address (OIDC Core §3.1.2.1).
   std::optional<std::string> login_hint;
   std::optional<std::chrono::seconds> max_age;  ///< Also makes auth_time mandatory in the ID token.

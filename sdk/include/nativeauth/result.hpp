@@ -30,15 +30,30 @@ class [[nodiscard]] Result {
   explicit operator bool() const noexcept { return has_value(); }
 
   /// The value; aborts when an error is held.
-  T &value() & { check(true); return *std::get_if<0>(&v_); }
+  T &value() & {
+    check(true);
+    return *std::get_if<0>(&v_);
+  }
   /// The value; aborts when an error is held.
-  const T &value() const & { check(true); return *std::get_if<0>(&v_); }
+  const T &value() const & {
+    check(true);
+    return *std::get_if<0>(&v_);
+  }
   /// Moves the value out; aborts when an error is held.
-  T &&value() && { check(true); return std::move(*std::get_if<0>(&v_)); }
+  T &&value() && {
+    check(true);
+    return std::move(*std::get_if<0>(&v_));
+  }
   /// The error; aborts when a value is held.
-  const Error &error() const & { check(false); return *std::get_if<1>(&v_); }
+  const Error &error() const & {
+    check(false);
+    return *std::get_if<1>(&v_);
+  }
   /// Moves the error out; aborts when a value is held.
-  Error &&error() && { check(false); return std::move(*std::get_if<1>(&v_)); }
+  Error &&error() && {
+    check(false);
+    return std::move(*std::get_if<1>(&v_));
+  }
 
   /// Same as value().
   T &operator*() & { return value(); }
@@ -78,11 +93,19 @@ class [[nodiscard]] Result<void> {
   /// Same as has_value().
   explicit operator bool() const noexcept { return has_value(); }
   /// Does nothing on success; aborts when an error is held (the shape of std::expected<void>).
-  void value() const { if (error_) std::abort(); }
+  void value() const {
+    if (error_) std::abort();
+  }
   /// The error; aborts on success.
-  const Error &error() const & { if (!error_) std::abort(); return *error_; }
+  const Error &error() const & {
+    if (!error_) std::abort();
+    return *error_;
+  }
   /// Moves the error out; aborts on success.
-  Error &&error() && { if (!error_) std::abort(); return std::move(*error_); }
+  Error &&error() && {
+    if (!error_) std::abort();
+    return std::move(*error_);
+  }
 
  private:
   std::optional<Error> error_;

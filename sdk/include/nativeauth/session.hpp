@@ -67,7 +67,7 @@ struct Session {
   /// When the access token expires; nullopt when the provider did not say (expires_in absent).
   std::optional<std::chrono::system_clock::time_point> access_token_expiry;
   std::vector<std::string> scopes;  ///< Granted scopes (the response's `scope`, else the requested).
-  Claims claims;                     ///< Claims of the validated ID token.
+  Claims claims;                    ///< Claims of the validated ID token.
   /// When these tokens were issued (this device's clock).
   std::chrono::system_clock::time_point issued_at{};
 };

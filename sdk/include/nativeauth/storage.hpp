@@ -42,7 +42,8 @@ struct FileStoreOptions {
 /// The platform keychain: libsecret (Linux, schema io.nativeauth.Slot), Credential Manager (Windows),
 /// Keychain (Apple). Creating it does not contact the keychain; the first call does. Fails with
 /// ErrorCode::storage_unavailable when this build has no keychain support.
-NATIVEAUTH_API Result<std::shared_ptr<platform::CredentialStore>> make_keychain_store(const KeychainOptions &options = {});
+NATIVEAUTH_API Result<std::shared_ptr<platform::CredentialStore>> make_keychain_store(
+    const KeychainOptions &options = {});
 
 /// The opt-in file store. Every record is written atomically (write, fsync, rename). It protects
 /// sessions only by file permissions: anything running as the user, and root, can read them.

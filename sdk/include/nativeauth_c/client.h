@@ -29,29 +29,31 @@ typedef enum nativeauth_storage {
  * nativeauth_client_options_init(). Fields are only ever appended.
  */
 typedef struct nativeauth_client_options {
-  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
-  const char *issuer;         /**< Required. https, or http on a loopback host (development). */
-  const char *client_id;      /**< Required. */
+  uint32_t version;      /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  const char *issuer;    /**< Required. https, or http on a loopback host (development). */
+  const char *client_id; /**< Required. */
   /** NULL: a loopback redirect (http://127.0.0.1:PORT/callback, nativeauth listens). Otherwise the
       registered redirect URI: loopback, a private-use scheme such as "com.example.app:/callback", or a
       claimed https URL — the last two are handed back with nativeauth_sign_in_handle_redirect(). */
   const char *redirect_uri;
-  const char *scopes;         /**< Space-separated; NULL: "openid profile offline_access". */
-  const char *profile;        /**< Names the slot with issuer and client_id; NULL: "default". */
-  int32_t storage;            /**< nativeauth_storage; ignored when the host supplies store callbacks. */
+  const char *scopes;               /**< Space-separated; NULL: "openid profile offline_access". */
+  const char *profile;              /**< Names the slot with issuer and client_id; NULL: "default". */
+  int32_t storage;                  /**< nativeauth_storage; ignored when the host supplies store callbacks. */
   const char *file_store_directory; /**< For NATIVEAUTH_STORAGE_FILE; NULL: $XDG_STATE_HOME/nativeauth. */
-  const char *app_name;       /**< Shown in keychain item labels; NULL: the client_id. */
-  const char *ca_bundle;      /**< PEM CA bundle instead of the system's; NULL: system. TLS is always verified. */
-  int32_t refresh_margin_s;   /**< Refresh when less than this is left; 0: 60. */
-  int32_t clock_leeway_s;     /**< ID token time checks leeway; 0: 120. */
-  int32_t request_timeout_ms; /**< Whole HTTP request; 0: 30000. */
-  int32_t log_level;          /**< nativeauth_log_level for host->log; 0 is trace: set it. INIT: info. */
-  const nativeauth_host *host; /**< Host callbacks (copied); NULL: the desktop defaults. */
+  const char *app_name;             /**< Shown in keychain item labels; NULL: the client_id. */
+  const char *ca_bundle;            /**< PEM CA bundle instead of the system's; NULL: system. TLS is always verified. */
+  int32_t refresh_margin_s;         /**< Refresh when less than this is left; 0: 60. */
+  int32_t clock_leeway_s;           /**< ID token time checks leeway; 0: 120. */
+  int32_t request_timeout_ms;       /**< Whole HTTP request; 0: 30000. */
+  int32_t log_level;                /**< nativeauth_log_level for host->log; 0 is trace: set it. INIT: info. */
+  const nativeauth_host *host;      /**< Host callbacks (copied); NULL: the desktop defaults. */
 } nativeauth_client_options;
 
+/* clang-format off */
 #define NATIVEAUTH_CLIENT_OPTIONS_INIT \
   { NATIVEAUTH_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NATIVEAUTH_STORAGE_KEYCHAIN, NULL, NULL, \
     NULL, 0, 0, 0, NATIVEAUTH_LOG_INFO, NULL }
+/* clang-format on */
 
 /** Fills `options` with the defaults of `version`. Errors: INVALID_ARGUMENT, UNSUPPORTED_VERSION. */
 NATIVEAUTH_C_API int nativeauth_client_options_init(nativeauth_client_options *options, uint32_t version);
@@ -88,12 +90,14 @@ NATIVEAUTH_C_API int nativeauth_forward_redirect(const nativeauth_client_options
 
 /** Per-call options of nativeauth_client_access_token(). Initialise with NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT. */
 typedef struct nativeauth_access_token_options {
-  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
-  int32_t min_ttl_s;      /**< Refresh unless valid for this long; negative: the client's refresh margin. */
-  int32_t force_refresh;  /**< Non-zero: refresh even if the token in hand is valid (the API rejected it). */
+  uint32_t version;      /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  int32_t min_ttl_s;     /**< Refresh unless valid for this long; negative: the client's refresh margin. */
+  int32_t force_refresh; /**< Non-zero: refresh even if the token in hand is valid (the API rejected it). */
 } nativeauth_access_token_options;
 
+/* clang-format off */
 #define NATIVEAUTH_ACCESS_TOKEN_OPTIONS_INIT { NATIVEAUTH_ACCESS_TOKEN_OPTIONS_VERSION, -1, 0 }
+/* clang-format on */
 
 /**
  * A valid access token: from memory while it has more than the margin left, else refreshed silently
@@ -105,7 +109,8 @@ typedef struct nativeauth_access_token_options {
  * is cleared and an NATIVEAUTH_EVENT_ENDED event fires); NETWORK and other transient errors keep the
  * session; STORAGE_* from the store.
  */
-NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *out_expires_at, nativeauth_client *client,
+NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *out_expires_at,
+                                                    nativeauth_client *client,
                                                     const nativeauth_access_token_options *options);
 
 /**
@@ -113,16 +118,16 @@ NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *o
  * Library-allocated and freed with nativeauth_session_info_free(); fields are only ever appended.
  */
 typedef struct nativeauth_session_info {
-  char *issuer;     /**< The provider's issuer identifier. */
-  char *client_id;  /**< The app's client_id: with issuer and profile, the slot. */
-  char *profile;    /**< The slot's profile name. */
-  char *subject;                 /**< `sub` of the ID token. */
-  char *name;                    /**< The `name` claim, "" when absent. */
-  char *scopes;                  /**< Granted scopes, space-separated. */
-  char *claims_json;             /**< Every claim of the validated ID token, as a compact JSON object. */
-  int64_t access_token_expiry;   /**< Seconds since 1970; 0 when the provider did not say. */
-  int64_t issued_at;             /**< Seconds since 1970 (this device's clock). */
-  int32_t has_refresh_token;     /**< 1 when a silent refresh is possible. */
+  char *issuer;                /**< The provider's issuer identifier. */
+  char *client_id;             /**< The app's client_id: with issuer and profile, the slot. */
+  char *profile;               /**< The slot's profile name. */
+  char *subject;               /**< `sub` of the ID token. */
+  char *name;                  /**< The `name` claim, "" when absent. */
+  char *scopes;                /**< Granted scopes, space-separated. */
+  char *claims_json;           /**< Every claim of the validated ID token, as a compact JSON object. */
+  int64_t access_token_expiry; /**< Seconds since 1970; 0 when the provider did not say. */
+  int64_t issued_at;           /**< Seconds since 1970 (this device's clock). */
+  int32_t has_refresh_token;   /**< 1 when a silent refresh is possible. */
 } nativeauth_session_info;
 
 /**
@@ -143,17 +148,19 @@ NATIVEAUTH_C_API void nativeauth_session_info_free(nativeauth_session_info *info
  * appended.
  */
 typedef struct nativeauth_sign_out_options {
-  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  uint32_t version; /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   /** Non-zero: only forget the session on this device ("sign out locally"): no revocation, no browser. */
   int32_t local_only;
   /** Non-zero: every app of this issuer on this device, not just this client's slot. */
   int32_t all_apps;
   /** Non-zero (INIT): end the provider's session in the browser (RP-initiated logout) when it can. */
   int32_t end_provider_session;
-  uint32_t timeout_s;     /**< For the browser leg; 0: 120. */
+  uint32_t timeout_s; /**< For the browser leg; 0: 120. */
 } nativeauth_sign_out_options;
 
+/* clang-format off */
 #define NATIVEAUTH_SIGN_OUT_OPTIONS_INIT { NATIVEAUTH_SIGN_OUT_OPTIONS_VERSION, 0, 0, 1, 0 }
+/* clang-format on */
 
 /** What sign-out did. Library-allocated; freed with nativeauth_sign_out_report_free(); only grows. */
 typedef struct nativeauth_sign_out_report {
@@ -182,17 +189,17 @@ typedef enum nativeauth_event_kind {
   NATIVEAUTH_EVENT_SIGNED_IN = 0,
   NATIVEAUTH_EVENT_REFRESHED = 1,
   NATIVEAUTH_EVENT_SIGNED_OUT = 2,
-  NATIVEAUTH_EVENT_ENDED = 3       /**< The provider ended the session: sign-in is required. */
+  NATIVEAUTH_EVENT_ENDED = 3 /**< The provider ended the session: sign-in is required. */
 } nativeauth_event_kind;
 
 /** One session event. Valid only during the callback; strings UTF-8, never NULL. Only grows. */
 typedef struct nativeauth_event {
-  int32_t kind;                    /**< nativeauth_event_kind */
-  const char *issuer;              /**< The slot the event is about: issuer, */
-  const char *client_id;           /**< client_id */
-  const char *profile;             /**< and profile. */
-  const char *subject;             /**< "" when unknown. */
-  const nativeauth_error *reason;  /**< For NATIVEAUTH_EVENT_ENDED: what the provider said; else NULL. */
+  int32_t kind;                   /**< nativeauth_event_kind */
+  const char *issuer;             /**< The slot the event is about: issuer, */
+  const char *client_id;          /**< client_id */
+  const char *profile;            /**< and profile. */
+  const char *subject;            /**< "" when unknown. */
+  const nativeauth_error *reason; /**< For NATIVEAUTH_EVENT_ENDED: what the provider said; else NULL. */
 } nativeauth_event;
 
 /**

@@ -7,15 +7,15 @@
 #include <stdint.h>
 
 #if defined(NATIVEAUTH_C_STATIC)
-#  define NATIVEAUTH_C_API
+#define NATIVEAUTH_C_API
 #elif defined(_WIN32)
-#  if defined(NATIVEAUTH_C_BUILDING)
-#    define NATIVEAUTH_C_API __declspec(dllexport)
-#  else
-#    define NATIVEAUTH_C_API __declspec(dllimport)
-#  endif
+#if defined(NATIVEAUTH_C_BUILDING)
+#define NATIVEAUTH_C_API __declspec(dllexport)
 #else
-#  define NATIVEAUTH_C_API __attribute__((visibility("default")))
+#define NATIVEAUTH_C_API __declspec(dllimport)
+#endif
+#else
+#define NATIVEAUTH_C_API __attribute__((visibility("default")))
 #endif
 
 #ifdef __cplusplus

@@ -20,13 +20,13 @@ extern "C" {
 typedef enum nativeauth_error_code {
   NATIVEAUTH_OK = 0,
 
-  NATIVEAUTH_E_INVALID_ARGUMENT = -100,       /**< An argument is NULL or malformed; the message names it. */
-  NATIVEAUTH_E_INVALID_CONFIGURATION = -101,  /**< Options are inconsistent (e.g. a non-loopback http issuer). */
-  NATIVEAUTH_E_CANCELLED = -102,              /**< nativeauth_sign_in_cancel() (or _free) ended the sign-in. */
-  NATIVEAUTH_E_TIMEOUT = -103,                /**< The browser did not come back within the sign-in timeout. */
-  NATIVEAUTH_E_INTERNAL = -199,               /**< A bug, or out of memory; the message says what broke. */
+  NATIVEAUTH_E_INVALID_ARGUMENT = -100,      /**< An argument is NULL or malformed; the message names it. */
+  NATIVEAUTH_E_INVALID_CONFIGURATION = -101, /**< Options are inconsistent (e.g. a non-loopback http issuer). */
+  NATIVEAUTH_E_CANCELLED = -102,             /**< nativeauth_sign_in_cancel() (or _free) ended the sign-in. */
+  NATIVEAUTH_E_TIMEOUT = -103,               /**< The browser did not come back within the sign-in timeout. */
+  NATIVEAUTH_E_INTERNAL = -199,              /**< A bug, or out of memory; the message says what broke. */
 
-  NATIVEAUTH_E_NETWORK = -200,                /**< Could not connect, or the connection was lost. Transient. */
+  NATIVEAUTH_E_NETWORK = -200, /**< Could not connect, or the connection was lost. Transient. */
   NATIVEAUTH_E_TLS = -201,
   NATIVEAUTH_E_HTTP_STATUS = -202,
   NATIVEAUTH_E_INSECURE_URL = -203,
@@ -36,15 +36,15 @@ typedef enum nativeauth_error_code {
   NATIVEAUTH_E_ISSUER_MISMATCH = -301,
   NATIVEAUTH_E_MISSING_ENDPOINT = -302,
 
-  NATIVEAUTH_E_ACCESS_DENIED = -400,          /**< The user declined, or the provider refused. */
+  NATIVEAUTH_E_ACCESS_DENIED = -400, /**< The user declined, or the provider refused. */
   NATIVEAUTH_E_AUTHORIZATION_ERROR = -401,
-  NATIVEAUTH_E_STATE_MISMATCH = -402,         /**< A handed-over redirect carries the state of no pending sign-in. */
+  NATIVEAUTH_E_STATE_MISMATCH = -402, /**< A handed-over redirect carries the state of no pending sign-in. */
   NATIVEAUTH_E_ISSUER_PARAM_MISMATCH = -403,
-  NATIVEAUTH_E_BROWSER_UNAVAILABLE = -404,    /**< open_url failed and nobody was told the URL. */
+  NATIVEAUTH_E_BROWSER_UNAVAILABLE = -404, /**< open_url failed and nobody was told the URL. */
   NATIVEAUTH_E_LISTENER_FAILED = -405,
-  NATIVEAUTH_E_INVALID_REDIRECT = -406,       /**< A handed-over URL is not for the configured redirect URI. */
-  NATIVEAUTH_E_NO_PENDING_SIGN_IN = -407,     /**< A redirect was handed over but no sign-in waits for one. */
-  NATIVEAUTH_E_DEVICE_CODE_EXPIRED = -410,    /**< Device flow (RFC 8628): the code expired before the user finished. */
+  NATIVEAUTH_E_INVALID_REDIRECT = -406,    /**< A handed-over URL is not for the configured redirect URI. */
+  NATIVEAUTH_E_NO_PENDING_SIGN_IN = -407,  /**< A redirect was handed over but no sign-in waits for one. */
+  NATIVEAUTH_E_DEVICE_CODE_EXPIRED = -410, /**< Device flow (RFC 8628): the code expired before the user finished. */
 
   NATIVEAUTH_E_TOKEN_ERROR = -500,
   NATIVEAUTH_E_INVALID_GRANT = -501,
@@ -62,16 +62,16 @@ typedef enum nativeauth_error_code {
   NATIVEAUTH_E_ID_TOKEN_AUTH_TIME = -609,
   NATIVEAUTH_E_JWKS_UNAVAILABLE = -610,
 
-  NATIVEAUTH_E_STORAGE_UNAVAILABLE = -700,    /**< The store (or a host store callback) failed. */
+  NATIVEAUTH_E_STORAGE_UNAVAILABLE = -700, /**< The store (or a host store callback) failed. */
   NATIVEAUTH_E_STORAGE_LOCKED = -701,
   NATIVEAUTH_E_STORAGE_CORRUPT = -702,
   NATIVEAUTH_E_STORAGE_SLOT_MISMATCH = -703,
 
-  NATIVEAUTH_E_SIGN_IN_REQUIRED = -800,       /**< No session, or the provider ended it. */
+  NATIVEAUTH_E_SIGN_IN_REQUIRED = -800, /**< No session, or the provider ended it. */
 
   /* -10xx: the C ABI only. */
-  NATIVEAUTH_E_IN_PROGRESS = -1000,           /**< nativeauth_sign_in_wait/_poll: not finished yet. */
-  NATIVEAUTH_E_UNSUPPORTED_VERSION = -1001    /**< A struct's `version` is 0 or newer than this library. */
+  NATIVEAUTH_E_IN_PROGRESS = -1000,        /**< nativeauth_sign_in_wait/_poll: not finished yet. */
+  NATIVEAUTH_E_UNSUPPORTED_VERSION = -1001 /**< A struct's `version` is 0 or newer than this library. */
 } nativeauth_error_code;
 
 /**
@@ -80,14 +80,14 @@ typedef enum nativeauth_error_code {
  * Only ever grows at the end: read fields beyond `http_status` only after checking the library version.
  */
 typedef struct nativeauth_error {
-  int32_t code;                     /**< 0 or a negative nativeauth_error_code. */
-  const char *name;                 /**< Stable name of the code, e.g. "access_denied". */
-  const char *message;              /**< A sentence a person can act on. */
-  const char *oauth_error;          /**< The server's `error` (RFC 6749 §5.2), "" if none. */
+  int32_t code;                        /**< 0 or a negative nativeauth_error_code. */
+  const char *name;                    /**< Stable name of the code, e.g. "access_denied". */
+  const char *message;                 /**< A sentence a person can act on. */
+  const char *oauth_error;             /**< The server's `error` (RFC 6749 §5.2), "" if none. */
   const char *oauth_error_description; /**< The server's `error_description`, "" if none. */
-  const char *oauth_error_uri;      /**< The server's `error_uri`, "" if none. */
-  int32_t http_status;              /**< HTTP status of the failing response, 0 if none. */
-  int32_t transient;                /**< 1 when retrying later may succeed (network, 5xx, ...). */
+  const char *oauth_error_uri;         /**< The server's `error_uri`, "" if none. */
+  int32_t http_status;                 /**< HTTP status of the failing response, 0 if none. */
+  int32_t transient;                   /**< 1 when retrying later may succeed (network, 5xx, ...). */
 } nativeauth_error;
 
 /**

@@ -13,9 +13,9 @@ extern "C" {
 
 /** Identifies one stored session: apps of one product never share a slot. UTF-8, never NULL. */
 typedef struct nativeauth_slot_key {
-  const char *issuer;     /**< The provider's issuer identifier. */
-  const char *client_id;  /**< The app's client_id. */
-  const char *profile;    /**< The account profile within the app ("default" unless the app chose one). */
+  const char *issuer;    /**< The provider's issuer identifier. */
+  const char *client_id; /**< The app's client_id. */
+  const char *profile;   /**< The account profile within the app ("default" unless the app chose one). */
 } nativeauth_slot_key;
 
 /** Where load_slot puts the record it found (opaque; filled with nativeauth_slot_record_set()). */
@@ -71,7 +71,7 @@ typedef enum nativeauth_log_level {
  * Callbacks must not throw (C++, Objective-C or Swift errors) through the library.
  */
 typedef struct nativeauth_host {
-  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  uint32_t version; /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
   /** Passed as the last argument of every callback below. */
   void *payload;
 
@@ -106,7 +106,9 @@ typedef struct nativeauth_host {
   void (*log)(int32_t level, const char *message, void *payload);
 } nativeauth_host;
 
+/* clang-format off */
 #define NATIVEAUTH_HOST_INIT { NATIVEAUTH_HOST_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+/* clang-format on */
 
 /**
  * Fills `host` with the defaults of `version` (all callbacks NULL).

@@ -3,10 +3,10 @@
 #ifndef NATIVEAUTH_C_NATIVEAUTH_H
 #define NATIVEAUTH_C_NATIVEAUTH_H
 
+#include <nativeauth_c/client.h>
 #include <nativeauth_c/common.h>
 #include <nativeauth_c/errors.h>
 #include <nativeauth_c/host.h>
-#include <nativeauth_c/client.h>
 #include <nativeauth_c/sign_in.h>
 
 #endif /* NATIVEAUTH_C_NATIVEAUTH_H */

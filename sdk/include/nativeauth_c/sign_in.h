@@ -35,26 +35,28 @@ typedef void (*nativeauth_authorization_url_cb)(const char *url, int32_t browser
  * Initialise with NATIVEAUTH_SIGN_IN_OPTIONS_INIT. Fields are only ever appended.
  */
 typedef struct nativeauth_sign_in_options {
-  uint32_t version;  /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
-  const char *scopes;        /**< Space-separated; NULL: the client's scopes. */
-  const char *prompt;        /**< e.g. "login", "consent", "select_account". */
-  const char *login_hint;    /**< OpenID Connect login_hint: the account to suggest. */
-  const char *ui_locales;    /**< OpenID Connect ui_locales, e.g. "de-CH de". */
-  const char *acr_values;    /**< OpenID Connect acr_values. */
-  int64_t max_age_s;         /**< Negative (INIT): not sent. Also makes auth_time mandatory. */
+  uint32_t version;       /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  const char *scopes;     /**< Space-separated; NULL: the client's scopes. */
+  const char *prompt;     /**< e.g. "login", "consent", "select_account". */
+  const char *login_hint; /**< OpenID Connect login_hint: the account to suggest. */
+  const char *ui_locales; /**< OpenID Connect ui_locales, e.g. "de-CH de". */
+  const char *acr_values; /**< OpenID Connect acr_values. */
+  int64_t max_age_s;      /**< Negative (INIT): not sent. Also makes auth_time mandatory. */
   /** Further request parameters as `extra_params_count` name/value pairs: extra_params[2*i] is a
       name, extra_params[2*i+1] its value. Parameters nativeauth owns are refused. */
   const char *const *extra_params;
-  size_t extra_params_count;  /**< Number of name/value pairs in extra_params. */
+  size_t extra_params_count; /**< Number of name/value pairs in extra_params. */
   uint32_t timeout_s;        /**< How long to wait for the browser to come back; 0: 300. */
   int32_t no_browser;        /**< Non-zero: do not call open_url; on_authorization_url shows the URL. */
   nativeauth_authorization_url_cb on_authorization_url; /**< May be NULL. */
-  nativeauth_sign_in_complete_cb on_complete;            /**< May be NULL. */
-  void *payload;             /**< Last argument of the two callbacks above. */
+  nativeauth_sign_in_complete_cb on_complete;           /**< May be NULL. */
+  void *payload;                                        /**< Last argument of the two callbacks above. */
 } nativeauth_sign_in_options;
 
+/* clang-format off */
 #define NATIVEAUTH_SIGN_IN_OPTIONS_INIT \
   { NATIVEAUTH_SIGN_IN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, NULL, 0, 0, 0, NULL, NULL, NULL }
+/* clang-format on */
 
 /** Fills `options` with the defaults of `version`. Errors: INVALID_ARGUMENT, UNSUPPORTED_VERSION. */
 NATIVEAUTH_C_API int nativeauth_sign_in_options_init(nativeauth_sign_in_options *options, uint32_t version);

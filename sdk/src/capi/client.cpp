@@ -50,8 +50,8 @@ int build_options(ClientOptions &o, const nativeauth_client_options &c) {
   if (c.clock_leeway_s) o.clock_leeway = std::chrono::seconds(c.clock_leeway_s);
   if (c.request_timeout_ms) o.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
   if (c.log_level < NATIVEAUTH_LOG_TRACE || c.log_level > NATIVEAUTH_LOG_OFF) {
-    return fail(ErrorCode::invalid_argument,
-                "nativeauth_client_options.log_level " + std::to_string(c.log_level) + " is not a nativeauth_log_level");
+    return fail(ErrorCode::invalid_argument, "nativeauth_client_options.log_level " + std::to_string(c.log_level) +
+                                                 " is not a nativeauth_log_level");
   }
   o.log_level = static_cast<LogLevel>(c.log_level);
   nativeauth_host none = NATIVEAUTH_HOST_INIT;
@@ -77,7 +77,8 @@ extern "C" {
 int nativeauth_client_options_init(nativeauth_client_options *options, uint32_t version) {
   return guarded([&] {
     if (!options) return fail(ErrorCode::invalid_argument, "nativeauth_client_options_init: options is NULL");
-    if (int rc = capi::check_version("nativeauth_client_options", version, NATIVEAUTH_CLIENT_OPTIONS_VERSION)) return rc;
+    if (int rc = capi::check_version("nativeauth_client_options", version, NATIVEAUTH_CLIENT_OPTIONS_VERSION))
+      return rc;
     const nativeauth_client_options init = NATIVEAUTH_CLIENT_OPTIONS_INIT;
     *options = init;
     options->version = version;
@@ -90,7 +91,8 @@ int nativeauth_client_new(nativeauth_client **out, const nativeauth_client_optio
     if (!out) return fail(ErrorCode::invalid_argument, "nativeauth_client_new: out is NULL");
     *out = nullptr;
     if (!options) return fail(ErrorCode::invalid_argument, "nativeauth_client_new: options is NULL");
-    if (int rc = capi::check_version("nativeauth_client_options", options->version, NATIVEAUTH_CLIENT_OPTIONS_VERSION)) {
+    if (int rc = capi::check_version("nativeauth_client_options", options->version,
+                                     NATIVEAUTH_CLIENT_OPTIONS_VERSION)) {
       return rc;
     }
     ClientOptions o;
@@ -106,8 +108,10 @@ int nativeauth_client_new(nativeauth_client **out, const nativeauth_client_optio
 
 int nativeauth_forward_redirect(const nativeauth_client_options *options, const char *url) {
   return guarded([&] {
-    if (!options || !url) return fail(ErrorCode::invalid_argument, "nativeauth_forward_redirect: options or url is NULL");
-    if (int rc = capi::check_version("nativeauth_client_options", options->version, NATIVEAUTH_CLIENT_OPTIONS_VERSION)) {
+    if (!options || !url)
+      return fail(ErrorCode::invalid_argument, "nativeauth_forward_redirect: options or url is NULL");
+    if (int rc = capi::check_version("nativeauth_client_options", options->version,
+                                     NATIVEAUTH_CLIENT_OPTIONS_VERSION)) {
       return rc;
     }
     ClientOptions o;
@@ -176,8 +180,8 @@ int nativeauth_client_session(nativeauth_session_info **out, nativeauth_client *
 
 void nativeauth_session_info_free(nativeauth_session_info *info) {
   if (!info) return;
-  for (char *s : {info->issuer, info->client_id, info->profile, info->subject, info->name, info->scopes,
-                  info->claims_json}) {
+  for (char *s :
+       {info->issuer, info->client_id, info->profile, info->subject, info->name, info->scopes, info->claims_json}) {
     std::free(s);
   }
   std::free(info);

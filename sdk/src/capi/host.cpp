@@ -28,7 +28,8 @@ class HostBrowser final : public platform::BrowserLauncher {
   Result<void> open(const std::string &url) override {
     on_show_url(current_sign_in());
     if (!open_url_) {
-      if (!fallback_) return make_error(ErrorCode::browser_unavailable, "this platform has no default browser launcher");
+      if (!fallback_)
+        return make_error(ErrorCode::browser_unavailable, "this platform has no default browser launcher");
       return fallback_->open(url);
     }
     const int rc = open_url_(url.c_str(), payload_);
@@ -46,9 +47,9 @@ class HostBrowser final : public platform::BrowserLauncher {
 };
 
 Error host_store_error(const char *callback, int rc) {
-  Error e = make_error(rc == c_code(ErrorCode::storage_locked) ? ErrorCode::storage_locked : ErrorCode::storage_unavailable,
-                       std::string("the host's ") + callback + " callback failed (returned " + std::to_string(rc) +
-                           ")");
+  Error e = make_error(
+      rc == c_code(ErrorCode::storage_locked) ? ErrorCode::storage_locked : ErrorCode::storage_unavailable,
+      std::string("the host's ") + callback + " callback failed (returned " + std::to_string(rc) + ")");
   e.transient = rc == c_code(ErrorCode::storage_locked);
   return e;
 }
@@ -67,8 +68,8 @@ int apply_host(ClientOptions &options, const nativeauth_host &host) {
     return fail(ErrorCode::invalid_argument,
                 "nativeauth_host: load_slot, save_slot, erase_slot and list_slots must be all set or all NULL");
   }
-  options.platform.browser =
-      std::make_shared<HostBrowser>(host.open_url, host.payload, platform::default_platform().browser);
+  options.platform.browser = std::make_shared<HostBrowser>(host.open_url, host.payload,
+                                                           platform::default_platform().browser);
   if (stores == 4) {
     const nativeauth_host h = host;
     CallbackStoreFunctions f;

@@ -144,7 +144,8 @@ extern "C" {
 int nativeauth_sign_in_options_init(nativeauth_sign_in_options *options, uint32_t version) {
   return guarded([&] {
     if (!options) return fail(ErrorCode::invalid_argument, "nativeauth_sign_in_options_init: options is NULL");
-    if (int rc = capi::check_version("nativeauth_sign_in_options", version, NATIVEAUTH_SIGN_IN_OPTIONS_VERSION)) return rc;
+    if (int rc = capi::check_version("nativeauth_sign_in_options", version, NATIVEAUTH_SIGN_IN_OPTIONS_VERSION))
+      return rc;
     const nativeauth_sign_in_options init = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
     *options = init;
     options->version = version;

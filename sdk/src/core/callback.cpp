@@ -73,8 +73,7 @@ CallbackResult classify_callback(std::string_view head, std::string_view expecte
   return classify_query(request->query, expected_state);
 }
 
-CallbackResult classify_redirect_url(std::string_view url, std::string_view expected,
-                                     std::string_view expected_state) {
+CallbackResult classify_redirect_url(std::string_view url, std::string_view expected, std::string_view expected_state) {
   CallbackResult result;
   if (const auto hash = url.find('#'); hash != std::string_view::npos) url = url.substr(0, hash);
   const auto q = url.find('?');

@@ -26,11 +26,11 @@ struct AuthorizationResponse {
 
 /// Why a request on the listener is not the awaited redirect; used to pick the HTTP answer.
 enum class CallbackVerdict {
-  matched,        ///< The awaited response: path right, exactly one state, and it matches.
-  not_found,      ///< Another path (favicon, probes): 404, keep waiting.
-  bad_request,    ///< Right path but unparseable, duplicate or missing parameters: 400.
-  wrong_state,    ///< Right path, but the state is not ours: 400, keep waiting.
-  bad_method,     ///< Not GET: 405.
+  matched,      ///< The awaited response: path right, exactly one state, and it matches.
+  not_found,    ///< Another path (favicon, probes): 404, keep waiting.
+  bad_request,  ///< Right path but unparseable, duplicate or missing parameters: 400.
+  wrong_state,  ///< Right path, but the state is not ours: 400, keep waiting.
+  bad_method,   ///< Not GET: 405.
 };
 
 struct CallbackResult {
@@ -54,11 +54,11 @@ struct RedirectTarget {
   /// second instance of the app) receives the redirect and hands it to Client::handle_redirect()
   /// (custom scheme §7.1, claimed https §7.2).
   enum class Kind { loopback, app } kind = Kind::loopback;
-  std::string uri;          ///< app: the URI as registered, scheme lower-cased. loopback: empty.
-  std::string scheme;       ///< lower-cased
-  std::string path;         ///< loopback: the listener's path.
-  std::uint16_t port = 0;   ///< loopback: 0 = ephemeral.
-  bool ipv6_host = false;   ///< loopback: the URI names [::1] rather than 127.0.0.1.
+  std::string uri;         ///< app: the URI as registered, scheme lower-cased. loopback: empty.
+  std::string scheme;      ///< lower-cased
+  std::string path;        ///< loopback: the listener's path.
+  std::uint16_t port = 0;  ///< loopback: 0 = ephemeral.
+  bool ipv6_host = false;  ///< loopback: the URI names [::1] rather than 127.0.0.1.
 };
 
 /// Checks a redirect URI: a reverse-domain custom scheme with a dot (RFC 8252 §7.1), https with a

@@ -69,8 +69,9 @@ Result<Client> Client::create(ClientOptions options) {
     impl->platform = std::move(defaults->platform);
     const auto &p = impl->platform;
     if (!p.store || !p.http || !p.clock) {
-      return make_error(ErrorCode::invalid_configuration,
-                        "this platform has no default store, HTTP transport or clock; supply them in ClientOptions::platform");
+      return make_error(
+          ErrorCode::invalid_configuration,
+          "this platform has no default store, HTTP transport or clock; supply them in ClientOptions::platform");
     }
     if (!p.loopback && impl->redirect.kind == core::RedirectTarget::Kind::loopback) {
       return make_error(ErrorCode::invalid_configuration,

@@ -92,7 +92,7 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
 
   /// A sign-in waiting for the app to hand over the redirect (RedirectTarget::Kind::app).
   struct AwaitedRedirect {
-    std::string uri;    ///< The redirect URI, as classify_redirect_url() compares it.
+    std::string uri;  ///< The redirect URI, as classify_redirect_url() compares it.
     std::string state;
     std::optional<core::AuthorizationResponse> response;  ///< Set once by handle_redirect().
   };
@@ -236,8 +236,8 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   };
   /// Under the slot's lock: revokes its refresh token (when `md` has a revocation endpoint) and erases it.
   /// `erased_own` is set for this app's own slot, whose client secret is used and whose claims are kept.
-  Result<void> revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md,
-                                SignOutReport &report, SignedOut *erased_own);
+  Result<void> revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md, SignOutReport &report,
+                                SignedOut *erased_own);
   Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
                                     const SignOutOptions &opts);
 

@@ -236,8 +236,8 @@ std::optional<Error> Client::Impl::device_poll_refusal(Error e, std::chrono::sec
 
 Error DeviceWait::ran_out() const {
   if (deadline == timeout_at && timeout_at < expires) {
-    return make_error(ErrorCode::timeout, "the user did not complete the device sign-in within " +
-                                              std::to_string(timeout.count()) + " s");
+    return make_error(ErrorCode::timeout,
+                      "the user did not complete the device sign-in within " + std::to_string(timeout.count()) + " s");
   }
   return make_error(ErrorCode::device_code_expired,
                     "the device code expired before the user completed the sign-in; start a new sign-in");

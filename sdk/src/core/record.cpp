@@ -11,9 +11,22 @@ namespace nativeauth::core {
 namespace {
 
 // Members this version reads and writes; everything else is carried through untouched.
-constexpr std::array<const char *, 16> kKnown = {
-    "version", "issuer", "client_id", "profile", "token_type", "access_token", "refresh_token", "id_token",
-    "access_token_expires_at", "scopes", "subject", "claims", "token_endpoint", "issued_at", "issued_at_ms", "name"};
+constexpr std::array<const char *, 16> kKnown = {"version",
+                                                 "issuer",
+                                                 "client_id",
+                                                 "profile",
+                                                 "token_type",
+                                                 "access_token",
+                                                 "refresh_token",
+                                                 "id_token",
+                                                 "access_token_expires_at",
+                                                 "scopes",
+                                                 "subject",
+                                                 "claims",
+                                                 "token_endpoint",
+                                                 "issued_at",
+                                                 "issued_at_ms",
+                                                 "name"};
 
 bool known(const std::string &key) {
   return std::find_if(kKnown.begin(), kKnown.end(), [&](const char *k) { return key == k; }) != kKnown.end();
@@ -43,9 +56,9 @@ Result<Json> open_record(const SecretString &record, const platform::SlotKey &ex
   const auto profile = get_string(*doc, "profile").value_or("default");
   if (issuer != expected.issuer || client_id != expected.client_id || profile != expected.profile) {
     wipe_json(*doc);
-    return make_error(ErrorCode::storage_slot_mismatch,
-                      "the stored session belongs to another slot (issuer '" + issuer + "', client '" + client_id +
-                          "', profile '" + profile + "') and was not used");
+    return make_error(ErrorCode::storage_slot_mismatch, "the stored session belongs to another slot (issuer '" +
+                                                            issuer + "', client '" + client_id + "', profile '" +
+                                                            profile + "') and was not used");
   }
   return std::move(*doc);
 }
@@ -71,7 +84,8 @@ SecretString serialize_session(const Session &session, const std::string &token_
   if (session.access_token_expiry) j["access_token_expires_at"] = epoch_seconds(*session.access_token_expiry);
   j["issued_at"] = epoch_seconds(session.issued_at);
   // Milliseconds too: another process decides "rotated while I waited for the lock" from it.
-  j["issued_at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(session.issued_at.time_since_epoch()).count();
+  j["issued_at_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(session.issued_at.time_since_epoch()).count();
   j["scopes"] = session.scopes;
   j["subject"] = session.claims.subject();
   if (const auto name = session.claims.string("name")) j["name"] = *name;
@@ -100,7 +114,8 @@ Result<SessionRecord> parse_session_record(const SecretString &record, const pla
   s.id_token = take_secret(doc, "id_token");
   s.access_token_expiry = time_member(doc, "access_token_expires_at");
   s.issued_at = time_member(doc, "issued_at").value_or(std::chrono::system_clock::time_point{});
-  if (const auto ms = get_int(doc, "issued_at_ms"); ms && *ms >= 0 && *ms / 1000 == get_int(doc, "issued_at").value_or(-1)) {
+  if (const auto ms = get_int(doc, "issued_at_ms");
+      ms && *ms >= 0 && *ms / 1000 == get_int(doc, "issued_at").value_or(-1)) {
     s.issued_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
   }
   s.scopes = get_strings(doc, "scopes");

@@ -26,7 +26,8 @@ Result<void> forward_redirect(const ClientOptions &options, std::string_view url
       }
     }
     auto relay = options.platform.relay ? options.platform.relay : platform::default_platform().relay;
-    if (!relay) return make_error(ErrorCode::invalid_configuration, "this platform cannot forward redirects between processes");
+    if (!relay)
+      return make_error(ErrorCode::invalid_configuration, "this platform cannot forward redirects between processes");
     return relay->forward({options.issuer, options.client_id, options.profile}, url, std::chrono::seconds(30));
   } catch (const std::exception &e) {
     return make_error(ErrorCode::internal, std::string("could not forward the redirect: ") + e.what());
@@ -60,8 +61,7 @@ Result<void> Client::Impl::deliver_redirect(std::string_view url) {
         return make_error(ErrorCode::invalid_redirect,
                           "the URL is not for this app's redirect URI '" + waiting->uri + "'; refused");
       case core::CallbackVerdict::bad_method:
-      case core::CallbackVerdict::bad_request:
-        break;
+      case core::CallbackVerdict::bad_request: break;
     }
     return make_error(ErrorCode::invalid_redirect,
                       "the redirect URL has no state, repeats a parameter or is malformed; refused");
@@ -107,8 +107,7 @@ platform::RequestHandler Client::Impl::loopback_handler(const AuthorizationReque
         log.warning("loopback listener: ignored a response with a state that belongs to no pending sign-in");
         out.reply = loopback::text_reply(400, "This sign-in response does not belong to the sign-in in progress.\n");
         return out;
-      case core::CallbackVerdict::matched:
-        break;
+      case core::CallbackVerdict::matched: break;
     }
     // The token exchange happens while the browser waits, so the page it shows tells the truth.
     outcome.emplace(complete(cb.response, request, redirect_uri));

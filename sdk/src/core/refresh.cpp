@@ -146,11 +146,9 @@ Result<AccessToken> Client::Impl::refresh(std::chrono::seconds min_ttl, bool for
   return store_refreshed(record, *tokens, md, now, events);
 }
 
-std::optional<AccessToken> Client::Impl::adopt_from_slot(const SessionState *mine, core::SessionRecord &record,
-                                                         std::chrono::system_clock::time_point started,
-                                                         std::chrono::system_clock::time_point now,
-                                                         std::chrono::seconds min_ttl, bool force,
-                                                         PendingEvents &events) {
+std::optional<AccessToken> Client::Impl::adopt_from_slot(
+    const SessionState *mine, core::SessionRecord &record, std::chrono::system_clock::time_point started,
+    std::chrono::system_clock::time_point now, std::chrono::seconds min_ttl, bool force, PendingEvents &events) {
   // Another process may already hold fresh tokens: then adopt them, with no grant.
   const bool changed = !mine || !(mine->record.session.refresh_token == record.session.refresh_token) ||
                        !(mine->record.session.access_token == record.session.access_token);
@@ -175,15 +173,15 @@ std::optional<AccessToken> Client::Impl::adopt_from_slot(const SessionState *min
 }
 
 Result<core::TokenResponse> Client::Impl::redeem_refresh_token(const core::SessionRecord &record,
-                                                                const oidc::ProviderMetadata &md) {
+                                                               const oidc::ProviderMetadata &md) {
   // One retry when the response was lost after the request may have reached the provider: providers
   // with a reuse grace window accept the same refresh token again; others answer invalid_grant.
   Result<core::TokenResponse> tokens = make_error(ErrorCode::internal, "no attempt");
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto request = core::make_token_request(
-        md.token_endpoint,
-        {{"grant_type", "refresh_token"}, {"refresh_token", std::string(record.session.refresh_token.reveal())}},
-        options.client_id, options.client_secret);
+    auto request = core::make_token_request(md.token_endpoint,
+                                            {{"grant_type", "refresh_token"},
+                                             {"refresh_token", std::string(record.session.refresh_token.reveal())}},
+                                            options.client_id, options.client_secret);
     log.debug(attempt == 0 ? "refreshing the access token" : "retrying the refresh once (the response was lost)");
     auto response = platform.http->send(request);
     if (!response) {

@@ -60,7 +60,8 @@ bool operator==(const SecretString &a, const SecretString &b) noexcept {
   if (a.value_.size() != b.value_.size()) return false;
   volatile unsigned char diff = 0;
   for (std::size_t i = 0; i < a.value_.size(); ++i)
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a.value_[i]) ^ static_cast<unsigned char>(b.value_[i])));
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a.value_[i]) ^
+                                              static_cast<unsigned char>(b.value_[i])));
   return diff == 0;
 }
 

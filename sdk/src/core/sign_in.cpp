@@ -13,9 +13,9 @@ namespace {
 
 // Parameters nativeauth computes itself; an app may not override them through extra_params.
 const std::vector<std::string_view> kReservedParams = {
-    "response_type", "client_id", "redirect_uri", "scope",     "state",      "nonce",   "code_challenge",
-    "code_challenge_method", "prompt", "login_hint", "max_age", "ui_locales", "acr_values", "request",
-    "request_uri", "response_mode"};
+    "response_type",         "client_id",    "redirect_uri", "scope",   "state",      "nonce",      "code_challenge",
+    "code_challenge_method", "prompt",       "login_hint",   "max_age", "ui_locales", "acr_values", "request",
+    "request_uri",           "response_mode"};
 
 Error cancelled() { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); }
 
@@ -53,7 +53,7 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
                                      std::chrono::steady_clock::now() + opts.timeout};
 
   auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
-                                                                   : sign_in_through_loopback(request);
+                                                                  : sign_in_through_loopback(request);
   if (!session) return std::move(session).error();
   return store_signed_in(std::move(*session), md);
 }
@@ -140,19 +140,20 @@ Result<Session> Client::Impl::sign_in_through_loopback(const AuthorizationReques
   return std::move(*outcome);
 }
 
-Result<Session> Client::Impl::complete(const core::AuthorizationResponse &response,
-                                       const AuthorizationRequest &request, const std::string &redirect_uri) {
+Result<Session> Client::Impl::complete(const core::AuthorizationResponse &response, const AuthorizationRequest &request,
+                                       const std::string &redirect_uri) {
   const oidc::ProviderMetadata &md = request.md;
   // RFC 9207 §2.4: check iss before anything else in the response, errors included.
   if (response.iss) {
     if (*response.iss != md.issuer) {
-      return make_error(ErrorCode::issuer_param_mismatch,
-                        "the authorization response came from issuer '" + *response.iss + "', not from '" + md.issuer +
-                            "'; refused (possible mix-up attack)");
+      return make_error(ErrorCode::issuer_param_mismatch, "the authorization response came from issuer '" +
+                                                              *response.iss + "', not from '" + md.issuer +
+                                                              "'; refused (possible mix-up attack)");
     }
   } else if (md.authorization_response_iss_parameter_supported) {
-    return make_error(ErrorCode::issuer_param_mismatch,
-                      "the provider promises an iss parameter in authorization responses but this one has none; refused");
+    return make_error(
+        ErrorCode::issuer_param_mismatch,
+        "the provider promises an iss parameter in authorization responses but this one has none; refused");
   }
   if (!response.error.empty()) {
     Error e;

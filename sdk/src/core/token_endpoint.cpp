@@ -48,7 +48,8 @@ platform::HttpRequest make_token_request(const std::string &token_endpoint, Para
   return request;
 }
 
-Error oauth_error_from_response(const platform::HttpResponse &response, ErrorCode default_code, const std::string &what) {
+Error oauth_error_from_response(const platform::HttpResponse &response, ErrorCode default_code,
+                                const std::string &what) {
   Error e;
   e.http_status = response.status;
   auto doc = parse_object(response.body.reveal());
@@ -60,7 +61,8 @@ Error oauth_error_from_response(const platform::HttpResponse &response, ErrorCod
   }
   if (!e.oauth_error.empty()) {
     e.code = e.oauth_error == "invalid_grant" ? ErrorCode::invalid_grant : default_code;
-    e.transient = e.oauth_error == "temporarily_unavailable" || e.oauth_error == "server_error" || response.status >= 500;
+    e.transient = e.oauth_error == "temporarily_unavailable" || e.oauth_error == "server_error" ||
+                  response.status >= 500;
     e.message = what + " was refused by the provider";
     if (e.code == ErrorCode::invalid_grant) e.message += ": the grant is invalid, expired or revoked";
   } else {
@@ -76,7 +78,8 @@ Result<TokenResponse> parse_token_response(const platform::HttpResponse &respons
   if (response.status != 200) return oauth_error_from_response(response, ErrorCode::token_error, "the token request");
   auto doc = parse_object(response.body.reveal());
   if (!doc) {
-    return make_error(ErrorCode::invalid_token_response, "the token endpoint answered 200 with a body that is not a JSON object");
+    return make_error(ErrorCode::invalid_token_response,
+                      "the token endpoint answered 200 with a body that is not a JSON object");
   }
   TokenResponse r;
   r.access_token = take_secret(*doc, "access_token");

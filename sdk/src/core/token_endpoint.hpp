@@ -34,6 +34,7 @@ platform::HttpRequest make_token_request(const std::string &token_endpoint, Para
 Result<TokenResponse> parse_token_response(const platform::HttpResponse &response);
 
 /// The Error for a failed OAuth response: the server's error fields when the body has them.
-Error oauth_error_from_response(const platform::HttpResponse &response, ErrorCode default_code, const std::string &what);
+Error oauth_error_from_response(const platform::HttpResponse &response, ErrorCode default_code,
+                                const std::string &what);
 
 }  // namespace nativeauth::core

@@ -12,9 +12,7 @@
 namespace nativeauth::core {
 namespace {
 
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
+bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
 }  // namespace
 
@@ -89,8 +87,8 @@ std::optional<std::string> find_param(const Params &params, std::string_view nam
 }
 
 std::size_t count_param(const Params &params, std::string_view name) {
-  return static_cast<std::size_t>(
-      std::count_if(params.begin(), params.end(), [&](const auto &p) { return p.first == name; }));
+  return static_cast<std::size_t>(std::count_if(params.begin(), params.end(),
+                                                [&](const auto &p) { return p.first == name; }));
 }
 
 std::string append_query(const std::string &endpoint, const Params &params) {
@@ -187,14 +185,14 @@ Result<void> require_secure_url(const std::string &url, std::string_view what) {
   if (parsed->scheme == "https") return {};
   if (parsed->scheme == "http" && is_loopback_host(parsed->host)) return {};
   return make_error(ErrorCode::insecure_url,
-                    std::string(what) + " must use https (plain http is allowed only for loopback hosts): " +
-                        redact_url(url));
+                    std::string(what) +
+                        " must use https (plain http is allowed only for loopback hosts): " + redact_url(url));
 }
 
 std::string redact_url(std::string_view url) {
   static constexpr std::array<std::string_view, 12> kHarmless = {
-      "response_type", "client_id",    "scope",      "redirect_uri", "code_challenge_method", "prompt",
-      "ui_locales",    "max_age",      "acr_values", "error",        "error_description",     "iss"};
+      "response_type", "client_id", "scope",      "redirect_uri", "code_challenge_method", "prompt",
+      "ui_locales",    "max_age",   "acr_values", "error",        "error_description",     "iss"};
   if (const auto hash = url.find('#'); hash != std::string_view::npos) url = url.substr(0, hash);
   const auto q = url.find('?');
   if (q == std::string_view::npos) return std::string(url);

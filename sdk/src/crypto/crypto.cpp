@@ -48,17 +48,20 @@ namespace {
 // --- libcrypto, as a table of the functions this file calls. Every OpenSSL call below goes through
 // --- ossl(); on ELF nothing here is a link-time reference to libcrypto (nm -D libnativeauth.so shows none).
 
-#define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                    \
-  X(BN_bin2bn) X(BN_cmp) X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits)                                 \
-  X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(i2d_ECDSA_SIG)                                      \
-  X(ERR_pop_to_mark) X(ERR_set_mark)                                                                         \
-  X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) X(EVP_MD_CTX_free) X(EVP_MD_CTX_new)          \
-  X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey)                           \
-  X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding) X(EVP_PKEY_CTX_set_rsa_pss_saltlen)   \
-  X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init) X(EVP_PKEY_public_check) X(EVP_sha256)     \
-  X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string) \
-  X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)                           \
-  X(RAND_bytes)
+// clang-format off: one row per library area, kept as written
+#define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                              \
+  X(BN_bin2bn)                                                                                                         \
+  X(BN_cmp)                                                                                                            \
+  X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits) X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0)             \
+      X(i2d_ECDSA_SIG) X(ERR_pop_to_mark) X(ERR_set_mark) X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) \
+          X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name)                      \
+              X(EVP_PKEY_CTX_new_from_pkey) X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding)       \
+                  X(EVP_PKEY_CTX_set_rsa_pss_saltlen) X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init)  \
+                      X(EVP_PKEY_public_check) X(EVP_sha256) X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new)              \
+                          X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string)                                \
+                              X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)         \
+                                  X(RAND_bytes)
+// clang-format on
 
 /// The libcrypto functions this file calls, each typed by its declaration in OpenSSL's headers.
 struct CryptoApi {
@@ -214,9 +217,7 @@ std::string printable(std::string_view s) {
 
 Error fail(ErrorCode code, std::string message) { return make_error(code, std::move(message)); }
 
-const unsigned char *bytes_of(std::string_view s) noexcept {
-  return reinterpret_cast<const unsigned char *>(s.data());
-}
+const unsigned char *bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char *>(s.data()); }
 
 BnPtr to_bn(const Bytes &big_endian) {
   if (big_endian.size() > static_cast<std::size_t>(INT_MAX)) return nullptr;
@@ -258,7 +259,8 @@ Result<PkeyPtr> rsa_key(const JwkPublicKey &jwk) {
   // message itself, which anyone can produce. OpenSSL's fromdata does not look at any of this, and its
   // EVP_PKEY_public_check runs the SP 800-56B tests (e > 2^16, Miller-Rabin on n), which are costly and
   // would refuse legitimate e = 3 keys.
-  if (!ossl().BN_is_odd(n.get()) || !ossl().BN_is_odd(e.get()) || ossl().BN_is_one(e.get()) || ossl().BN_cmp(e.get(), n.get()) >= 0) {
+  if (!ossl().BN_is_odd(n.get()) || !ossl().BN_is_odd(e.get()) || ossl().BN_is_one(e.get()) ||
+      ossl().BN_cmp(e.get(), n.get()) >= 0) {
     return fail(ErrorCode::id_token_malformed, "the provider's RSA key is not a valid public key");
   }
 
@@ -348,10 +350,10 @@ Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::str
   // exactly its own curve (RFC 7518 §3.4 binds ES256 to P-256, ES384 to P-384, ES512 to P-521).
   const bool wants_rsa = spec->family != Family::ecdsa;
   if (wants_rsa ? jwk.kty != "RSA" : (jwk.kty != "EC" || jwk.crv != spec->jwk_crv)) {
-    std::string have =
-        jwk.kty == "EC" ? "an EC " + printable(jwk.crv) + " key" : "a \"" + printable(jwk.kty) + "\" key";
-    return fail(ErrorCode::id_token_algorithm, "the ID token's alg " + std::string(spec->name) +
-                                                   " does not fit the provider's key (" + have + ")");
+    std::string have = jwk.kty == "EC" ? "an EC " + printable(jwk.crv) + " key"
+                                       : "a \"" + printable(jwk.kty) + "\" key";
+    return fail(ErrorCode::id_token_algorithm,
+                "the ID token's alg " + std::string(spec->name) + " does not fit the provider's key (" + have + ")");
   }
 
   Result<PkeyPtr> key = wants_rsa ? rsa_key(jwk) : ec_key(jwk, *spec);
@@ -371,7 +373,7 @@ Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::str
   MdCtxPtr md_ctx(ossl().EVP_MD_CTX_new());
   EVP_PKEY_CTX *pkey_ctx = nullptr;  // owned by md_ctx
   if (!md_ctx || ossl().EVP_DigestVerifyInit_ex(md_ctx.get(), &pkey_ctx, spec->digest, nullptr, nullptr, key->get(),
-                                         nullptr) != 1) {
+                                                nullptr) != 1) {
     return fail(ErrorCode::internal, "could not set up " + std::string(spec->name) + " verification");
   }
   if (spec->family == Family::rsa_pss) {
@@ -390,10 +392,10 @@ Result<void> verify_impl(std::string_view alg, const JwkPublicKey &jwk, std::str
   }
 
   // 1 is the only success; 0 is a bad signature and < 0 a malformed one (e.g. longer than the modulus).
-  if (ossl().EVP_DigestVerify(md_ctx.get(), sig->data(), sig->size(), bytes_of(signing_input),
-                       signing_input.size()) != 1) {
-    return fail(ErrorCode::id_token_signature, "the ID token's " + std::string(spec->name) +
-                                                   " signature does not verify with the provider's key");
+  if (ossl().EVP_DigestVerify(md_ctx.get(), sig->data(), sig->size(), bytes_of(signing_input), signing_input.size()) !=
+      1) {
+    return fail(ErrorCode::id_token_signature,
+                "the ID token's " + std::string(spec->name) + " signature does not verify with the provider's key");
   }
   return {};
 }

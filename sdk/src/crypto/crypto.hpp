@@ -42,8 +42,8 @@ struct JwkPublicKey {
 ///  - ErrorCode::id_token_signature when the signature does not verify or has the wrong length;
 ///  - ErrorCode::id_token_malformed when the key material is invalid (bad point, empty modulus).
 /// Messages never include key or signature bytes.
-Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key,
-                              std::string_view signing_input, const Bytes &signature);
+Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,
+                              const Bytes &signature);
 
 namespace detail {
 /// For tests: loads `soname` as libcrypto into a throw-away table (the process-wide one is untouched)

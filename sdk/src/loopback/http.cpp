@@ -10,9 +10,9 @@ namespace {
 
 bool is_token_char(unsigned char c) {
   // RFC 9110 §5.6.2 tchar, enough for methods.
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-         c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#' ||
+         c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^' ||
+         c == '_' || c == '`' || c == '|' || c == '~';
 }
 
 bool is_target_char(unsigned char c) { return c > 0x20 && c < 0x7F; }
@@ -82,12 +82,11 @@ std::string format_reply(const platform::HttpReply &requested) {
   if (!reply->location.empty()) out += "Location: " + reply->location + "\r\n";
   // The page answers a URL holding the authorization code: no cache may keep it, and links or
   // subresources on it must not carry it away in a Referer (RFC 9700 §4.2.4).
-  out +=
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "Referrer-Policy: no-referrer\r\n"
-      "X-Content-Type-Options: nosniff\r\n"
-      "\r\n";
+  out += "Cache-Control: no-store\r\n"
+         "Connection: close\r\n"
+         "Referrer-Policy: no-referrer\r\n"
+         "X-Content-Type-Options: nosniff\r\n"
+         "\r\n";
   out += reply->body;
   return out;
 }
@@ -169,10 +168,9 @@ std::string result_page(bool success, std::string_view detail) {
   const char *title = success ? "Signed in" : "Sign-in failed";
   const char *lead = success ? "You are signed in. You can close this window and return to the app."
                              : "Sign-in did not complete. Return to the app to try again.";
-  std::string page =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>";
+  std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                     "<title>";
   page += title;
   page += "</title><style>body{font-family:system-ui,sans-serif;max-width:32em;margin:4em auto;"
           "padding:0 1em;color:#222}h1{font-size:1.4em}p.detail{color:#666}</style></head><body><h1>";

@@ -80,17 +80,19 @@ Result<ProviderMetadata> parse_provider_metadata(std::string_view json, const st
   m.authorization_response_iss_parameter_supported =
       core::get_bool(*doc, "authorization_response_iss_parameter_supported").value_or(false);
 
-  for (const auto &[name, value] : {std::pair<const char *, const std::string *>{"authorization_endpoint", &m.authorization_endpoint},
-                                    {"token_endpoint", &m.token_endpoint}}) {
+  for (const auto &[name, value] :
+       {std::pair<const char *, const std::string *>{"authorization_endpoint", &m.authorization_endpoint},
+        {"token_endpoint", &m.token_endpoint}}) {
     if (value->empty()) return make_error(ErrorCode::missing_endpoint, std::string("provider metadata has no ") + name);
   }
-  for (const auto &[name, value] : {std::pair<const char *, const std::string *>{"authorization_endpoint", &m.authorization_endpoint},
-                                    {"token_endpoint", &m.token_endpoint},
-                                    {"jwks_uri", &m.jwks_uri},
-                                    {"userinfo_endpoint", &m.userinfo_endpoint},
-                                    {"revocation_endpoint", &m.revocation_endpoint},
-                                    {"end_session_endpoint", &m.end_session_endpoint},
-                                    {"device_authorization_endpoint", &m.device_authorization_endpoint}}) {
+  for (const auto &[name, value] :
+       {std::pair<const char *, const std::string *>{"authorization_endpoint", &m.authorization_endpoint},
+        {"token_endpoint", &m.token_endpoint},
+        {"jwks_uri", &m.jwks_uri},
+        {"userinfo_endpoint", &m.userinfo_endpoint},
+        {"revocation_endpoint", &m.revocation_endpoint},
+        {"end_session_endpoint", &m.end_session_endpoint},
+        {"device_authorization_endpoint", &m.device_authorization_endpoint}}) {
     if (value->empty()) continue;
     if (auto ok = core::require_secure_url(*value, name); !ok) return std::move(ok).error();
   }
@@ -134,9 +136,8 @@ Result<std::shared_ptr<const ProviderMetadata>> discover(platform::HttpTransport
     cache()[issuer] = CacheEntry{shared, std::chrono::steady_clock::now()};
     return shared;
   }
-  Error e = make_error(ErrorCode::discovery_failed,
-                       "could not find the provider's metadata for issuer '" + issuer + "' (" + failures +
-                           "); check the issuer URL");
+  Error e = make_error(ErrorCode::discovery_failed, "could not find the provider's metadata for issuer '" + issuer +
+                                                        "' (" + failures + "); check the issuer URL");
   return e;
 }
 

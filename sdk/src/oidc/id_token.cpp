@@ -64,10 +64,9 @@ Result<void> verify_signature(const Jwt &jwt, const std::string &alg, KeySource 
                    std::string(kid ? " '" + *kid + "'" : std::string()) + ": " + last.message;
     return last;
   }
-  return make_error(ErrorCode::id_token_unknown_key,
-                    "no key in the provider's JWKS fits the ID token (kid " +
-                        (kid ? "'" + *kid + "'" : std::string("absent")) + ", alg " + alg +
-                        "), even after refetching the JWKS");
+  return make_error(ErrorCode::id_token_unknown_key, "no key in the provider's JWKS fits the ID token (kid " +
+                                                         (kid ? "'" + *kid + "'" : std::string("absent")) + ", alg " +
+                                                         alg + "), even after refetching the JWKS");
 }
 
 }  // namespace
@@ -88,20 +87,21 @@ Result<std::string> checked_algorithm(const Jwt &jwt, const IdTokenCheck &check)
     return make_error(ErrorCode::id_token_algorithm, "ID token is unsigned (alg \"none\"); refused");
   }
   if (alg->rfind("HS", 0) == 0) {
-    return make_error(ErrorCode::id_token_algorithm,
-                      "ID token uses a symmetric algorithm (" + *alg + "); a public client only accepts asymmetric signatures");
+    return make_error(ErrorCode::id_token_algorithm, "ID token uses a symmetric algorithm (" + *alg +
+                                                         "); a public client only accepts asymmetric signatures");
   }
   if (!contains(supported_algorithms(), *alg)) {
     return make_error(ErrorCode::id_token_algorithm, "ID token algorithm " + *alg + " is not supported");
   }
-  const std::vector<std::string> advertised =
-      check.allowed_algs.empty() ? std::vector<std::string>{"RS256"} : check.allowed_algs;
+  const std::vector<std::string> advertised = check.allowed_algs.empty() ? std::vector<std::string>{"RS256"}
+                                                                         : check.allowed_algs;
   if (!contains(advertised, *alg)) {
     return make_error(ErrorCode::id_token_algorithm,
                       "ID token algorithm " + *alg + " is not one the provider advertises for ID tokens");
   }
   if (jwt.header.contains("crit")) {
-    return make_error(ErrorCode::id_token_malformed, "ID token has critical header extensions nativeauth does not understand");
+    return make_error(ErrorCode::id_token_malformed,
+                      "ID token has critical header extensions nativeauth does not understand");
   }
   return *alg;
 }
@@ -150,13 +150,15 @@ Result<void> check_times(const core::Json &claims, const IdTokenCheck &check) {
     if (!claims.contains(name)) continue;
     const auto t = core::get_int(claims, name);
     if (!t || *t < 0 || *t > kMaxTime) {
-      return make_error(ErrorCode::id_token_malformed, std::string("ID token claim \"") + name + "\" is not a valid time");
+      return make_error(ErrorCode::id_token_malformed,
+                        std::string("ID token claim \"") + name + "\" is not a valid time");
     }
   }
   if (now < 0 || now > kMaxTime || leeway < 0 || leeway > kMaxTime) {
     return make_error(ErrorCode::invalid_argument, "clock or leeway out of range");
   }
-  if (now > *exp + leeway) return with_skew(ErrorCode::id_token_expired, "ID token expired: it is past its exp", now - *exp);
+  if (now > *exp + leeway)
+    return with_skew(ErrorCode::id_token_expired, "ID token expired: it is past its exp", now - *exp);
   if (*iat > now + leeway) {
     return with_skew(ErrorCode::id_token_not_yet_valid, "ID token is issued in the future: iat is ahead", *iat - now);
   }
@@ -171,12 +173,13 @@ Result<void> check_auth_time(const core::Json &claims, const IdTokenCheck &check
   if (!check.max_age) return {};
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
   const auto auth_time = core::get_int(claims, "auth_time");
-  if (!auth_time) return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
+  if (!auth_time)
+    return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
   const std::int64_t age = now - *auth_time;
   if (age > check.max_age->count() + check.leeway.count()) {
-    return make_error(ErrorCode::id_token_auth_time,
-                      "the user authenticated " + std::to_string(age) + " s ago, longer than max_age " +
-                          std::to_string(check.max_age->count()) + " s allows");
+    return make_error(ErrorCode::id_token_auth_time, "the user authenticated " + std::to_string(age) +
+                                                         " s ago, longer than max_age " +
+                                                         std::to_string(check.max_age->count()) + " s allows");
   }
   return {};
 }
@@ -197,8 +200,9 @@ Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck 
   if (check.nonce) {
     const auto nonce = core::get_string(claims, "nonce");
     if (!nonce || !util::constant_time_equal(*nonce, *check.nonce)) {
-      return make_error(ErrorCode::id_token_nonce, nonce ? "ID token nonce does not match this sign-in (replayed token?)"
-                                                         : "ID token has no nonce although one was sent");
+      return make_error(ErrorCode::id_token_nonce, nonce
+                                                       ? "ID token nonce does not match this sign-in (replayed token?)"
+                                                       : "ID token has no nonce although one was sent");
     }
   }
   if (auto ok = check_auth_time(claims, check); !ok) return std::move(ok).error();

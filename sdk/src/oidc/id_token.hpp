@@ -16,8 +16,8 @@
 namespace nativeauth::oidc {
 
 struct IdTokenCheck {
-  std::string issuer;     ///< Must equal `iss` exactly.
-  std::string client_id;  ///< Must be in `aud`; must equal `azp` when present.
+  std::string issuer;                           ///< Must equal `iss` exactly.
+  std::string client_id;                        ///< Must be in `aud`; must equal `azp` when present.
   std::optional<std::string> nonce;             ///< Sent in the request: must come back.
   std::optional<std::chrono::seconds> max_age;  ///< Sent in the request: auth_time required.
   /// The provider's id_token_signing_alg_values_supported; empty means RS256 (OIDC Discovery §3).

@@ -67,7 +67,9 @@ Result<std::vector<Jwk>> parse_jwks(std::string_view json) {
 
 JwksCache::JwksCache(std::shared_ptr<platform::HttpTransport> http, std::string jwks_uri, core::Logger log,
                      std::chrono::seconds min_refetch_interval)
-    : http_(std::move(http)), jwks_uri_(std::move(jwks_uri)), log_(std::move(log)),
+    : http_(std::move(http)),
+      jwks_uri_(std::move(jwks_uri)),
+      log_(std::move(log)),
       min_refetch_interval_(min_refetch_interval) {}
 
 Result<std::vector<Jwk>> JwksCache::fetch() {
@@ -81,8 +83,8 @@ Result<std::vector<Jwk>> JwksCache::fetch() {
     return e;
   }
   if (response->status != 200) {
-    Error e = make_error(ErrorCode::jwks_unavailable, "the provider's jwks_uri " + jwks_uri_ + " answered HTTP " +
-                                                          std::to_string(response->status));
+    Error e = make_error(ErrorCode::jwks_unavailable,
+                         "the provider's jwks_uri " + jwks_uri_ + " answered HTTP " + std::to_string(response->status));
     e.http_status = response->status;
     e.transient = response->status >= 500;
     return e;
@@ -95,7 +97,8 @@ Result<std::vector<Jwk>> JwksCache::keys(bool refresh) {
   const auto now = std::chrono::steady_clock::now();
   const bool stale_enough = !have_keys_ || now - fetched_at_ >= min_refetch_interval_;
   if (have_keys_ && !(refresh && stale_enough)) return keys_;
-  log_.debug(refresh && have_keys_ ? "refetching the provider's JWKS (unknown key id)" : "fetching the provider's JWKS");
+  log_.debug(refresh && have_keys_ ? "refetching the provider's JWKS (unknown key id)"
+                                   : "fetching the provider's JWKS");
   auto fetched = fetch();
   if (!fetched) return std::move(fetched).error();
   keys_ = std::move(*fetched);

@@ -12,8 +12,9 @@ Result<Jwt> parse_jwt(std::string_view compact) {
   const auto dot1 = compact.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) {
-    return make_error(ErrorCode::id_token_malformed,
-                      "ID token is not a compact JWS (expected three dot-separated parts; encrypted ID tokens are not supported)");
+    return make_error(
+        ErrorCode::id_token_malformed,
+        "ID token is not a compact JWS (expected three dot-separated parts; encrypted ID tokens are not supported)");
   }
   const auto header_b64 = compact.substr(0, dot1);
   const auto payload_b64 = compact.substr(dot1 + 1, dot2 - dot1 - 1);

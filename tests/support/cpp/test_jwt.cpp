@@ -44,8 +44,7 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
   std::array<char, 256> buf{};
   if (code != 0) ERR_error_string_n(code, buf.data(), buf.size());
   ERR_clear_error();
-  throw std::runtime_error("test_jwt: " + what +
-                           (code != 0 ? std::string(": ") + buf.data() : std::string()));
+  throw std::runtime_error("test_jwt: " + what + (code != 0 ? std::string(": ") + buf.data() : std::string()));
 }
 
 struct Curve {
@@ -98,8 +97,7 @@ std::string big_endian(const BIGNUM *bn, std::size_t pad_to = 0) {
 
 BnPtr bn_param(const EVP_PKEY *pkey, const char *name) {
   BIGNUM *raw = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey, name, &raw) != 1)
-    throw_openssl(std::string("reading key parameter ") + name);
+  if (EVP_PKEY_get_bn_param(pkey, name, &raw) != 1) throw_openssl(std::string("reading key parameter ") + name);
   return BnPtr(raw);
 }
 
@@ -115,17 +113,14 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-const unsigned char *bytes_of(std::string_view s) {
-  return reinterpret_cast<const unsigned char *>(s.data());
-}
+const unsigned char *bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char *>(s.data()); }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
 // TestKey
 
-TestKey::TestKey(evp_pkey_st *pkey, std::string curve)
-    : kid(random_hex(8)), pkey_(pkey), crv_(std::move(curve)) {}
+TestKey::TestKey(evp_pkey_st *pkey, std::string curve) : kid(random_hex(8)), pkey_(pkey), crv_(std::move(curve)) {}
 
 TestKey TestKey::rsa(int bits) {
   // EVP_PKEY_Q_keygen's "RSA" variant takes the size as a size_t vararg.
@@ -228,8 +223,7 @@ std::string TestKey::sign(std::string_view jws_alg, std::string_view signing_inp
   EcdsaSigPtr parsed(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())));
   if (!parsed) throw_openssl("d2i_ECDSA_SIG");
   const std::size_t coord = curve_of(crv_).coord_len;
-  return big_endian(ECDSA_SIG_get0_r(parsed.get()), coord) +
-         big_endian(ECDSA_SIG_get0_s(parsed.get()), coord);
+  return big_endian(ECDSA_SIG_get0_r(parsed.get()), coord) + big_endian(ECDSA_SIG_get0_s(parsed.get()), coord);
 }
 
 std::string TestKey::sign_jwt(const nlohmann::json &header, const nlohmann::json &payload,
@@ -249,8 +243,7 @@ std::string TestKey::sign_jwt(const nlohmann::json &header, const nlohmann::json
 // ---------------------------------------------------------------------------------------------------------
 // Free functions
 
-std::string sign_jwt_hmac(const nlohmann::json &header, const nlohmann::json &payload,
-                          const std::string &key) {
+std::string sign_jwt_hmac(const nlohmann::json &header, const nlohmann::json &payload, const std::string &key) {
   const char *digest = "SHA256";
   if (header.contains("alg") && header["alg"] == "HS384") digest = "SHA384";
   if (header.contains("alg") && header["alg"] == "HS512") digest = "SHA512";

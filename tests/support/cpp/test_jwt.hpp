@@ -67,8 +67,7 @@ class TestKey {
 
 /// HMAC JWS ("HS256", or HS384/HS512 if header["alg"] says so) with `key` as the secret: used to build
 /// the "HMAC signed with the provider's public key as secret" key-confusion attack.
-std::string sign_jwt_hmac(const nlohmann::json &header, const nlohmann::json &payload,
-                          const std::string &key);
+std::string sign_jwt_hmac(const nlohmann::json &header, const nlohmann::json &payload, const std::string &key);
 
 /// "<b64 header>.<b64 payload>." — an unsecured JWS (RFC 7515 §A.5, alg "none"), empty signature.
 std::string unsigned_jwt(const nlohmann::json &header, const nlohmann::json &payload);

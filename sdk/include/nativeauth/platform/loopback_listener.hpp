@@ -17,9 +17,9 @@ namespace nativeauth::platform {
 
 /// Where a LoopbackListener binds and how much it accepts.
 struct LoopbackListenerOptions {
-  bool ipv4 = true;          ///< Bind 127.0.0.1.
-  bool ipv6 = false;         ///< Bind [::1] as well (same port as the IPv4 socket).
-  std::uint16_t port = 0;    ///< 0: let the OS choose an ephemeral port (RFC 8252 §7.3).
+  bool ipv4 = true;        ///< Bind 127.0.0.1.
+  bool ipv6 = false;       ///< Bind [::1] as well (same port as the IPv4 socket).
+  std::uint16_t port = 0;  ///< 0: let the OS choose an ephemeral port (RFC 8252 §7.3).
   /// Largest request head (request line + headers) accepted; larger requests get 431.
   std::size_t max_request_bytes = 16 * 1024;
   /// A connection that has not sent a full request head in this time is dropped.
@@ -64,8 +64,7 @@ class LoopbackListener {
   /// done (then Ok), `deadline` passes (ErrorCode::timeout) or cancel() is called
   /// (ErrorCode::cancelled). Malformed, oversized or idle connections are answered or dropped
   /// without ending the wait.
-  virtual Result<void> serve(const RequestHandler &handler,
-                             std::chrono::steady_clock::time_point deadline) = 0;
+  virtual Result<void> serve(const RequestHandler &handler, std::chrono::steady_clock::time_point deadline) = 0;
 
   /// Makes a running or future serve() return ErrorCode::cancelled. Safe from any thread.
   virtual void cancel() noexcept = 0;

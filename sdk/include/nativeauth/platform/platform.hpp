@@ -19,14 +19,14 @@ namespace nativeauth::platform {
 /// The pluggable parts a Client runs on (ClientOptions::platform); an empty member takes the default.
 /// Ownership: parts are shared; a Client keeps those it was given alive as long as it lives.
 struct Platform {
-  std::shared_ptr<BrowserLauncher> browser;          ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
-  std::shared_ptr<LoopbackListenerFactory> loopback; ///< Default: the OS's sockets.
-  std::shared_ptr<CredentialStore> store;            ///< Default: per ClientOptions::storage.
-  std::shared_ptr<HttpTransport> http;               ///< Default: libcurl.
+  std::shared_ptr<BrowserLauncher> browser;           ///< Default: the OS's (Linux: $BROWSER, xdg-open, gio).
+  std::shared_ptr<LoopbackListenerFactory> loopback;  ///< Default: the OS's sockets.
+  std::shared_ptr<CredentialStore> store;             ///< Default: per ClientOptions::storage.
+  std::shared_ptr<HttpTransport> http;                ///< Default: libcurl.
   /// Default: the OS's (Linux: CLOCK_REALTIME_COARSE, never ahead of the true time, a few ms behind at
   /// most); elsewhere std::chrono::system_clock.
   std::shared_ptr<Clock> clock;
-  std::shared_ptr<SlotLockFactory> locks;            ///< Default: the OS's (Linux: flock on a 0600 file).
+  std::shared_ptr<SlotLockFactory> locks;  ///< Default: the OS's (Linux: flock on a 0600 file).
   /// Default: the OS's (Linux: Unix sockets). Used only with an app-handled redirect URI; none (e.g. on
   /// mobile, where the host app hands the redirect over itself): no forwarding between instances.
   std::shared_ptr<RedirectRelay> relay;
