@@ -34,13 +34,13 @@ namespace {
 
 // Members drop the curl_ prefix: <curl/typecheck-gcc.h> defines curl_easy_setopt and friends as function-like
 // macros, which a call through a member of the same name would expand.
-// clang-format off: one row per library area, kept as written
-#define NATIVEAUTH_LIBCURL_FUNCTIONS(X)                                                                          \
-  X(global_init, curl_global_init)                                                                               \
-  X(easy_init, curl_easy_init)                                                                                   \
-  X(easy_cleanup, curl_easy_cleanup) X(easy_reset, curl_easy_reset) X(easy_setopt, curl_easy_setopt)             \
-      X(easy_perform, curl_easy_perform) X(easy_getinfo, curl_easy_getinfo) X(easy_strerror, curl_easy_strerror) \
-          X(slist_append, curl_slist_append) X(slist_free_all, curl_slist_free_all)
+// One row per library area, kept as written:
+// clang-format off
+#define NATIVEAUTH_LIBCURL_FUNCTIONS(X)                                                                      \
+  X(global_init, curl_global_init) X(easy_init, curl_easy_init) X(easy_cleanup, curl_easy_cleanup)           \
+  X(easy_reset, curl_easy_reset) X(easy_setopt, curl_easy_setopt) X(easy_perform, curl_easy_perform)         \
+  X(easy_getinfo, curl_easy_getinfo) X(easy_strerror, curl_easy_strerror) X(slist_append, curl_slist_append) \
+  X(slist_free_all, curl_slist_free_all)
 // clang-format on
 
 struct CurlApi {

@@ -48,19 +48,19 @@ namespace {
 // --- libcrypto, as a table of the functions this file calls. Every OpenSSL call below goes through
 // --- ossl(); on ELF nothing here is a link-time reference to libcrypto (nm -D libnativeauth.so shows none).
 
-// clang-format off: one row per library area, kept as written
-#define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                              \
-  X(BN_bin2bn)                                                                                                         \
-  X(BN_cmp)                                                                                                            \
-  X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits) X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0)             \
-      X(i2d_ECDSA_SIG) X(ERR_pop_to_mark) X(ERR_set_mark) X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) \
-          X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name)                      \
-              X(EVP_PKEY_CTX_new_from_pkey) X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding)       \
-                  X(EVP_PKEY_CTX_set_rsa_pss_saltlen) X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init)  \
-                      X(EVP_PKEY_public_check) X(EVP_sha256) X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new)              \
-                          X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string)                                \
-                              X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)         \
-                                  X(RAND_bytes)
+// One row per library area, kept as written:
+// clang-format off
+#define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                    \
+  X(BN_bin2bn) X(BN_cmp) X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits)                                 \
+  X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(i2d_ECDSA_SIG)                                      \
+  X(ERR_pop_to_mark) X(ERR_set_mark)                                                                         \
+  X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) X(EVP_MD_CTX_free) X(EVP_MD_CTX_new)          \
+  X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey)                           \
+  X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding) X(EVP_PKEY_CTX_set_rsa_pss_saltlen)   \
+  X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init) X(EVP_PKEY_public_check) X(EVP_sha256)     \
+  X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string) \
+  X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)                           \
+  X(RAND_bytes)
 // clang-format on
 
 /// The libcrypto functions this file calls, each typed by its declaration in OpenSSL's headers.
