@@ -3,6 +3,7 @@
 // loading a shared library.
 
 #include "util/hex.hpp"
+#include "util/quote.hpp"
 #include "util/secrets.hpp"
 #include "util/shared_library.hpp"
 #include "util/slot_hash.hpp"
@@ -110,6 +111,45 @@ TEST(Wipe, AcceptsEmptyInput) {
   unsigned char one = 0x55;
   util::wipe(&one, 0);
   EXPECT_EQ(one, 0x55);
+}
+
+TEST(Quote, TerminalSequencesAreShownNotActedOn) {
+  // OSC 0 (retitle), CSI 2J (clear), OSC 8 (a fake link), BEL: nothing of ESC or BEL survives.
+  const std::string hostile = "\x1b]0;TITLE\x07\x1b[2J\x1b]8;;https://evil.example\x07"
+                              "click\x1b]8;;\x07";
+  const std::string shown = util::escape_untrusted(hostile);
+  EXPECT_EQ(shown.find('\x1b'), std::string::npos);
+  EXPECT_EQ(shown.find('\x07'), std::string::npos);
+  EXPECT_EQ(shown, "\\x1b]0;TITLE\\x07\\x1b[2J\\x1b]8;;https://evil.example\\x07click\\x1b]8;;\\x07");
+}
+
+TEST(Quote, C1BidiAndSeparatorsAreEscaped) {
+  EXPECT_EQ(util::escape_untrusted("a\xc2\x9b" "2J"), "a\\u009b2J");                // C1 CSI
+  EXPECT_EQ(util::escape_untrusted("x\xe2\x80\xaey"), "x\\u202ey");               // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(util::escape_untrusted("\xe2\x81\xa6" "a\xe2\x81\xa9"), "\\u2066a\\u2069");  // isolates
+  EXPECT_EQ(util::escape_untrusted("\xe2\x80\x8f\xe2\x80\xa8"), "\\u200f\\u2028");      // RLM, LINE SEPARATOR
+  EXPECT_EQ(util::escape_untrusted("\x7f\n\t"), "\\x7f\\x0a\\x09");
+}
+
+TEST(Quote, TextAndWellFormedUnicodePassThrough) {
+  EXPECT_EQ(util::escape_untrusted("Alice Example"), "Alice Example");
+  EXPECT_EQ(util::escape_untrusted("J\xc3\xbcrgen \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x91"),
+            "J\xc3\xbcrgen \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x91");
+}
+
+TEST(Quote, MalformedUtf8IsShownByteByByte) {
+  EXPECT_EQ(util::escape_untrusted("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(util::escape_untrusted("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
+  EXPECT_EQ(util::escape_untrusted("\xe2\x80"), "\\xe2\\x80");          // cut short
+  EXPECT_EQ(util::escape_untrusted("\xff"), "\\xff");
+}
+
+TEST(Quote, QuotedEscapesQuotesAndCuts) {
+  EXPECT_EQ(util::quoted("say \"hi\" \\ bye"), "\"say \\x22hi\\x22 \\x5c bye\"");
+  EXPECT_EQ(util::quoted("0123456789abcdefXYZ", 16), "\"0123456789abcdef...\"");
+  EXPECT_EQ(util::quoted(""), "\"\"");
+  // A cut inside a multi-byte character shows its first bytes escaped, never half a character.
+  EXPECT_EQ(util::quoted("ab\xc3\xa9", 3), "\"ab\\xc3...\"");
 }
 
 TEST(Wipe, EmptiesAStringAndZeroesItsWholeBuffer) {
