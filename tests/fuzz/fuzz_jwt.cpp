@@ -168,7 +168,10 @@ Bytes sign(std::string_view alg, std::string_view input) {
 class FixedKeys final : public nativeauth::oidc::KeySource {
  public:
   explicit FixedKeys(Result<std::vector<Jwk>> keys) : keys_(std::move(keys)) {}
-  Result<std::vector<Jwk>> keys(bool /*refresh*/) override { return keys_; }
+  Result<nativeauth::oidc::KeySet> keys(bool /*refresh*/) override {
+    if (!keys_) return keys_.error();
+    return nativeauth::oidc::KeySet{*keys_, false};
+  }
 
  private:
   Result<std::vector<Jwk>> keys_;

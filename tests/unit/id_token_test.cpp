@@ -23,17 +23,20 @@ const std::string kClient = "app-1";
 class FakeKeys final : public KeySource {
  public:
   explicit FakeKeys(Json jwks) : current_(std::move(jwks)) {}
-  Result<std::vector<Jwk>> keys(bool refresh) override {
+  Result<KeySet> keys(bool refresh) override {
     ++calls;
     if (refresh) {
       ++refreshes;
       if (next_) current_ = *next_;
     }
-    return parse_jwks(current_.dump());
+    auto parsed = parse_jwks(current_.dump());
+    if (!parsed) return std::move(parsed).error();
+    return KeySet{std::move(*parsed), refresh && skip_refetch};
   }
   void rotate_to(Json jwks) { next_ = std::move(jwks); }
   int calls = 0;
   int refreshes = 0;
+  bool skip_refetch = false;  ///< answer keys(true) as a JwksCache does within its refetch interval
 
  private:
   Json current_;
@@ -153,6 +156,42 @@ TEST_F(IdToken, UnknownKidRefetchesOnceThenFails) {
   expect_code(stranger.sign_jwt({{"alg", "RS256"}, {"kid", stranger.kid}}, claims()), ErrorCode::id_token_unknown_key);
   EXPECT_EQ(keys.refreshes, 1);
   EXPECT_EQ(keys.calls, 2);
+}
+
+TEST_F(IdToken, UnknownKidSaysWhenTheRefetchWasSkipped) {
+  // A JwksCache answers keys(true) from its copy within 10 s of the last fetch: the message must not
+  // claim a refetch that did not happen.
+  TestKey stranger = TestKey::rsa();
+  const std::string token = stranger.sign_jwt({{"alg", "RS256"}, {"kid", stranger.kid}}, claims());
+  auto refetched = validate(token);
+  ASSERT_FALSE(refetched);
+  EXPECT_NE(refetched.error().message.find("even after refetching"), std::string::npos) << refetched.error().message;
+  keys.skip_refetch = true;
+  auto skipped = validate(token);
+  ASSERT_FALSE(skipped);
+  EXPECT_EQ(skipped.error().code, ErrorCode::id_token_unknown_key);
+  EXPECT_EQ(skipped.error().message.find("even after refetching"), std::string::npos) << skipped.error().message;
+  EXPECT_NE(skipped.error().message.find("not fetched again"), std::string::npos) << skipped.error().message;
+}
+
+TEST_F(IdToken, UntrustedValuesInMessagesAreQuotedAndEscaped) {
+  // A hostile provider's kid, iss and azp carry terminal escape sequences (OSC 0 retitles, CSI 2J clears).
+  const std::string hostile = "\x1b]0;pwned\x07\x1b[2J";
+  TestKey stranger = TestKey::rsa();
+  std::vector<Error> errors;
+  errors.push_back(validate(stranger.sign_jwt({{"alg", "RS256"}, {"kid", hostile}}, claims())).error());
+  Json wrong_iss = claims();
+  wrong_iss["iss"] = hostile;
+  errors.push_back(validate(rs256(wrong_iss)).error());
+  Json wrong_azp = claims();
+  wrong_azp["azp"] = hostile;
+  errors.push_back(validate(rs256(wrong_azp)).error());
+  errors.push_back(validate(nativeauth::testing::unsigned_jwt({{"alg", hostile}}, claims())).error());
+  for (const Error &e : errors) {
+    EXPECT_EQ(e.message.find('\x1b'), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find('\x07'), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("\"\\x1b]0;pwned\\x07\\x1b[2J\""), std::string::npos) << e.message;
+  }
 }
 
 TEST_F(IdToken, KnownKidDoesNotRefetch) {

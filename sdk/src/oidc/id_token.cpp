@@ -3,13 +3,18 @@
 #include "oidc/id_token.hpp"
 
 #include "oidc/jwt.hpp"
+#include "util/quote.hpp"
 #include "util/secrets.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
 namespace nativeauth::oidc {
+
 namespace {
+
+/// How much of an untrusted header value or claim a message shows (quoted, escaped, then cut).
+constexpr std::size_t kShownClaimBytes = 200;
 
 bool contains(const std::vector<std::string> &v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -45,6 +50,7 @@ Error with_skew(ErrorCode code, const std::string &what, std::int64_t seconds) {
 
 Result<void> verify_signature(const Jwt &jwt, const std::string &alg, KeySource &keys) {
   const auto kid = core::get_string(jwt.header, "kid");
+  bool refetch_skipped = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto set = keys.keys(/*refresh=*/attempt == 1);
     if (!set) {
@@ -52,7 +58,8 @@ Result<void> verify_signature(const Jwt &jwt, const std::string &alg, KeySource 
       if (e.code != ErrorCode::network) e.code = ErrorCode::jwks_unavailable;
       return e;
     }
-    const auto fitting = candidates(*set, alg, kid);
+    refetch_skipped = set->refetch_skipped;
+    const auto fitting = candidates(set->keys, alg, kid);
     if (fitting.empty()) continue;  // unknown kid: the provider may have rotated keys; refetch once
     Error last = make_error(ErrorCode::id_token_signature, "ID token signature does not verify");
     for (const Jwk *k : fitting) {
@@ -61,12 +68,16 @@ Result<void> verify_signature(const Jwt &jwt, const std::string &alg, KeySource 
       last = std::move(ok).error();
     }
     last.message = "ID token signature does not verify with the provider's key" +
-                   std::string(kid ? " '" + *kid + "'" : std::string()) + ": " + last.message;
+                   (kid ? " " + util::quoted(*kid, kShownClaimBytes) : std::string()) + ": " + last.message;
     return last;
   }
-  return make_error(ErrorCode::id_token_unknown_key, "no key in the provider's JWKS fits the ID token (kid " +
-                                                         (kid ? "'" + *kid + "'" : std::string("absent")) + ", alg " +
-                                                         alg + "), even after refetching the JWKS");
+  const std::string which = "no key in the provider's JWKS fits the ID token (kid " +
+                            (kid ? util::quoted(*kid, kShownClaimBytes) : std::string("absent")) + ", alg " +
+                            util::quoted(alg) + ")";
+  return make_error(ErrorCode::id_token_unknown_key,
+                    which + (refetch_skipped ? "; the JWKS was fetched moments ago, so it was not fetched again "
+                                               "(at most once every 10 s): try again shortly"
+                                             : ", even after refetching the JWKS"));
 }
 
 }  // namespace
@@ -87,17 +98,19 @@ Result<std::string> checked_algorithm(const Jwt &jwt, const IdTokenCheck &check)
     return make_error(ErrorCode::id_token_algorithm, "ID token is unsigned (alg \"none\"); refused");
   }
   if (alg->rfind("HS", 0) == 0) {
-    return make_error(ErrorCode::id_token_algorithm, "ID token uses a symmetric algorithm (" + *alg +
+    return make_error(ErrorCode::id_token_algorithm, "ID token uses a symmetric algorithm (" +
+                                                         util::quoted(*alg, kShownClaimBytes) +
                                                          "); a public client only accepts asymmetric signatures");
   }
   if (!contains(supported_algorithms(), *alg)) {
-    return make_error(ErrorCode::id_token_algorithm, "ID token algorithm " + *alg + " is not supported");
+    return make_error(ErrorCode::id_token_algorithm,
+                      "ID token algorithm " + util::quoted(*alg, kShownClaimBytes) + " is not supported");
   }
   const std::vector<std::string> advertised = check.allowed_algs.empty() ? std::vector<std::string>{"RS256"}
                                                                          : check.allowed_algs;
   if (!contains(advertised, *alg)) {
     return make_error(ErrorCode::id_token_algorithm,
-                      "ID token algorithm " + *alg + " is not one the provider advertises for ID tokens");
+                      "ID token algorithm " + util::quoted(*alg) + " is not one the provider advertises for ID tokens");
   }
   if (jwt.header.contains("crit")) {
     return make_error(ErrorCode::id_token_malformed,
@@ -110,8 +123,9 @@ Result<std::string> checked_algorithm(const Jwt &jwt, const IdTokenCheck &check)
 Result<void> check_parties(const core::Json &claims, const IdTokenCheck &check) {
   const auto iss = core::get_string(claims, "iss");
   if (!iss || *iss != check.issuer) {
-    return make_error(ErrorCode::id_token_issuer, "ID token was issued by '" + iss.value_or("(none)") +
-                                                      "', not by the configured issuer '" + check.issuer + "'");
+    return make_error(ErrorCode::id_token_issuer, "ID token was issued by " +
+                                                      (iss ? util::quoted(*iss, kShownClaimBytes) : "(none)") +
+                                                      ", not by the configured issuer " + util::quoted(check.issuer));
   }
   const auto sub = core::get_string(claims, "sub");
   if (!sub || sub->empty()) return make_error(ErrorCode::id_token_malformed, "ID token has no \"sub\" claim");
@@ -124,14 +138,16 @@ Result<void> check_parties(const core::Json &claims, const IdTokenCheck &check) 
     audiences = core::get_strings(claims, "aud");
   }
   if (!contains(audiences, check.client_id)) {
-    return make_error(ErrorCode::id_token_audience, "ID token is not meant for client '" + check.client_id + "' (aud)");
+    return make_error(ErrorCode::id_token_audience,
+                      "ID token is not meant for client " + util::quoted(check.client_id) + " (aud)");
   }
   const auto azp = core::get_string(claims, "azp");
   if (audiences.size() > 1 && !azp) {
     return make_error(ErrorCode::id_token_audience, "ID token has several audiences but no \"azp\" claim");
   }
   if (azp && *azp != check.client_id) {
-    return make_error(ErrorCode::id_token_audience, "ID token was issued to another party (azp '" + *azp + "')");
+    return make_error(ErrorCode::id_token_audience,
+                      "ID token was issued to another party (azp " + util::quoted(*azp, kShownClaimBytes) + ")");
   }
   return {};
 }

@@ -92,11 +92,11 @@ Result<std::vector<Jwk>> JwksCache::fetch() {
   return parse_jwks(response->body.reveal());
 }
 
-Result<std::vector<Jwk>> JwksCache::keys(bool refresh) {
+Result<KeySet> JwksCache::keys(bool refresh) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   const bool stale_enough = !have_keys_ || now - fetched_at_ >= min_refetch_interval_;
-  if (have_keys_ && !(refresh && stale_enough)) return keys_;
+  if (have_keys_ && !(refresh && stale_enough)) return KeySet{keys_, refresh};
   log_.debug(refresh && have_keys_ ? "refetching the provider's JWKS (unknown key id)"
                                    : "fetching the provider's JWKS");
   auto fetched = fetch();
@@ -104,7 +104,7 @@ Result<std::vector<Jwk>> JwksCache::keys(bool refresh) {
   keys_ = std::move(*fetched);
   have_keys_ = true;
   fetched_at_ = now;
-  return keys_;
+  return KeySet{keys_, false};
 }
 
 }  // namespace nativeauth::oidc

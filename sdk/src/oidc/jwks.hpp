@@ -29,11 +29,18 @@ struct Jwk {
 /// document itself is not a JWKS.
 Result<std::vector<Jwk>> parse_jwks(std::string_view json);
 
+/// What a KeySource answered: the keys, and whether a fresh copy was asked for but not fetched (the
+/// last fetch was too recent), so that a message can say what really happened.
+struct KeySet {
+  std::vector<Jwk> keys;
+  bool refetch_skipped = false;
+};
+
 /// Where ID-token validation gets keys from. keys(true) asks for a fresh copy (unknown kid).
 class KeySource {
  public:
   virtual ~KeySource() = default;
-  virtual Result<std::vector<Jwk>> keys(bool refresh) = 0;
+  virtual Result<KeySet> keys(bool refresh) = 0;
 };
 
 /// Fetches jwks_uri on first use, keeps the keys, refetches on request but at most once every
@@ -43,7 +50,7 @@ class JwksCache final : public KeySource {
  public:
   JwksCache(std::shared_ptr<platform::HttpTransport> http, std::string jwks_uri, core::Logger log,
             std::chrono::seconds min_refetch_interval = std::chrono::seconds(10));
-  Result<std::vector<Jwk>> keys(bool refresh) override;
+  Result<KeySet> keys(bool refresh) override;
 
  private:
   Result<std::vector<Jwk>> fetch();
