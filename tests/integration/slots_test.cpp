@@ -46,10 +46,12 @@ class Slots : public ::testing::Test {
 
   static platform::SlotKey slot(const std::string &client) { return {provider_->issuer(), client, "default"}; }
 
-  Result<Client> client(const std::string &client_id) {
+  Result<Client> client(const std::string &client_id,
+                        std::chrono::milliseconds lock_timeout = ClientOptions{}.lock_timeout) {
     ClientOptions o;
     o.issuer = provider_->issuer();
     o.client_id = client_id;
+    o.lock_timeout = lock_timeout;
     o.scopes = {"openid", "profile", "offline_access"};  // storage: the keychain, the default
     return Client::create(std::move(o));
   }
@@ -135,6 +137,37 @@ TEST_F(Slots, RotationInOneAppNeverTouchesAnother) {
   auto slots = client("nativeauth-test")->list_slots();
   ASSERT_TRUE(slots);
   EXPECT_EQ(slots->size(), 2u);
+}
+
+// An all-apps sign-out while another app's slot is locked (that app is busy past the lock wait): this
+// app's slot is erased, so its tokens must leave memory too, and the locked slot is a reported problem.
+TEST_F(Slots, AllAppsSignOutPastALockedSlotStillSignsThisAppOut) {
+  sign_in("nativeauth-test");
+  sign_in("nativeauth-test-b");
+  auto a = client("nativeauth-test", std::chrono::milliseconds(300));
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->access_token());  // now held in memory
+  auto other_app = platform::default_platform().locks->acquire(slot("nativeauth-test-b"), std::chrono::seconds(5));
+  ASSERT_TRUE(other_app) << other_app.error().to_string();
+
+  SignOutOptions everywhere;
+  everywhere.all_apps = true;
+  everywhere.local_only = true;
+  auto report = a->sign_out(everywhere);
+  ASSERT_TRUE(report) << "a later slot's lock failed the whole sign-out: " << report.error().to_string();
+  EXPECT_EQ(report->slots_erased, 1);
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_NE(report->problems[0].message.find("nativeauth-test-b"), std::string::npos) << report->problems[0].message;
+
+  auto token = a->access_token();
+  ASSERT_FALSE(token) << "a signed-out app still hands out its access token from memory";
+  EXPECT_EQ(token.error().code, ErrorCode::sign_in_required) << token.error().to_string();
+  auto own = store_->load(slot("nativeauth-test"));
+  ASSERT_TRUE(own);
+  EXPECT_FALSE(own->has_value());
+  auto b = store_->load(slot("nativeauth-test-b"));
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->has_value()) << "the locked slot was erased without its lock";
 }
 
 TEST_F(Slots, CorruptRecordIsReportedWithItsSlotAndNotUsed) {

@@ -37,10 +37,10 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
       }
     }
 
+    // This app's slot first: if it cannot be erased, nothing has changed and the error is the answer.
     Impl::SignedOut own_erased;
-    for (const auto &key : slots) {
-      auto erased = impl.revoke_and_erase(key, md.get(), report, key == own ? &own_erased : nullptr);
-      if (!erased) return std::move(erased).error();
+    if (auto erased = impl.revoke_and_erase(own, md.get(), report, &own_erased); !erased) {
+      return std::move(erased).error();
     }
     std::shared_ptr<const SessionState> had;
     {
@@ -49,8 +49,16 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
     }
     if (had && own_erased.subject.empty()) own_erased.subject = had->record.session.claims.subject();
     if (had && own_erased.id_token.empty()) own_erased.id_token = had->record.session.id_token.clone();
-    impl.publish(nullptr);
+    impl.publish(nullptr);  // before anything else can fail: no token of an erased slot stays in memory
     PendingEvents events{impl.event(SessionEventKind::signed_out, own_erased.subject)};
+    // The other apps' slots: one that cannot be erased (locked, unreadable) is reported, not fatal.
+    for (std::size_t i = 1; i < slots.size(); ++i) {
+      if (auto erased = impl.revoke_and_erase(slots[i], md.get(), report, nullptr); !erased) {
+        Error e = std::move(erased).error();
+        e.message = "could not sign out " + slots[i].client_id + " (profile " + slots[i].profile + "): " + e.message;
+        report.problems.push_back(std::move(e));
+      }
+    }
     impl.log.info("signed out locally (" + std::to_string(report.slots_erased) + " slot(s) erased, " +
                   std::to_string(report.tokens_revoked) + " refresh token(s) revoked)");
 
