@@ -6,6 +6,7 @@
 // Runs inside tests/support/keyring-env (real gnome-keyring, the default keychain storage).
 #include <nativeauth/nativeauth.hpp>
 
+#include "core/record.hpp"
 #include "libcurl/curl_transport.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
@@ -23,8 +24,10 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -184,6 +187,12 @@ struct Child {
   pid_t pid = -1;
   std::string output_path;
 
+  Child() = default;
+  Child(Child &&other) noexcept : pid(std::exchange(other.pid, -1)), output_path(std::move(other.output_path)) {}
+  Child(const Child &) = delete;
+  Child &operator=(const Child &) = delete;
+  Child &operator=(Child &&) = delete;
+
   static Child spawn(std::vector<std::string> args, const std::string &output_path) {
     Child c;
     c.output_path = output_path;
@@ -310,10 +319,10 @@ class Fault : public ::testing::Test {
 
   static platform::SlotKey slot() { return {provider_->issuer(), "nativeauth-test", "default"}; }
 
-  Result<Client> client() {
+  Result<Client> client(const std::string &client_id = "nativeauth-test") {
     ClientOptions o;
     o.issuer = provider_->issuer();
-    o.client_id = "nativeauth-test";
+    o.client_id = client_id;
     o.scopes = {"openid", "profile", "offline_access"};  // storage: the keychain, the default
     o.log_level = LogLevel::trace;
     o.log = [this](LogLevel, std::string_view line) {
@@ -512,6 +521,118 @@ TEST_F(Fault, TransientFailureKeepsTheValidTokenAndTheSession) {
   ASSERT_FALSE(later);
   EXPECT_EQ(later.error().code, ErrorCode::sign_in_required) << later.error().to_string();
   EXPECT_FALSE(stored_session().has_value());
+}
+
+// A new process (empty JWKS cache) refreshes; the provider rotates and answers, but the JWKS fetch that
+// should check the new ID token gets no answer. Nothing proves the ID token wrong: the rotated tokens
+// must be stored (the old refresh token is already dead at the provider) and the session kept.
+TEST_F(Fault, JwksUnreachableAfterARefreshKeepsTheRotatedSession) {
+  const auto before = stored_session();
+  ASSERT_TRUE(before.has_value());
+  auto fresh = client();  // as a new `nativeauth token` process: no JWKS in memory
+  ASSERT_TRUE(fresh);
+  ASSERT_EQ(proxy_->command("drop-path /jwks 1").value("ok", false), true);
+  auto token = fresh->access_token(forced());
+  ASSERT_TRUE(token) << token.error().to_string() << "\n" << sdk_log();
+  const auto events = proxy_->drain_events();
+  EXPECT_NE(std::find(events.begin(), events.end(), "path-dropped"), events.end()) << "the JWKS fetch was not cut";
+  EXPECT_EQ(provider_events()["grant.success"]["refresh_token"], 1);
+
+  const auto after = stored_session();
+  ASSERT_TRUE(after.has_value()) << "the session was ended because the JWKS could not be fetched";
+  EXPECT_FALSE(after->refresh_token == before->refresh_token) << "the rotated refresh token was not stored";
+  EXPECT_TRUE(after->access_token == token->value);
+  EXPECT_EQ(after->claims.subject(), before->claims.subject());
+  const auto kinds = session_events();
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), SessionEventKind::ended), 0);
+
+  // With the JWKS reachable again, the stored rotated refresh token works.
+  auto again = client();
+  ASSERT_TRUE(again);
+  auto renewed = again->access_token(forced());
+  ASSERT_TRUE(renewed) << renewed.error().to_string();
+  EXPECT_EQ(provider_events()["grant.success"]["refresh_token"], 2);
+}
+
+// A token endpoint that answers a refresh with a bare HTTP 400 (no OAuth error body, against RFC 6749
+// §5.2, as some providers answer a revoked refresh token) has refused it: the session ends, with a message
+// that says so, instead of "unreachable" forever. The proxy gives the bare answer: a stand-in for such a
+// provider.
+TEST_F(Fault, BareHttp400FromTheTokenEndpointEndsTheSession) {
+  ASSERT_EQ(proxy_->command("bare-refresh 400").value("ok", false), true);
+  auto token = client_->access_token(forced());
+  ASSERT_FALSE(token) << "a refused refresh handed out a token";
+  EXPECT_EQ(token.error().code, ErrorCode::sign_in_required) << token.error().to_string();
+  EXPECT_FALSE(token.error().transient);
+  EXPECT_NE(token.error().message.find("HTTP 400"), std::string::npos) << token.error().message;
+  EXPECT_EQ(proxy_->drain_events(), (std::vector<std::string>{"refresh-request", "refresh-bare"}));
+  EXPECT_FALSE(stored_session().has_value()) << "the refused session is still stored";
+  const auto kinds = session_events();
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), SessionEventKind::ended), 1);
+  // No retry loop: the next call answers at once, without a request.
+  auto next = client_->access_token();
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code, ErrorCode::sign_in_required);
+  EXPECT_TRUE(proxy_->drain_events().empty());
+}
+
+// Access tokens that live 8 s (under the 60 s refresh margin), an expired session, and eight `nativeauth
+// token` processes: exactly one refresh grant. The first process's refresh response is held at the proxy
+// while the other seven start and queue on the slot lock, so all seven decided after the first one's
+// request left; each must adopt what the first stored. The expiry is written into the slot record: a
+// stand-in for "8 s passed".
+TEST_F(Fault, EightTokenProcessesOnAShortLivedSessionMakeOneGrant) {
+  const std::string short_lived = "nativeauth-short-lived";
+  const platform::SlotKey key{provider_->issuer(), short_lived, "default"};
+  struct EraseSlot {
+    std::shared_ptr<platform::CredentialStore> store;
+    platform::SlotKey key;
+    ~EraseSlot() { (void)store->erase(key); }
+  } erase_at_end{store_, key};
+  {
+    auto c = client(short_lived);
+    ASSERT_TRUE(c);
+    auto s = c->sign_in();
+    ASSERT_TRUE(s) << s.error().to_string();
+  }
+  auto loaded = store_->load(key);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  auto record = core::parse_session_record(**loaded, key);
+  ASSERT_TRUE(record) << record.error().to_string();
+  record->session.access_token_expiry = std::chrono::system_clock::now() - 1s;
+  ASSERT_TRUE(store_->save(key, core::serialize_session(record->session, record->token_endpoint,
+                                                        record->unknown_members, record->written_at)));
+  ASSERT_TRUE(provider_events("POST", "/__test/events/reset").is_object());
+  (void)proxy_->drain_events();
+
+  ASSERT_EQ(proxy_->command("hold-refresh").value("ok", false), true);
+  const std::vector<std::string> args = {NATIVEAUTH_CLI,      "token",       "--issuer",
+                                         provider_->issuer(), "--client-id", short_lived};
+  std::vector<Child> children;
+  children.push_back(Child::spawn(args, tmp_.file("token-0.out")));
+  ASSERT_EQ(proxy_->next_event(30s), "refresh-request");
+  ASSERT_EQ(proxy_->next_event(30s), "refresh-held") << testing::read_file(tmp_.file("token-0.out"));
+  for (int i = 1; i < 8; ++i) children.push_back(Child::spawn(args, tmp_.file("token-" + std::to_string(i) + ".out")));
+  // Each of the seven is waiting for the slot lock (the first holds it while its answer is held).
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  for (std::size_t i = 1; i < children.size(); ++i) {
+    while (!children[i].has_lock_file_open() && std::chrono::steady_clock::now() < deadline) {
+      ASSERT_FALSE(children[i].wait(5ms).has_value()) << testing::read_file(children[i].output_path);
+    }
+    ASSERT_TRUE(children[i].has_lock_file_open()) << "process " << i << " never reached the slot lock";
+  }
+  EXPECT_EQ(proxy_->command("release").value("released", 0), 1);
+
+  std::set<std::string> tokens;
+  for (auto &child : children) {
+    const auto rc = child.wait(60s);
+    const std::string out = testing::read_file(child.output_path);
+    ASSERT_TRUE(rc.has_value()) << "a token process did not finish";
+    EXPECT_EQ(*rc, 0) << out;
+    tokens.insert(out.substr(0, out.find('\n')));
+  }
+  EXPECT_EQ(provider_events()["grant.success"]["refresh_token"], 1) << "more than one refresh grant";
+  EXPECT_EQ(tokens.size(), 1u) << "the processes printed different tokens";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -23,13 +24,18 @@ using testing::ScopedEnv;
 using testing::TempDir;
 using Json = nlohmann::json;
 
-/// Real time plus an offset the test moves forward: the only stand-in here, for "an hour passed".
+/// Real time plus offsets the test moves: the only stand-in here, for "an hour passed" (both clocks move)
+/// and for "the wall clock was set back" (only `offset` moves, backwards, while `steady_offset` goes on).
 class JumpingClock final : public platform::Clock {
  public:
   std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::now() + std::chrono::seconds(offset.load());
   }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now() + std::chrono::seconds(steady_offset.load());
+  }
   std::atomic<std::int64_t> offset{0};
+  std::atomic<std::int64_t> steady_offset{0};
 };
 
 Json provider_events(const ProviderProcess &p) {
@@ -58,8 +64,15 @@ class Refresh : public ::testing::Test {
 
   std::string result_file() const { return tmp_.file("result.json"); }
 
-  Result<Client> client(const std::string &client_id = "nativeauth-test") {
+  std::string log() {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    return log_;
+  }
+
+  Result<Client> client(const std::string &client_id = "nativeauth-test",
+                        std::optional<std::chrono::seconds> refresh_margin = std::nullopt) {
     ClientOptions o;
+    if (refresh_margin) o.refresh_margin = *refresh_margin;
     o.issuer = provider_->issuer();
     o.client_id = client_id;
     o.platform.clock = clock_;
@@ -154,6 +167,78 @@ TEST_F(Refresh, ThirtyTwoThreadsOnAnExpiredTokenCauseExactlyOneGrant) {
   auto again = restarted->access_token(longer);
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(refresh_grants(*provider_), 2);
+}
+
+// The device clock is an hour behind the provider's when a refresh comes back: its new ID token looks
+// issued in the future. That proves nothing against the token (it came straight from the token endpoint
+// over TLS); the rotated tokens must be kept, the previous claims stay, the next refresh checks again.
+TEST_F(Refresh, ClockBehindDuringRefreshKeepsTheRotatedSession) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  sign_in(*c);
+  auto signed_in = c->load_session();
+  ASSERT_TRUE(signed_in && signed_in->has_value());
+  const std::string subject = (*signed_in)->claims.subject();
+  clock_->offset = -3600;
+  AccessTokenOptions force;
+  force.force_refresh = true;
+  auto refreshed = c->access_token(force);
+  ASSERT_TRUE(refreshed) << refreshed.error().to_string() << "\n" << log();
+  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_NE(log().find("could not be checked now"), std::string::npos) << log();
+
+  auto stored = client()->load_session();
+  ASSERT_TRUE(stored && stored->has_value()) << "the session was ended on a clock disagreement";
+  EXPECT_TRUE((*stored)->access_token == refreshed->value) << "the rotated tokens were not stored";
+  EXPECT_FALSE((*stored)->refresh_token == (*signed_in)->refresh_token);
+  EXPECT_EQ((*stored)->claims.subject(), subject);
+  EXPECT_TRUE((*stored)->id_token == (*signed_in)->id_token) << "an unchecked ID token was stored";
+
+  // With the clock right again, the stored (rotated) refresh token works and its ID token is checked.
+  clock_->offset = 0;
+  auto again = client()->access_token(force);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(refresh_grants(*provider_), 2);
+  auto checked = client()->load_session();
+  ASSERT_TRUE(checked && checked->has_value());
+  EXPECT_FALSE((*checked)->id_token == (*signed_in)->id_token) << "the checked ID token was not stored";
+}
+
+// The wall clock is set back an hour while 100 s pass: the 120 s token has 20 s left, whatever the
+// wall clock says. access_token() must refresh it (default margin 60 s), not hand it out for an hour.
+TEST_F(Refresh, AWallClockSetBackDoesNotStretchATokensLife) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  sign_in(*c);
+  auto before = c->access_token();
+  ASSERT_TRUE(before) << before.error().to_string();
+  clock_->offset = -3600;
+  clock_->steady_offset = 100;
+  auto after = c->access_token();
+  ASSERT_TRUE(after) << after.error().to_string() << "\n" << log();
+  EXPECT_EQ(refresh_grants(*provider_), 1) << "the token was handed out past its real expiry";
+  EXPECT_FALSE(after->value == before->value);
+}
+
+// A token that lives less than the refresh margin (here 120 s against 300 s) is not due the moment it is
+// issued: the default margin is at most half the token's lifetime, so calls in its first half make no grant.
+TEST_F(Refresh, ATokenShorterThanTheMarginIsNotRefreshedOnEveryCall) {
+  auto c = client("nativeauth-test", std::chrono::seconds(300));
+  ASSERT_TRUE(c);
+  sign_in(*c);
+  for (int i = 0; i < 5; ++i) {
+    auto t = c->access_token();
+    ASSERT_TRUE(t) << t.error().to_string();
+  }
+  auto other_process = client("nativeauth-test", std::chrono::seconds(300));
+  ASSERT_TRUE(other_process);
+  ASSERT_TRUE(other_process->access_token());
+  EXPECT_EQ(refresh_grants(*provider_), 0);
+  // An explicit min_ttl is the caller's own demand and is not scaled.
+  AccessTokenOptions longer;
+  longer.min_ttl = std::chrono::seconds(300);
+  ASSERT_TRUE(c->access_token(longer));
+  EXPECT_EQ(refresh_grants(*provider_), 1);
 }
 
 TEST_F(Refresh, ReusedRefreshTokenEndsTheSessionCleanly) {

@@ -39,7 +39,26 @@ struct SessionState {
   AccessToken token;           ///< What access_token() hands out.
   core::SessionRecord record;  ///< Everything needed to refresh and to write the slot back.
   bool dirty = false;          ///< Rotated tokens not yet stored (the store failed): store before use.
+  /// The token's expiry on the monotonic clock, fixed when this state was made (set_deadlines()).
+  std::optional<std::chrono::steady_clock::time_point> steady_expiry;
+  /// The access token's whole lifetime as issued (expiry - issued_at), when both are known.
+  std::optional<std::chrono::seconds> lifetime;
 };
+
+/// Sets a state's steady_expiry and lifetime from its token, reading `clock` once.
+void set_deadlines(SessionState &state, const platform::Clock &clock);
+
+/// What access_token() asks of a token: at least `min_ttl` left. `scaled` (the default margin, no min_ttl
+/// from the caller) caps the margin at half the token's lifetime, so that a token shorter-lived than the
+/// margin is not due for refresh the moment it is issued.
+struct Freshness {
+  std::chrono::seconds min_ttl{0};
+  bool scaled = false;
+};
+
+/// Whether `state` holds a token that satisfies `want` at `wall`/`steady` (the earlier of its two deadlines).
+bool fresh_enough(const SessionState &state, std::chrono::system_clock::time_point wall,
+                  std::chrono::steady_clock::time_point steady, const Freshness &want);
 
 /// The outcome of one refresh, shared by every caller that waited for it.
 struct RefreshFlight {
@@ -204,25 +223,33 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   // --- refresh.cpp
   /// The refresh of the one caller that leads a flight: runs refresh(), hands its result to the waiters,
   /// then delivers its events.
-  Result<AccessToken> lead_refresh(RefreshFlight &mine, std::chrono::seconds min_ttl, bool force);
+  Result<AccessToken> lead_refresh(RefreshFlight &mine, const Freshness &want, bool force);
   /// Under the slot lock: re-reads the slot, adopts what another process stored, or redeems the refresh token.
-  Result<AccessToken> refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events);
-  /// The slot's tokens when they will do (ADR 3): rotated by another process since `started`, or fresh
-  /// enough for `min_ttl`; published, and `refreshed` queued when they differ from `mine`. Else nullopt.
+  Result<AccessToken> refresh(const Freshness &want, bool force, PendingEvents &events);
+  /// The slot's tokens when they will do (ADR 3): written by another process since `started` (the
+  /// record's written_at), or fresh enough for `want`; published, and `refreshed` queued when they differ
+  /// from `mine`. Else nullopt.
   std::optional<AccessToken> adopt_from_slot(const SessionState *mine, core::SessionRecord &record,
                                              std::chrono::system_clock::time_point started,
-                                             std::chrono::system_clock::time_point now, std::chrono::seconds min_ttl,
+                                             std::chrono::system_clock::time_point now, const Freshness &want,
                                              bool force, PendingEvents &events);
   /// The refresh grant (RFC 6749 §6), retried once when the response was lost.
   Result<core::TokenResponse> redeem_refresh_token(const core::SessionRecord &record, const oidc::ProviderMetadata &md);
-  /// A failed grant: invalid_grant ends the session; other OAuth errors are returned; anything else is
-  /// transient and keeps the session (the current access token is used while it lasts).
+  /// A failed grant: invalid_grant, or HTTP 400/401 without an OAuth error body, ends the session; other
+  /// OAuth errors are returned; anything else is transient and keeps the session (the current access
+  /// token is used while it lasts).
   Result<AccessToken> refresh_refused(Error e, const core::SessionRecord &record,
                                       std::chrono::system_clock::time_point now, PendingEvents &events);
   /// The grant's answer: its ID token checked (OIDC Core §12.2), the rotated session stored, then handed out.
   Result<AccessToken> store_refreshed(const core::SessionRecord &record, core::TokenResponse &tokens,
-                                      const oidc::ProviderMetadata &md, std::chrono::system_clock::time_point now,
+                                      const oidc::ProviderMetadata &md, std::chrono::system_clock::time_point requested,
                                       PendingEvents &events);
+  /// The claims of a refreshed ID token (OIDC Core §12.2: same iss, sub, aud), checked now (after the
+  /// grant). An error proves the token wrong (signature, issuer, audience, another subject, malformed):
+  /// the session must end. nullopt: it could not be checked now (JWKS unreachable, clocks that disagree):
+  /// the previous claims stay, and the next refresh checks its ID token again.
+  Result<std::optional<core::Json>> refreshed_claims(const SecretString &id_token, const core::SessionRecord &record,
+                                                     const oidc::ProviderMetadata &md);
   /// Ends the session this client holds: erases the slot (its lock is held by the caller), publishes
   /// "signed out" and queues `ended` with `reason`.
   void end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,

@@ -11,22 +11,12 @@ namespace nativeauth::core {
 namespace {
 
 // Members this version reads and writes; everything else is carried through untouched.
-constexpr std::array<const char *, 16> kKnown = {"version",
-                                                 "issuer",
-                                                 "client_id",
-                                                 "profile",
-                                                 "token_type",
-                                                 "access_token",
-                                                 "refresh_token",
-                                                 "id_token",
-                                                 "access_token_expires_at",
-                                                 "scopes",
-                                                 "subject",
-                                                 "claims",
-                                                 "token_endpoint",
-                                                 "issued_at",
-                                                 "issued_at_ms",
-                                                 "name"};
+constexpr std::array<const char *, 17> kKnown = {"version",        "issuer",     "client_id",
+                                                 "profile",        "token_type", "access_token",
+                                                 "refresh_token",  "id_token",   "access_token_expires_at",
+                                                 "scopes",         "subject",    "claims",
+                                                 "token_endpoint", "issued_at",  "issued_at_ms",
+                                                 "written_at_ms",  "name"};
 
 bool known(const std::string &key) {
   return std::find_if(kKnown.begin(), kKnown.end(), [&](const char *k) { return key == k; }) != kKnown.end();
@@ -34,6 +24,10 @@ bool known(const std::string &key) {
 
 std::int64_t epoch_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 std::optional<std::chrono::system_clock::time_point> time_member(const Json &j, const char *key) {
@@ -66,7 +60,8 @@ Result<Json> open_record(const SecretString &record, const platform::SlotKey &ex
 }  // namespace
 
 SecretString serialize_session(const Session &session, const std::string &token_endpoint,
-                               const std::string &unknown_members) {
+                               const std::string &unknown_members,
+                               std::optional<std::chrono::system_clock::time_point> written_at) {
   Json j = Json::object();
   if (auto extra = parse_object(unknown_members)) {
     for (auto &[key, value] : extra->items())
@@ -83,9 +78,9 @@ SecretString serialize_session(const Session &session, const std::string &token_
   if (!session.id_token.empty()) j["id_token"] = std::string(session.id_token.reveal());
   if (session.access_token_expiry) j["access_token_expires_at"] = epoch_seconds(*session.access_token_expiry);
   j["issued_at"] = epoch_seconds(session.issued_at);
-  // Milliseconds too: another process decides "rotated while I waited for the lock" from it.
-  j["issued_at_ms"] =
-      std::chrono::duration_cast<std::chrono::milliseconds>(session.issued_at.time_since_epoch()).count();
+  j["issued_at_ms"] = epoch_ms(session.issued_at);
+  // Another process decides "rotated while I waited for the lock" from when the record was written.
+  if (written_at) j["written_at_ms"] = epoch_ms(*written_at);
   j["scopes"] = session.scopes;
   j["subject"] = session.claims.subject();
   if (const auto name = session.claims.string("name")) j["name"] = *name;
@@ -117,6 +112,9 @@ Result<SessionRecord> parse_session_record(const SecretString &record, const pla
   if (const auto ms = get_int(doc, "issued_at_ms");
       ms && *ms >= 0 && *ms / 1000 == get_int(doc, "issued_at").value_or(-1)) {
     s.issued_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
+  }
+  if (const auto ms = get_int(doc, "written_at_ms"); ms && *ms >= 0 && *ms <= 253'402'300'799'999) {
+    r.written_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
   }
   s.scopes = get_strings(doc, "scopes");
   if (const auto it = doc.find("claims"); it != doc.end() && it->is_object()) s.claims = Claims(it->dump());

@@ -6,6 +6,8 @@
 #include <nativeauth/result.hpp>
 #include <nativeauth/session.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace nativeauth::core {
@@ -19,11 +21,17 @@ struct SessionRecord {
   std::string token_endpoint;
   std::string unknown_members;  ///< a JSON object, "{}" when none
   int version = kRecordVersion;
+  /// When the record was written (milliseconds; after the token response arrived). Another process that
+  /// waited for the slot lock adopts tokens written after it started waiting (refresh.cpp). Records
+  /// written before this member existed have none: issued_at stands in.
+  std::optional<std::chrono::system_clock::time_point> written_at;
 };
 
-/// Serializes a session for its slot, merging `unknown_members` (a JSON object) back in.
+/// Serializes a session for its slot, merging `unknown_members` (a JSON object) back in; `written_at`
+/// is stored when given.
 SecretString serialize_session(const Session &session, const std::string &token_endpoint,
-                               const std::string &unknown_members = "{}");
+                               const std::string &unknown_members = "{}",
+                               std::optional<std::chrono::system_clock::time_point> written_at = std::nullopt);
 
 /// Reads a record back. ErrorCode::storage_corrupt for an unreadable record,
 /// ErrorCode::storage_slot_mismatch when it belongs to another issuer, client or profile.

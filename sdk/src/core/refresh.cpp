@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // access_token(): answered from memory, refreshed once at a time across threads and processes, with the
 // rotated refresh token stored before the new access token is handed to anyone (RFC 6749 §6, §10.4;
-// OAuth 2.0 Security BCP §4.14 on rotation). A token-endpoint OAuth error ends the session; anything
-// else is transient (AppAuth's rule). Not here: the ID-token rules and the store-then-publish step
-// (tokens_to_session.cpp), event delivery (events.cpp).
+// OAuth 2.0 Security BCP §4.14 on rotation). invalid_grant (or a bare 400/401) from the token endpoint
+// ends the session; a network fault keeps it. A refreshed ID token ends it only when it is proven wrong;
+// one that cannot be checked now (JWKS unreachable, clocks apart) leaves the previous claims in place.
+// A token is due when it has less than the margin left by the earlier of its wall-clock and monotonic
+// deadlines; the default margin is at most half the token's lifetime. Not here: the ID-token rules and
+// the store-then-publish step (tokens_to_session.cpp), event delivery (events.cpp).
 #include "core/client_impl.hpp"
 
+#include "core/json_util.hpp"
 #include "core/token_endpoint.hpp"
+#include "oidc/jwt.hpp"
 #include "util/strings.hpp"
 
 namespace nativeauth {
@@ -20,20 +25,45 @@ struct ThreadCache {
 };
 thread_local ThreadCache t_cache;
 
-bool fresh_enough(const SessionState &s, std::chrono::system_clock::time_point now, std::chrono::seconds min_ttl) {
-  if (s.dirty || s.token.value.empty()) return false;
-  if (!s.token.expires_at) return true;  // the provider gave no lifetime: valid until the API says no
-  return *s.token.expires_at - now > min_ttl;
-}
-
 Error sign_in_required(const std::string &why) { return make_error(ErrorCode::sign_in_required, why); }
 
+/// Errors that say an ID token could not be checked now, not that it is wrong: the JWKS could not be
+/// fetched, or this device's clock and the provider's disagree (or the key set is mid-rotation).
+bool cannot_check_now(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::network:
+    case ErrorCode::tls:
+    case ErrorCode::http_status:
+    case ErrorCode::malformed_response:
+    case ErrorCode::jwks_unavailable:
+    case ErrorCode::id_token_unknown_key:
+    case ErrorCode::id_token_expired:
+    case ErrorCode::id_token_not_yet_valid:
+    case ErrorCode::invalid_argument:  // a clock outside 1970..9999
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace
+
+bool fresh_enough(const SessionState &s, std::chrono::system_clock::time_point wall,
+                  std::chrono::steady_clock::time_point steady, const Freshness &want) {
+  if (s.dirty || s.token.value.empty()) return false;
+  if (!s.token.expires_at) return true;  // the provider gave no lifetime: valid until the API says no
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(*s.token.expires_at - wall);
+  if (s.steady_expiry)
+    left = std::min(left, std::chrono::duration_cast<std::chrono::seconds>(*s.steady_expiry - steady));
+  std::chrono::seconds margin = want.min_ttl;
+  if (want.scaled && s.lifetime) margin = std::min(margin, *s.lifetime / 2);
+  return left > margin;
+}
 
 Result<AccessToken> Client::access_token(const AccessTokenOptions &options) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
   Impl &impl = *impl_;
-  const auto min_ttl = options.min_ttl.value_or(impl.options.refresh_margin);
+  const Freshness want{options.min_ttl.value_or(impl.options.refresh_margin), !options.min_ttl.has_value()};
+  const platform::Clock &clock = *impl.platform.clock;
   try {
     if (!options.force_refresh) {
       // Fast path: no lock while this thread's copy of the state is current.
@@ -43,7 +73,8 @@ Result<AccessToken> Client::access_token(const AccessTokenOptions &options) {
         t_cache.state = impl.current;
         t_cache.version = impl.version.load(std::memory_order_relaxed);
       }
-      if (t_cache.state && t_cache.version != 0 && fresh_enough(*t_cache.state, impl.platform.clock->now(), min_ttl)) {
+      if (t_cache.state && t_cache.version != 0 &&
+          fresh_enough(*t_cache.state, clock.now(), clock.steady_now(), want)) {
         return copy_token(t_cache.state->token);
       }
     }
@@ -53,7 +84,8 @@ Result<AccessToken> Client::access_token(const AccessTokenOptions &options) {
     bool leader = false;
     {
       std::lock_guard<std::mutex> lock(impl.state_mutex);
-      if (!options.force_refresh && impl.current && fresh_enough(*impl.current, impl.platform.clock->now(), min_ttl)) {
+      if (!options.force_refresh && impl.current &&
+          fresh_enough(*impl.current, clock.now(), clock.steady_now(), want)) {
         return copy_token(impl.current->token);
       }
       if (impl.flight) {
@@ -68,17 +100,17 @@ Result<AccessToken> Client::access_token(const AccessTokenOptions &options) {
       flight->done_cv.wait(lock, [&] { return flight->done; });
       return copy_token_result(*flight->result);
     }
-    return impl.lead_refresh(*flight, min_ttl, options.force_refresh);
+    return impl.lead_refresh(*flight, want, options.force_refresh);
   } catch (const std::exception &e) {
     return make_error(ErrorCode::internal, std::string("unexpected failure: ") + e.what());
   }
 }
 
-Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, std::chrono::seconds min_ttl, bool force) {
+Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, const Freshness &want, bool force) {
   PendingEvents events;
   Result<AccessToken> result = make_error(ErrorCode::internal, "refresh did not run");
   try {
-    result = refresh(min_ttl, force, events);
+    result = refresh(want, force, events);
   } catch (const std::exception &e) {
     result = make_error(ErrorCode::internal, std::string("unexpected failure during refresh: ") + e.what());
   }
@@ -96,7 +128,7 @@ Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, std::chrono:
   return result;
 }
 
-Result<AccessToken> Client::Impl::refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events) {
+Result<AccessToken> Client::Impl::refresh(const Freshness &want, bool force, PendingEvents &events) {
   const platform::SlotKey key = slot();
   const auto started = platform.clock->now();
   auto held = platform.locks->acquire(key, options.lock_timeout);
@@ -131,7 +163,7 @@ Result<AccessToken> Client::Impl::refresh(std::chrono::seconds min_ttl, bool for
     if (!stored) return std::move(stored).error();
     return token_of(mine->record.session);
   }
-  if (auto adopted = adopt_from_slot(mine.get(), record, started, now, min_ttl, force, events)) {
+  if (auto adopted = adopt_from_slot(mine.get(), record, started, now, want, force, events)) {
     return std::move(*adopted);
   }
   if (record.session.refresh_token.empty()) {
@@ -146,26 +178,35 @@ Result<AccessToken> Client::Impl::refresh(std::chrono::seconds min_ttl, bool for
   return store_refreshed(record, *tokens, md, now, events);
 }
 
-std::optional<AccessToken> Client::Impl::adopt_from_slot(
-    const SessionState *mine, core::SessionRecord &record, std::chrono::system_clock::time_point started,
-    std::chrono::system_clock::time_point now, std::chrono::seconds min_ttl, bool force, PendingEvents &events) {
+std::optional<AccessToken> Client::Impl::adopt_from_slot(const SessionState *mine, core::SessionRecord &record,
+                                                         std::chrono::system_clock::time_point started,
+                                                         std::chrono::system_clock::time_point now,
+                                                         const Freshness &want, bool force, PendingEvents &events) {
   // Another process may already hold fresh tokens: then adopt them, with no grant.
   const bool changed = !mine || !(mine->record.session.refresh_token == record.session.refresh_token) ||
                        !(mine->record.session.access_token == record.session.access_token);
-  SessionState candidate;
-  candidate.token = token_of(record.session);
-  // Tokens issued after this call began were made by another process while we waited for the lock:
-  // "already rotated", so use them whatever min_ttl asks (records keep issued_at in milliseconds).
-  const bool rotated_meanwhile = changed && record.session.issued_at >= started &&
-                                 (!candidate.token.expires_at || *candidate.token.expires_at > now);
+  auto next = std::make_shared<SessionState>();
+  next->token = token_of(record.session);
+  next->record = std::move(record);
+  set_deadlines(*next, *platform.clock);
+  // The same tokens as in hand: keep the monotonic deadline they already had (re-deriving it from the
+  // wall clock would undo it when that clock was set back).
+  if (!changed && mine->steady_expiry && (!next->steady_expiry || *mine->steady_expiry < *next->steady_expiry)) {
+    next->steady_expiry = mine->steady_expiry;
+  }
+  // Tokens written after this call began were stored by another process while we waited for the lock:
+  // "already rotated", so use them whatever min_ttl asks. The write time is taken after that process's
+  // token response arrived (its issued_at, from before its request, may precede our start).
+  const auto written = next->record.written_at.value_or(next->record.session.issued_at);
+  const bool rotated_meanwhile = changed && written >= started &&
+                                 (!next->token.expires_at || *next->token.expires_at > now);
   // A forced refresh adopts only tokens newer than the ones this client had in hand (those may be
   // what the API just rejected); with none in hand, forced means forced.
-  if (!rotated_meanwhile && !(fresh_enough(candidate, now, min_ttl) && (!force || (mine && changed)))) {
+  if (!rotated_meanwhile &&
+      !(fresh_enough(*next, now, platform.clock->steady_now(), want) && (!force || (mine && changed)))) {
+    record = std::move(next->record);  // the caller redeems its refresh token
     return std::nullopt;
   }
-  auto next = std::make_shared<SessionState>();
-  next->token = std::move(candidate.token);
-  next->record = std::move(record);
   const std::string subject = next->record.session.claims.subject();
   publish(next);
   if (changed && mine) events.push_back(event(SessionEventKind::refreshed, subject));
@@ -197,16 +238,31 @@ Result<core::TokenResponse> Client::Impl::redeem_refresh_token(const core::Sessi
 
 Result<AccessToken> Client::Impl::refresh_refused(Error e, const core::SessionRecord &record,
                                                   std::chrono::system_clock::time_point now, PendingEvents &events) {
-  if (e.code == ErrorCode::invalid_grant) {
+  // RFC 6749 §5.2 asks for an OAuth error body with every 400/401 from the token endpoint; some providers
+  // answer a revoked refresh token with a bare 400. Either way the provider refused the grant: no retry
+  // can change that, and reporting it as "unreachable" would keep a dead session forever.
+  const bool bare_refusal = e.code == ErrorCode::http_status && e.oauth_error.empty() &&
+                            (e.http_status == 400 || e.http_status == 401);
+  if (e.code == ErrorCode::invalid_grant || bare_refusal) {
     // The provider ended the session (revoked, expired, reused). The slot is ours (we hold its lock).
     end_session(slot(), record.session.claims.subject(), e, events);
-    log.info("the provider ended the session (invalid_grant); sign-in is required");
+    log.info(bare_refusal ? "the token endpoint refused the refresh token (HTTP " + std::to_string(e.http_status) +
+                                " without an OAuth error); sign-in is required"
+                          : "the provider ended the session (invalid_grant); sign-in is required");
     Error out = e;
     out.code = ErrorCode::sign_in_required;
-    out.message = "the provider ended the session; sign in again";
+    out.transient = false;
+    out.message = bare_refusal ? "the provider refused the refresh token (HTTP " + std::to_string(e.http_status) +
+                                     " with no OAuth error, as some providers answer a revoked token); the session "
+                                     "has ended; sign in again"
+                               : "the provider ended the session; sign in again";
     return out;
   }
   if (!e.oauth_error.empty() && !e.transient) return e;  // invalid_client and the like: the session is kept
+  if (e.code == ErrorCode::http_status && !e.transient) {
+    e.message = "could not refresh the session: " + e.message;  // a final answer, but not about the session
+    return e;
+  }
   // Transient: keep the session; an access token that has not expired yet is still good to use.
   const AccessToken current_token = token_of(record.session);
   if (current_token.expires_at && *current_token.expires_at > now) {
@@ -218,34 +274,60 @@ Result<AccessToken> Client::Impl::refresh_refused(Error e, const core::SessionRe
   return e;
 }
 
+Result<std::optional<core::Json>> Client::Impl::refreshed_claims(const SecretString &id_token,
+                                                                 const core::SessionRecord &record,
+                                                                 const oidc::ProviderMetadata &md) {
+  const std::string subject = record.session.claims.subject();
+  // "now" is read after the grant: a slow round trip must not make a fresh token look issued in the future.
+  const oidc::IdTokenCheck check = id_token_check(md, std::nullopt, std::nullopt, platform.clock->now());
+  auto claims = oidc::validate_id_token(id_token.reveal(), check, *jwks_for(md.jwks_uri));
+  if (claims) {
+    if ((*claims)["sub"] != subject) {
+      return make_error(ErrorCode::id_token_malformed, "a refresh returned an ID token for another user (sub changed)");
+    }
+    return std::optional<core::Json>(std::move(*claims));
+  }
+  Error e = std::move(claims).error();
+  if (!cannot_check_now(e.code)) return e;
+  // Unchecked, it still may not name someone else: that alone is reason enough to refuse it.
+  if (auto jwt = oidc::parse_jwt(id_token.reveal()); jwt) {
+    const auto sub = core::get_string(jwt->payload, "sub");
+    if (sub && *sub != subject) {
+      return make_error(ErrorCode::id_token_malformed, "a refresh returned an ID token for another user (sub changed)");
+    }
+  }
+  log.warning("the ID token from this refresh could not be checked now (" + e.message +
+              "); the renewed tokens are kept with the previous ID token, and the next refresh checks again");
+  return std::optional<core::Json>();
+}
+
 Result<AccessToken> Client::Impl::store_refreshed(const core::SessionRecord &record, core::TokenResponse &tokens,
                                                   const oidc::ProviderMetadata &md,
-                                                  std::chrono::system_clock::time_point now, PendingEvents &events) {
-  // OpenID Connect Core §12.2: an ID token from a refresh must name the same iss, sub and aud.
+                                                  std::chrono::system_clock::time_point requested,
+                                                  PendingEvents &events) {
   Session next = core::clone_session(record.session);
   if (!tokens.id_token.empty()) {
-    const oidc::IdTokenCheck check = id_token_check(md, std::nullopt, std::nullopt, now);
-    auto claims = oidc::validate_id_token(tokens.id_token.reveal(), check, *jwks_for(md.jwks_uri));
-    Error bad = claims ? Error{} : claims.error();
-    if (claims && (*claims)["sub"] != record.session.claims.subject()) {
-      bad = make_error(ErrorCode::id_token_malformed, "a refresh returned an ID token for another user (sub changed)");
-    }
-    if (!claims || bad.code == ErrorCode::id_token_malformed) {
+    auto claims = refreshed_claims(tokens.id_token, record, md);
+    if (!claims) {
       // Tokens that may belong to someone else are never used: the session ends here.
+      Error bad = std::move(claims).error();
       end_session(slot(), record.session.claims.subject(), bad, events);
       bad.message = "the ID token returned by a refresh was refused (" + bad.message + "); sign in again";
       return bad;
     }
-    next.id_token = std::move(tokens.id_token);
-    next.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
+    if (*claims) {
+      next.id_token = std::move(tokens.id_token);
+      next.claims = Claims((*claims)->dump(-1, ' ', false, core::Json::error_handler_t::replace));
+    }
   }
   next.access_token = std::move(tokens.access_token);
   if (!tokens.refresh_token.empty()) next.refresh_token = std::move(tokens.refresh_token);
   next.token_type = tokens.token_type;
   next.access_token_expiry.reset();
-  if (tokens.expires_in) next.access_token_expiry = now + std::chrono::seconds(*tokens.expires_in);
+  // Lifetimes count from before the request: never later than the provider's own clock started them.
+  if (tokens.expires_in) next.access_token_expiry = requested + std::chrono::seconds(*tokens.expires_in);
   if (tokens.scope) next.scopes = util::split_spaces(*tokens.scope);
-  next.issued_at = now;
+  next.issued_at = requested;
 
   // Stored before anyone sees the new access token (and before the lock is released).
   auto stored = store_and_publish(next, md.token_endpoint, record.unknown_members);

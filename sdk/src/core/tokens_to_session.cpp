@@ -25,6 +25,18 @@ AccessToken token_of(const Session &s) {
   return t;
 }
 
+void set_deadlines(SessionState &state, const platform::Clock &clock) {
+  const Session &s = state.record.session;
+  if (s.access_token_expiry && *s.access_token_expiry > s.issued_at) {
+    state.lifetime = std::chrono::duration_cast<std::chrono::seconds>(*s.access_token_expiry - s.issued_at);
+  }
+  if (!state.token.expires_at) return;
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(*state.token.expires_at - clock.now());
+  if (left > std::chrono::hours(24 * 366)) return;  // far off: the wall clock alone will do, and no overflow
+  // What is left by the wall clock now, from now on counted by the clock that is never set back.
+  state.steady_expiry = clock.steady_now() + left;
+}
+
 AccessToken copy_token(const AccessToken &t) {
   return AccessToken{t.value.clone(), t.token_type, t.expires_at};  // built in place: no move-assignments
 }
@@ -117,7 +129,10 @@ Result<void> Client::Impl::store_and_publish(const Session &session, const std::
   next->record.session = core::clone_session(session);
   next->record.token_endpoint = token_endpoint;
   next->record.unknown_members = unknown_members;
-  auto saved = platform.store->save(slot(), core::serialize_session(session, token_endpoint, unknown_members));
+  next->record.written_at = platform.clock->now();
+  set_deadlines(*next, *platform.clock);
+  auto saved = platform.store->save(slot(), core::serialize_session(session, token_endpoint, unknown_members,
+                                                                    next->record.written_at));
   if (!saved) {
     // Keep the tokens in memory (the old refresh token may already be dead at the provider), but do not
     // hand them out until they are stored: the next call tries to store them again.

@@ -82,6 +82,7 @@ if (prefix) {
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) fail(`invalid --path ${args.path}`);
 }
 const accessTtl = positiveInt('access-ttl');
+const SHORT_LIVED_CLIENT = 'nativeauth-short-lived';
 const idTokenTtl = positiveInt('id-token-ttl');
 const refreshTtl = positiveInt('refresh-ttl');
 const deviceTtl = positiveInt('device-ttl');
@@ -373,7 +374,7 @@ const clientDefaults = {
 
 const provider = new Provider(issuer, {
   adapter: MapAdapter,
-  clients: ['nativeauth-cli', 'nativeauth-test', 'nativeauth-test-b'].map((client_id) => ({
+  clients: ['nativeauth-cli', 'nativeauth-test', 'nativeauth-test-b', SHORT_LIVED_CLIENT].map((client_id) => ({
     client_id,
     client_name: client_id,
     ...clientDefaults,
@@ -418,7 +419,9 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async (_ctx, client, source) => client.grantTypeAllowed('refresh_token')
     && source.scopes.has('offline_access'),
   ttl: {
-    AccessToken: accessTtl,
+    // SHORT_LIVED_CLIENT's access tokens live 8 s, shorter than the SDK's default refresh margin (60 s),
+    // as some providers issue them: for the tests of refresh timing with short-lived tokens.
+    AccessToken: (_ctx, _token, client) => (client?.clientId === SHORT_LIVED_CLIENT ? 8 : accessTtl),
     IdToken: idTokenTtl,
     RefreshToken: refreshTtl,
     Grant: Math.max(refreshTtl, 14 * 24 * 60 * 60),

@@ -11,11 +11,17 @@
 //     drop-refresh <n>    the next n refresh requests: forward them, read the provider's complete
 //                         response, then destroy the client's connection without sending it a byte
 //     hold-refresh        hold the next refresh response back (complete, read from the provider) until `release`
+//     bare-refresh <st>   answer the next refresh request itself with HTTP <st> and an empty body (what a
+//                         provider that ignores RFC 6749 §5.2 sends), and close that connection
+//     drop-path <s> <n>   the next n requests whose path contains <s>: forward them, then destroy the
+//                         client's connection at once (a fetch that never gets its answer)
 //     release             send every held response and stop holding
 //     stats               counters: {"ok":true,"refresh_requests":N,"dropped":N,"held":N,"connections":N}
 //   stdout, events:       {"event":"refresh-request"}  a complete request whose body has grant_type=refresh_token
 //                         {"event":"refresh-dropped"}  its response was read and the client connection destroyed
 //                         {"event":"refresh-held"}     its response was read and is being held
+//                         {"event":"refresh-bare"}     it was answered with a bare status by the proxy
+//                         {"event":"path-dropped"}     a drop-path request's connection was destroyed
 // A refresh request is a request whose body contains `grant_type=refresh_token`. Requests are parsed
 // with Content-Length (chunked request bodies are not supported: such a connection is passed through
 // unparsed); responses with Content-Length, chunked, or close-delimited bodies. Everything passes
@@ -39,6 +45,9 @@ const MAX_HEAD = 64 * 1024;
 let targetPort = 0;
 let dropsLeft = 0;
 let holdNext = false;
+let bareStatus = 0;
+let pathMark = '';
+let pathDropsLeft = 0;
 const stats = { refresh_requests: 0, dropped: 0, held: 0, connections: 0 };
 const held = new Set(); // Connections whose output is gated by a held response
 
@@ -98,6 +107,15 @@ class Connection {
     });
   }
 
+  /// Sends `text` as the whole answer and closes the connection; the provider's answer is never read.
+  answerAndClose(text) {
+    if (this.dead) return;
+    this.dead = true;
+    held.delete(this);
+    this.upstream.destroy();
+    this.client.end(Buffer.from(text, 'latin1'));
+  }
+
   kill() {
     if (this.dead) return;
     this.dead = true;
@@ -122,7 +140,13 @@ class Connection {
         }
         const { start, headers } = parseHead(this.reqBuf.subarray(0, end).toString('latin1'));
         this.reqBuf = this.reqBuf.subarray(end + 4);
-        const method = start.split(' ')[0] || '';
+        const [method = '', path = ''] = start.split(' ');
+        if (pathDropsLeft > 0 && pathMark && path.includes(pathMark)) {
+          pathDropsLeft -= 1;
+          out({ event: 'path-dropped' });
+          this.kill();
+          return;
+        }
         const meta = { method, refresh: false, complete: false, action: 'pass' };
         this.requests.push(meta);
         if (isChunked(headers)) {
@@ -169,6 +193,14 @@ class Connection {
     meta.refresh = Buffer.concat(cur.body).toString('latin1').includes(REFRESH_MARK);
     if (!meta.refresh) return;
     stats.refresh_requests += 1;
+    if (bareStatus) {
+      const status = bareStatus;
+      bareStatus = 0;
+      out({ event: 'refresh-request' });
+      out({ event: 'refresh-bare' });
+      this.answerAndClose(`HTTP/1.1 ${status} Status ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return;
+    }
     if (dropsLeft > 0) {
       dropsLeft -= 1;
       meta.action = 'drop';
@@ -384,6 +416,27 @@ function command(line) {
       }
       dropsLeft = n;
       out({ ok: true, drop_refresh: n });
+      return;
+    }
+    case 'bare-refresh': {
+      const status = Number(arg);
+      if (!Number.isInteger(status) || status < 100 || status > 599) {
+        out({ ok: false, error: `bad status ${JSON.stringify(arg)}` });
+        return;
+      }
+      bareStatus = status;
+      out({ ok: true, bare_refresh: status });
+      return;
+    }
+    case 'drop-path': {
+      const n = Number(words[2]);
+      if (!arg || !Number.isInteger(n) || n < 0) {
+        out({ ok: false, error: 'usage: drop-path <substring> <n>' });
+        return;
+      }
+      pathMark = arg;
+      pathDropsLeft = n;
+      out({ ok: true, drop_path: arg, count: n });
       return;
     }
     case 'hold-refresh':
