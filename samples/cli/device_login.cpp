@@ -2,6 +2,8 @@
 // `nativeauth login --device`: shows the user code, its URL and a QR code, then waits for the provider.
 #include "device_login.hpp"
 
+#include "terminal.hpp"
+
 #include "util/strings.hpp"
 
 #include <cstdlib>
@@ -77,7 +79,11 @@ std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const Logi
       std::cerr << "Or open this link, which has the code filled in:\n\n  " << *code.verification_uri_complete
                 << "\n\n";
       const std::string qr = qr_code_text(*code.verification_uri_complete, isatty(STDERR_FILENO) == 1);
-      if (!qr.empty()) std::cerr << "Or scan it:\n" << qr << '\n';
+      if (!qr.empty()) {
+        std::cerr << "Or scan it:\n";
+        write_trusted(std::cerr, qr);  // its colours are the CLI's own escape sequences
+        std::cerr << '\n';
+      }
     }
     std::cerr << "Only enter this code if you started this sign-in yourself.\n";
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(code.expires_at -

@@ -7,6 +7,7 @@
 #include "logout.hpp"
 #include "redirect.hpp"
 #include "status.hpp"
+#include "terminal.hpp"
 #include "token.hpp"
 
 #include <nativeauth/version.hpp>
@@ -236,6 +237,7 @@ int dispatch(Commands &c) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  cli::guard_terminal_output();  // before anything is printed: nothing from outside acts on the terminal
   CLI::App app{"nativeauth: sign in to an OpenID Connect provider from the command line"};
   app.set_version_flag("--version", std::string("nativeauth ") + nativeauth::version());
   app.require_subcommand(1);

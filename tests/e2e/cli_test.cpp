@@ -223,8 +223,8 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
   args.insert(args.end(), {"--profile", "concurrent"});
   ASSERT_EQ(run_cli(args).exit_code, 0);
   const int grants_before = refresh_grants(*provider_);
-  // Age the stored session: its access token now expires in 10 s, inside the 60 s margin, so every
-  // process finds it expired; whichever starts after the one refresh finds the new token fresh.
+  // Age the stored session: its access token, issued an hour ago, now expires in 10 s, inside the 60 s
+  // margin, so every process finds it due; whichever starts after the one refresh finds the new token fresh.
   {
     auto store = nativeauth::make_keychain_store();
     ASSERT_TRUE(store);
@@ -232,9 +232,11 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
     auto record = (*store)->load(key);
     ASSERT_TRUE(record && record->has_value());
     auto doc = nlohmann::json::parse(std::string((*record)->reveal()));
-    doc["access_token_expires_at"] =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
-        10;
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    doc["access_token_expires_at"] = now + 10;
+    doc["issued_at"] = now - 3590;
+    doc["issued_at_ms"] = (now - 3590) * 1000;
     ASSERT_TRUE((*store)->save(key, nativeauth::SecretString(doc.dump())));
   }
   const std::vector<std::string> token_args = {"token",          "--issuer",  provider_->issuer(), "--client-id",
@@ -331,6 +333,33 @@ TEST_F(Cli, DeclinedIsExitCode3) {
   const CliRun r = run_cli(login_args());
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("access_denied"), std::string::npos) << r.err;
+}
+
+// A local attacker who read the state and port from the browser's argv answers the listener first, with
+// an error_description (and then an iss) full of escape sequences. The sign-in fails, and what the CLI
+// prints shows those sequences as text: no ESC, BEL, C1 or bidi control reaches the terminal.
+TEST_F(Cli, HostileRedirectTextIsShownNotActedOn) {
+  env_.set("BROWSER", "node " + support_dir() + "/browser/hostile-redirect.js");
+  const auto shows_nothing_active = [](const CliRun &r) {
+    for (const std::string &s : {r.out, r.err}) {
+      EXPECT_EQ(s.find('\x1b'), std::string::npos) << s;
+      EXPECT_EQ(s.find('\x07'), std::string::npos) << s;
+      EXPECT_EQ(s.find("\xe2\x80\xae"), std::string::npos) << "a bidi override reached the terminal";
+    }
+  };
+  env_.set("NATIVEAUTH_TEST_HOSTILE_ISS", provider_->issuer());
+  const CliRun described = run_cli(login_args());
+  EXPECT_NE(described.exit_code, 0);
+  EXPECT_NE(described.err.find("invalid_request"), std::string::npos) << described.err;
+  EXPECT_NE(described.err.find("\\x1b]0;TITLE\\x07"), std::string::npos) << "shown escaped: " << described.err;
+  shows_nothing_active(described);
+
+  env_.set("NATIVEAUTH_TEST_HOSTILE_ISS", "https://evil.example/\x1b[2J\x1b]0;TITLE\x07");
+  const CliRun mixed_up = run_cli(login_args());
+  EXPECT_NE(mixed_up.exit_code, 0);
+  EXPECT_NE(mixed_up.err.find("mix-up"), std::string::npos) << mixed_up.err;
+  EXPECT_NE(mixed_up.err.find("\\x1b[2J"), std::string::npos) << "shown escaped: " << mixed_up.err;
+  shows_nothing_active(mixed_up);
 }
 
 TEST_F(Cli, TimeoutIsExitCode3) {

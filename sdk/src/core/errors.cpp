@@ -3,6 +3,8 @@
 #include <nativeauth/error.hpp>
 #include <nativeauth/version.hpp>
 
+#include "util/quote.hpp"
+
 namespace nativeauth {
 
 const char *version() noexcept { return NATIVEAUTH_VERSION_STRING; }
@@ -60,11 +62,12 @@ std::string Error::to_string() const {
   out += ": ";
   out += message;
   if (!oauth_error.empty()) {
+    // The server's words are untrusted text: shown escaped, so that a log or terminal cannot act on them.
     out += " (server: ";
-    out += oauth_error;
+    out += util::escape_untrusted(oauth_error, false, 200);
     if (!oauth_description.empty()) {
       out += ": ";
-      out += oauth_description;
+      out += util::escape_untrusted(oauth_description, false, 500);
     }
     out += ')';
   }

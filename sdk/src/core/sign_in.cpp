@@ -6,6 +6,7 @@
 
 #include "core/token_endpoint.hpp"
 #include "core/url.hpp"
+#include "util/quote.hpp"
 #include "util/strings.hpp"
 
 namespace nativeauth {
@@ -146,9 +147,9 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
   // RFC 9207 §2.4: check iss before anything else in the response, errors included.
   if (response.iss) {
     if (*response.iss != md.issuer) {
-      return make_error(ErrorCode::issuer_param_mismatch, "the authorization response came from issuer '" +
-                                                              *response.iss + "', not from '" + md.issuer +
-                                                              "'; refused (possible mix-up attack)");
+      return make_error(ErrorCode::issuer_param_mismatch,
+                        "the authorization response came from issuer " + util::quoted(*response.iss, 200) +
+                            ", not from " + util::quoted(md.issuer) + "; refused (possible mix-up attack)");
     }
   } else if (md.authorization_response_iss_parameter_supported) {
     return make_error(

@@ -4,6 +4,7 @@
 
 #include "core/base64url.hpp"
 #include "core/json_util.hpp"
+#include "util/quote.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -94,8 +95,9 @@ Result<TokenResponse> parse_token_response(const platform::HttpResponse &respons
   }
   // RFC 6749 §5.1: token_type is required and case-insensitive; nativeauth sends Bearer tokens.
   if (!iequals(r.token_type, "Bearer")) {
-    return make_error(ErrorCode::invalid_token_response,
-                      "the token response has token_type '" + r.token_type + "'; only Bearer is supported");
+    return make_error(ErrorCode::invalid_token_response, "the token response has token_type " +
+                                                             util::quoted(r.token_type, 40) +
+                                                             "; only Bearer is supported");
   }
   r.token_type = "Bearer";
   // A negative lifetime means nothing; an absurd one would overflow time arithmetic (tests/fuzz).

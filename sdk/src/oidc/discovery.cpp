@@ -4,6 +4,7 @@
 
 #include "core/json_util.hpp"
 #include "core/url.hpp"
+#include "util/quote.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -63,8 +64,9 @@ Result<ProviderMetadata> parse_provider_metadata(std::string_view json, const st
   m.issuer = core::get_string(*doc, "issuer").value_or("");
   if (m.issuer != expected_issuer) {
     return make_error(ErrorCode::issuer_mismatch,
-                      "the provider's metadata names issuer '" + m.issuer + "', but '" + expected_issuer +
-                          "' was configured; they must match exactly (check for a trailing slash or a path)");
+                      "the provider's metadata names issuer " + util::quoted(m.issuer, 200) + ", but " +
+                          util::quoted(expected_issuer) +
+                          " was configured; they must match exactly (check for a trailing slash or a path)");
   }
   m.authorization_endpoint = core::get_string(*doc, "authorization_endpoint").value_or("");
   m.token_endpoint = core::get_string(*doc, "token_endpoint").value_or("");
