@@ -20,6 +20,9 @@ struct SignInState {
   void *payload = nullptr;
 
   std::atomic<bool> cancel_requested{false};
+  // Set by nativeauth_sign_in_free() called on the sign-in's own thread (from one of its callbacks): the
+  // handle is gone, so on_complete gets NULL. Written and read on that thread only.
+  bool handle_freed = false;
   std::mutex mutex;
   std::condition_variable finished_cv;
   bool finished = false;
@@ -122,8 +125,11 @@ void run(const std::shared_ptr<capi::SignInState> &st, nativeauth_sign_in *handl
     st->finished = true;
   }
   st->finished_cv.notify_all();
-  // From here on the callback may free `handle`: nothing below touches it.
-  if (st->on_complete) st->on_complete(handle, st->outcome.code(), st->outcome.get(), st->payload);
+  // A callback may have freed `handle` already (st->handle_freed); from here on on_complete may free it.
+  // Either way nothing below touches it.
+  if (st->on_complete) {
+    st->on_complete(st->handle_freed ? nullptr : handle, st->outcome.code(), st->outcome.get(), st->payload);
+  }
 }
 
 void cancel(capi::SignInState &st) {
@@ -230,7 +236,11 @@ void nativeauth_sign_in_free(nativeauth_sign_in *sign_in) {
     cancel(*sign_in->state);
     if (sign_in->thread.joinable()) {
       if (sign_in->thread.get_id() == std::this_thread::get_id()) {
-        sign_in->thread.detach();  // freed from its own completion callback: the thread ends right after
+        // Freed from one of its own callbacks (on_authorization_url, the host's open_url or store
+        // callbacks, on_complete): a thread cannot join itself. It ends on its own once run() returns,
+        // and run() hands on_complete NULL instead of this handle, which is deleted below.
+        sign_in->state->handle_freed = true;
+        sign_in->thread.detach();
       } else {
         sign_in->thread.join();
       }
