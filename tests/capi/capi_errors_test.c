@@ -5,6 +5,8 @@
      capi_errors_test store   host store callbacks that fail (no network)
      capi_errors_test cancel  a sign-in cancelled while it waits, cancelled before it started, freed while
                          running, timed out (the real provider; no browser)
+     capi_errors_test max_age  max_age_s at INT64_MAX is sent clamped, a negative one not at all (the real
+                         provider; no browser; UBSan in the sanitizer build)
      capi_errors_test free_in_callback  a sign-in freed from its on_authorization_url and from the host's
                          open_url, before it finished: on_complete still runs, with no handle to touch (the
                          real provider; no browser; ASan in the sanitizer build sees any use after free) */
@@ -16,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +318,57 @@ out:
   na_provider_stop(&provider);
 }
 
+/* One sign-in that shows its URL (no browser) and is cancelled; the URL's max_age parameter into `out`. */
+static void max_age_sent(nativeauth_client *c, test_host *h, int64_t max_age_s, char *out, size_t size) {
+  nativeauth_sign_in_options so = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
+  nativeauth_sign_in *p = NULL;
+  so.no_browser = 1;
+  so.on_authorization_url = test_host_on_url;
+  so.payload = h;
+  so.max_age_s = max_age_s;
+  h->url_shown = 0;
+  out[0] = '\0';
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  if (!p) return;
+  NA_CHECK(test_host_wait_url_shown(h) == 0);
+  pthread_mutex_lock(&h->mutex);
+  snprintf(out, size, "%s", h->url_max_age);
+  pthread_mutex_unlock(&h->mutex);
+  NA_CHECK_RC(nativeauth_sign_in_cancel(p), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_CANCELLED);
+  nativeauth_sign_in_free(p);
+}
+
+static void max_age(void) {
+  na_provider provider;
+  test_host h;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_client *c = NULL;
+  char sent[32];
+
+  if (na_provider_start(&provider) != 0) {
+    ++na_failures;
+    return;
+  }
+  NA_CHECK(test_host_init(&h) == 0);
+  o.issuer = provider.issuer;
+  o.client_id = "nativeauth-test";
+  o.redirect_uri = "com.example.app:/callback";
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  if (c) {
+    max_age_sent(c, &h, INT64_MAX, sent, sizeof sent); /* 68 years: what a 32-bit integer holds */
+    NA_CHECK(strcmp(sent, "2147483647") == 0);
+    max_age_sent(c, &h, 600, sent, sizeof sent);
+    NA_CHECK(strcmp(sent, "600") == 0);
+    max_age_sent(c, &h, -5, sent, sizeof sent); /* negative: not sent */
+    NA_CHECK(strcmp(sent, "") == 0);
+  }
+  nativeauth_client_free(c);
+  test_host_destroy(&h);
+  na_provider_stop(&provider);
+}
+
 /* A host that frees its sign-in from a callback that runs before the sign-in finished. */
 typedef struct early_free {
   pthread_mutex_t mutex;
@@ -432,10 +486,12 @@ int main(int argc, char **argv) {
     store();
   } else if (strcmp(which, "cancel") == 0) {
     cancel();
+  } else if (strcmp(which, "max_age") == 0) {
+    max_age();
   } else if (strcmp(which, "free_in_callback") == 0) {
     free_in_callback();
   } else {
-    fprintf(stderr, "usage: capi_errors_test args|store|cancel|free_in_callback\n");
+    fprintf(stderr, "usage: capi_errors_test args|store|cancel|max_age|free_in_callback\n");
     ++na_failures;
   }
   if (na_failures) fprintf(stderr, "%s: %d check(s) failed\n", which, na_failures);

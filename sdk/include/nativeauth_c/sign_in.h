@@ -43,7 +43,8 @@ typedef struct nativeauth_sign_in_options {
   const char *login_hint; /**< OpenID Connect login_hint: the account to suggest. */
   const char *ui_locales; /**< OpenID Connect ui_locales, e.g. "de-CH de". */
   const char *acr_values; /**< OpenID Connect acr_values. */
-  int64_t max_age_s;      /**< Negative (INIT): not sent. Also makes auth_time mandatory. */
+  int64_t max_age_s;      /**< Negative (INIT): not sent. Also makes auth_time mandatory. Above 2147483647
+                               (68 years): 2147483647 is sent and checked. */
   /** Further request parameters as `extra_params_count` name/value pairs: extra_params[2*i] is a
       name, extra_params[2*i+1] its value. Parameters nativeauth owns are refused. */
   const char *const *extra_params;

@@ -3,6 +3,7 @@
 // can start it, hand it the redirect, wait, poll or cancel it — the shape mobile apps need.
 #include "capi.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -68,7 +69,9 @@ int build_sign_in_options(capi::SignInState &st, const nativeauth_sign_in_option
   o.login_hint = opt(c.login_hint);
   o.ui_locales = opt(c.ui_locales);
   o.acr_values = opt(c.acr_values);
-  if (c.max_age_s >= 0) o.max_age = std::chrono::seconds(c.max_age_s);
+  // Negative: not sent (the C default). Clamped here as well as in Client::sign_in(), so no int64 the
+  // host passes is ever added to or sent as it is.
+  if (c.max_age_s >= 0) o.max_age = std::min(std::chrono::seconds(c.max_age_s), SignInOptions::kMaxAgeLimit);
   if (c.extra_params_count && !c.extra_params) {
     return fail(ErrorCode::invalid_argument, "nativeauth_sign_in_options.extra_params is NULL but its count is not 0");
   }
