@@ -11,6 +11,11 @@
 // <curl/curl.h> still provides the types and constants, so the ABI is the one compiled against
 // (soname 4). Calls through the table skip curl's compile-time option/type checks (typecheck-gcc.h):
 // pass long, pointers and curl_off_t exactly as the option's documentation says.
+//
+// The library found at run time may be older than the headers, or built without a feature: every
+// curl_easy_setopt result is checked, and a request is never sent with an option refused (fail closed,
+// ErrorCode::internal like a library that cannot be loaded). The one fallback: CURLOPT_PROTOCOLS_STR
+// (libcurl >= 7.85; Ubuntu 22.04 has 7.81) becomes the CURLOPT_PROTOCOLS bitmask it replaced.
 #include "libcurl/curl_transport.hpp"
 
 #include <curl/curl.h>
@@ -18,6 +23,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -162,6 +168,61 @@ ErrorCode map_curl_error(CURLcode code) {
   }
 }
 
+/// "https://host:port" of `url`, for messages (never a path or query, which may carry a code).
+std::string host_of(const std::string &url) {
+  const auto start = url.find("://");
+  if (start == std::string::npos) return "the provider";
+  const auto end = url.find_first_of("/?#", start + 3);
+  return url.substr(0, end);
+}
+
+/// Sets the options of one request on a handle and keeps the first one libcurl refuses; every later
+/// set() does nothing then, and result() names it.
+class RequestOptions {
+ public:
+  RequestOptions(CURL *c, const std::string &url) : c_(c), url_(url) {}
+
+  template <typename T>
+  void set(CURLoption option, const char *name, T value) {
+    if (error_) return;
+    if (const CURLcode rc = curl().easy_setopt(c_, option, value); rc != CURLE_OK) error_ = refused(name, rc);
+  }
+
+  /// https and http (http only reaches here for loopback, checked before). CURLOPT_PROTOCOLS_STR needs
+  /// libcurl 7.85; an older one answers CURLE_UNKNOWN_OPTION, and the bitmask it deprecated does the same.
+  void restrict_protocols() {
+    if (error_) return;
+    const CURLcode rc = curl().easy_setopt(c_, CURLOPT_PROTOCOLS_STR, "https,http");
+    if (rc == CURLE_OK) return;
+    if (rc != CURLE_UNKNOWN_OPTION) {
+      error_ = refused("CURLOPT_PROTOCOLS_STR", rc);
+      return;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    set(CURLOPT_PROTOCOLS, "CURLOPT_PROTOCOLS", static_cast<long>(CURLPROTO_HTTPS | CURLPROTO_HTTP));
+#pragma GCC diagnostic pop
+  }
+
+  Result<void> result() && {
+    if (error_) return std::move(*error_);
+    return {};
+  }
+
+ private:
+  // Not transient: the same library refuses it again.
+  Error refused(const char *name, CURLcode rc) const {
+    return make_error(ErrorCode::internal, std::string("libcurl refused ") + name + " (" + curl().easy_strerror(rc) +
+                                               "), so the request to " + host_of(url_) +
+                                               " was not sent: the libcurl.so.4 found is too old or built without "
+                                               "a feature nativeauth relies on");
+  }
+
+  CURL *c_;
+  const std::string &url_;
+  std::optional<Error> error_;
+};
+
 class CurlTransport final : public platform::HttpTransport {
  public:
   // Creating a transport loads nothing: libcurl is loaded by the first send().
@@ -173,8 +234,9 @@ class CurlTransport final : public platform::HttpTransport {
     }
     Easy easy = take();
     if (!easy) return make_error(ErrorCode::internal, "libcurl could not create a handle");
-    auto result = perform(easy.get(), request);
-    give_back(std::move(easy));
+    bool reusable = false;
+    auto result = perform(easy.get(), request, reusable);
+    if (reusable) give_back(std::move(easy));
     return result;
   }
 
@@ -198,7 +260,49 @@ class CurlTransport final : public platform::HttpTransport {
     if (idle_.size() < 4) idle_.push_back(std::move(easy));
   }
 
-  Result<platform::HttpResponse> perform(CURL *c, const platform::HttpRequest &request) {
+  /// Everything a request sets on the handle; the first option libcurl refuses fails it (nothing is sent).
+  Result<void> configure(CURL *c, const platform::HttpRequest &request, Sink &sink, Headers &headers,
+                         curl_slist *header_list, char *error_buffer) const {
+    RequestOptions o(c, request.url);
+#define NATIVEAUTH_SET(option, value) o.set(option, #option, value)
+    NATIVEAUTH_SET(CURLOPT_URL, request.url.c_str());
+    o.restrict_protocols();
+    NATIVEAUTH_SET(CURLOPT_FOLLOWLOCATION, 0L);
+    NATIVEAUTH_SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    NATIVEAUTH_SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    NATIVEAUTH_SET(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    if (!options_.ca_bundle.empty()) NATIVEAUTH_SET(CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    NATIVEAUTH_SET(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    NATIVEAUTH_SET(CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    NATIVEAUTH_SET(CURLOPT_NOSIGNAL, 1L);
+    NATIVEAUTH_SET(CURLOPT_VERBOSE, 0L);
+    NATIVEAUTH_SET(CURLOPT_USERAGENT, options_.user_agent.c_str());
+    NATIVEAUTH_SET(CURLOPT_ACCEPT_ENCODING, "");
+    NATIVEAUTH_SET(CURLOPT_HTTPHEADER, header_list);
+    NATIVEAUTH_SET(CURLOPT_WRITEFUNCTION, &on_body);
+    NATIVEAUTH_SET(CURLOPT_WRITEDATA, &sink);
+    NATIVEAUTH_SET(CURLOPT_HEADERFUNCTION, &on_header);
+    NATIVEAUTH_SET(CURLOPT_HEADERDATA, &headers);
+    NATIVEAUTH_SET(CURLOPT_ERRORBUFFER, error_buffer);
+    if (request.method == "POST") {
+      // Never on a reused connection: when a kept-alive connection turns out dead before any byte of
+      // the answer, libcurl silently sends the request again on a new one. For a refresh-token or
+      // code grant that is a second redemption, which providers treat as theft and answer by revoking
+      // the grant; nativeauth decides about retries itself (found with tests/support/proxy).
+      NATIVEAUTH_SET(CURLOPT_FRESH_CONNECT, 1L);
+      NATIVEAUTH_SET(CURLOPT_POST, 1L);
+      NATIVEAUTH_SET(CURLOPT_POSTFIELDS, request.body.reveal().data());
+      NATIVEAUTH_SET(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    } else if (request.method != "GET") {
+      NATIVEAUTH_SET(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+#undef NATIVEAUTH_SET
+    return std::move(o).result();
+  }
+
+  /// Sends `request` on `c`. `reusable`: whether the handle may go back to the pool (it refused nothing
+  /// and points at nothing in this frame any more).
+  Result<platform::HttpResponse> perform(CURL *c, const platform::HttpRequest &request, bool &reusable) {
     const CurlApi &api = curl();
     Sink sink;
     sink.limit = options_.max_response_bytes;
@@ -212,61 +316,21 @@ class CurlTransport final : public platform::HttpTransport {
       header_list.reset(next);
     }
     char error_buffer[CURL_ERROR_SIZE] = {0};
-
-    api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
-    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");  // http only reaches here for loopback
-    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    api.easy_setopt(c, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-    if (!options_.ca_bundle.empty()) api.easy_setopt(c, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-    api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(c, CURLOPT_VERBOSE, 0L);
-    api.easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    api.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    api.easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
-    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
-    api.easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
-    api.easy_setopt(c, CURLOPT_HEADERDATA, &headers);
-    api.easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-    if (request.method == "POST") {
-      // Never on a reused connection: when a kept-alive connection turns out dead before any byte of
-      // the answer, libcurl silently sends the request again on a new one. For a refresh-token or
-      // code grant that is a second redemption, which providers treat as theft and answer by revoking
-      // the grant; nativeauth decides about retries itself (found with tests/support/proxy).
-      api.easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-      api.easy_setopt(c, CURLOPT_POST, 1L);
-      api.easy_setopt(c, CURLOPT_POSTFIELDS, request.body.reveal().data());
-      api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    } else if (request.method != "GET") {
-      api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (auto configured = configure(c, request, sink, headers, header_list.get(), error_buffer); !configured) {
+      return std::move(configured).error();
     }
 
     const CURLcode rc = api.easy_perform(c);
     // Detach everything that pointed at this stack frame before the handle goes back to the pool.
-    api.easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
-    api.easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
-    api.easy_setopt(c, CURLOPT_POSTFIELDS, nullptr);
-
-    platform::HttpResponse response;
-    if (rc != CURLE_OK) {
-      secure_wipe(sink.data.data(), sink.data.capacity());
-      if (sink.overflow) {
-        return make_error(ErrorCode::malformed_response, "the response from " + host_of(request.url) +
-                                                             " is larger than " +
-                                                             std::to_string(options_.max_response_bytes) + " bytes");
-      }
-      Error e = make_error(map_curl_error(rc), std::string(api.easy_strerror(rc)) +
-                                                   (error_buffer[0] ? std::string(" (") + error_buffer + ")" : "") +
-                                                   " talking to " + host_of(request.url));
-      e.transient = e.code == ErrorCode::network;
-      return e;
-    }
+    reusable = api.easy_setopt(c, CURLOPT_HTTPHEADER, nullptr) == CURLE_OK &&
+               api.easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr) == CURLE_OK &&
+               api.easy_setopt(c, CURLOPT_POSTFIELDS, nullptr) == CURLE_OK;
     long status = 0;
-    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK || api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
+      secure_wipe(sink.data.data(), sink.data.capacity());
+      return failed(rc, request, sink, error_buffer);
+    }
+    platform::HttpResponse response;
     response.status = static_cast<int>(status);
     response.content_type = headers.content_type;
     response.cache_control = headers.cache_control;
@@ -275,11 +339,22 @@ class CurlTransport final : public platform::HttpTransport {
     return response;
   }
 
-  static std::string host_of(const std::string &url) {
-    const auto start = url.find("://");
-    if (start == std::string::npos) return "the provider";
-    const auto end = url.find_first_of("/?#", start + 3);
-    return url.substr(0, end);
+  /// The error of a request that libcurl could not complete (`rc`), or whose status it could not say.
+  Error failed(CURLcode rc, const platform::HttpRequest &request, const Sink &sink, const char *error_buffer) const {
+    if (rc == CURLE_OK) {
+      return make_error(ErrorCode::internal,
+                        "libcurl gave no HTTP status for the response from " + host_of(request.url));
+    }
+    if (sink.overflow) {
+      return make_error(ErrorCode::malformed_response, "the response from " + host_of(request.url) +
+                                                           " is larger than " +
+                                                           std::to_string(options_.max_response_bytes) + " bytes");
+    }
+    Error e = make_error(map_curl_error(rc), std::string(curl().easy_strerror(rc)) +
+                                                 (error_buffer[0] ? std::string(" (") + error_buffer + ")" : "") +
+                                                 " talking to " + host_of(request.url));
+    e.transient = e.code == ErrorCode::network;
+    return e;
   }
 
   CurlTransportOptions options_;

@@ -4,16 +4,25 @@
      capi_errors_test args    bad struct versions, NULL arguments, invalid options, version functions (no network)
      capi_errors_test store   host store callbacks that fail (no network)
      capi_errors_test cancel  a sign-in cancelled while it waits, cancelled before it started, freed while
-                         running, timed out (the real provider; no browser) */
+                         running, timed out (the real provider; no browser)
+     capi_errors_test max_age  max_age_s at INT64_MAX is sent clamped, a negative one not at all (the real
+                         provider; no browser; UBSan in the sanitizer build)
+     capi_errors_test free_in_callback  a sign-in freed from its on_authorization_url and from the host's
+                         open_url, before it finished: on_complete still runs, with no handle to touch (the
+                         real provider; no browser; ASan in the sanitizer build sees any use after free) */
 #define _XOPEN_SOURCE 700
 #include <nativeauth_c/nativeauth.h>
 
 #include "host_store.h"
 #include "support.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A loopback issuer nobody listens on: creating a client needs no network. */
 static const char *const kIssuer = "http://127.0.0.1:9/";
@@ -309,6 +318,166 @@ out:
   na_provider_stop(&provider);
 }
 
+/* One sign-in that shows its URL (no browser) and is cancelled; the URL's max_age parameter into `out`. */
+static void max_age_sent(nativeauth_client *c, test_host *h, int64_t max_age_s, char *out, size_t size) {
+  nativeauth_sign_in_options so = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
+  nativeauth_sign_in *p = NULL;
+  so.no_browser = 1;
+  so.on_authorization_url = test_host_on_url;
+  so.payload = h;
+  so.max_age_s = max_age_s;
+  h->url_shown = 0;
+  out[0] = '\0';
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  if (!p) return;
+  NA_CHECK(test_host_wait_url_shown(h) == 0);
+  pthread_mutex_lock(&h->mutex);
+  snprintf(out, size, "%s", h->url_max_age);
+  pthread_mutex_unlock(&h->mutex);
+  NA_CHECK_RC(nativeauth_sign_in_cancel(p), 0);
+  NA_CHECK_RC(nativeauth_sign_in_wait(p, -1), NATIVEAUTH_E_CANCELLED);
+  nativeauth_sign_in_free(p);
+}
+
+static void max_age(void) {
+  na_provider provider;
+  test_host h;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_client *c = NULL;
+  char sent[32];
+
+  if (na_provider_start(&provider) != 0) {
+    ++na_failures;
+    return;
+  }
+  NA_CHECK(test_host_init(&h) == 0);
+  o.issuer = provider.issuer;
+  o.client_id = "nativeauth-test";
+  o.redirect_uri = "com.example.app:/callback";
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  if (c) {
+    max_age_sent(c, &h, INT64_MAX, sent, sizeof sent); /* 68 years: what a 32-bit integer holds */
+    NA_CHECK(strcmp(sent, "2147483647") == 0);
+    max_age_sent(c, &h, 600, sent, sizeof sent);
+    NA_CHECK(strcmp(sent, "600") == 0);
+    max_age_sent(c, &h, -5, sent, sizeof sent); /* negative: not sent */
+    NA_CHECK(strcmp(sent, "") == 0);
+  }
+  nativeauth_client_free(c);
+  test_host_destroy(&h);
+  na_provider_stop(&provider);
+}
+
+/* A host that frees its sign-in from a callback that runs before the sign-in finished. */
+typedef struct early_free {
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  nativeauth_sign_in *handle; /* published by the test once _start returned it */
+  int completed, complete_rc, complete_had_handle, poll_rc;
+} early_free;
+
+static void early_free_now(early_free *e) {
+  nativeauth_sign_in *handle;
+  pthread_mutex_lock(&e->mutex);
+  while (!e->handle) pthread_cond_wait(&e->cond, &e->mutex); /* the callback may run before _start returned */
+  handle = e->handle;
+  pthread_mutex_unlock(&e->mutex);
+  nativeauth_sign_in_free(handle);
+}
+
+static void free_on_url(const char *url, int32_t browser_opened, void *payload) {
+  (void)url;
+  (void)browser_opened;
+  early_free_now((early_free *)payload);
+}
+
+static int free_on_open_url(const char *url, void *payload) {
+  (void)url;
+  early_free_now((early_free *)payload);
+  return 0; /* "the browser was asked": the sign-in goes on to wait, and the free's cancel ends it */
+}
+
+static void complete_after_free(nativeauth_sign_in *sign_in, int error, const nativeauth_error *detail, void *payload) {
+  early_free *e = (early_free *)payload;
+  /* What a host's completion does with the handle it is given: under ASan a freed one is reported here. */
+  const int poll_rc = nativeauth_sign_in_poll(sign_in);
+  (void)detail;
+  pthread_mutex_lock(&e->mutex);
+  e->completed = 1;
+  e->complete_rc = error;
+  e->complete_had_handle = sign_in != NULL;
+  e->poll_rc = poll_rc;
+  pthread_cond_broadcast(&e->cond);
+  pthread_mutex_unlock(&e->mutex);
+}
+
+/* Waits (bounded, 60 s) for on_complete. 0 when it ran. */
+static int wait_completed(early_free *e) {
+  struct timespec deadline;
+  int rc = 0;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 60;
+  pthread_mutex_lock(&e->mutex);
+  while (!e->completed && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&e->cond, &e->mutex, &deadline);
+  rc = e->completed ? 0 : -1;
+  pthread_mutex_unlock(&e->mutex);
+  return rc;
+}
+
+/* One sign-in freed from on_authorization_url (no browser) or from the host's open_url (through_open_url). */
+static void free_early_once(const char *issuer, int through_open_url) {
+  early_free e;
+  nativeauth_host host = NATIVEAUTH_HOST_INIT;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_sign_in_options so = NATIVEAUTH_SIGN_IN_OPTIONS_INIT;
+  nativeauth_client *c = NULL;
+  nativeauth_sign_in *p = NULL;
+
+  memset(&e, 0, sizeof e);
+  pthread_mutex_init(&e.mutex, NULL);
+  pthread_cond_init(&e.cond, NULL);
+  host.payload = &e;
+  host.open_url = free_on_open_url;
+  o.issuer = issuer;
+  o.client_id = "nativeauth-test";
+  o.redirect_uri = "com.example.app:/callback";
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  o.host = &host;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  if (!c) goto out;
+  so.no_browser = !through_open_url;
+  so.on_authorization_url = through_open_url ? NULL : free_on_url;
+  so.on_complete = complete_after_free;
+  so.payload = &e;
+  NA_CHECK_RC(nativeauth_sign_in_start(&p, c, &so), 0);
+  if (p) {
+    pthread_mutex_lock(&e.mutex);
+    e.handle = p; /* from here on the callback owns it: this thread never touches p again */
+    pthread_cond_broadcast(&e.cond);
+    pthread_mutex_unlock(&e.mutex);
+    NA_CHECK(wait_completed(&e) == 0);
+    NA_CHECK(e.complete_rc == NATIVEAUTH_E_CANCELLED); /* freeing a running sign-in cancels it */
+    NA_CHECK(e.complete_had_handle == 0);              /* the freed handle is never handed back */
+    NA_CHECK(e.poll_rc == NATIVEAUTH_E_INVALID_ARGUMENT);
+  }
+  nativeauth_client_free(c);
+out:
+  pthread_cond_destroy(&e.cond);
+  pthread_mutex_destroy(&e.mutex);
+}
+
+static void free_in_callback(void) {
+  na_provider provider;
+  if (na_provider_start(&provider) != 0) {
+    ++na_failures;
+    return;
+  }
+  free_early_once(provider.issuer, 0);
+  free_early_once(provider.issuer, 1);
+  na_provider_stop(&provider);
+}
+
 int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "";
   if (strcmp(which, "args") == 0) {
@@ -317,8 +486,12 @@ int main(int argc, char **argv) {
     store();
   } else if (strcmp(which, "cancel") == 0) {
     cancel();
+  } else if (strcmp(which, "max_age") == 0) {
+    max_age();
+  } else if (strcmp(which, "free_in_callback") == 0) {
+    free_in_callback();
   } else {
-    fprintf(stderr, "usage: capi_errors_test args|store|cancel\n");
+    fprintf(stderr, "usage: capi_errors_test args|store|cancel|max_age|free_in_callback\n");
     ++na_failures;
   }
   if (na_failures) fprintf(stderr, "%s: %d check(s) failed\n", which, na_failures);

@@ -177,9 +177,11 @@ void test_host_on_complete(nativeauth_sign_in *sign_in, int error, const nativea
 
 void test_host_on_url(const char *url, int32_t browser_opened, void *payload) {
   test_host *h = (test_host *)payload;
-  (void)url;
+  char *max_age = na_query_param(url, "max_age");
   (void)browser_opened;
   pthread_mutex_lock(&h->mutex);
+  snprintf(h->url_max_age, sizeof h->url_max_age, "%s", max_age ? max_age : "");
+  free(max_age);
   ++h->url_shown;
   pthread_cond_broadcast(&h->cond);
   pthread_mutex_unlock(&h->mutex);

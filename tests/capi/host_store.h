@@ -36,8 +36,9 @@ typedef struct test_host {
   /* sign-in completion */
   int completed, complete_rc;
   char complete_name[64];
-  /* authorization URL shown (no_browser sign-ins) */
+  /* authorization URL shown (no_browser sign-ins), and its max_age parameter ("" when absent) */
   int url_shown;
+  char url_max_age[32];
 } test_host;
 
 int test_host_init(test_host *h);

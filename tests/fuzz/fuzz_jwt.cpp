@@ -3,7 +3,10 @@
 //
 // Input layout: byte 0 picks the parser (its low 3 bits, so the digits '0'..'7' in a seed file select modes
 // 0..7). The ID token modes 2-4 take the check from byte 1 (low 3 bits again): bit 0 sends a nonce, bit 1 a
-// max_age, bit 2 allows every supported alg (else RS256 only, the OIDC Discovery default). The rest is:
+// max_age, bit 2 allows every supported alg (else RS256 only, the OIDC Discovery default); bits 3-5 pick
+// that max_age from kMaxAges (the digits: 600 s; '@'..'G': INT64_MAX, 'H'..'O': INT64_MAX - 119, ...).
+// The max_age reaches the check as the app gave it (the C ABI takes any int64), and bounded_max_age(),
+// which clamps what sign_in() sends, is checked on it too. The rest is:
 //   0  parse_jwt(rest)
 //   1  parse_jwks(rest)
 //   2  validate_id_token(rest) against keys this process generated: no input can carry their signature
@@ -25,6 +28,7 @@
 #include "oidc/jwks.hpp"
 #include "oidc/jwt.hpp"
 
+#include <nativeauth/options.hpp>
 #include <nativeauth/platform/http_transport.hpp>
 #include <nativeauth/secret.hpp>
 
@@ -41,6 +45,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -184,12 +189,38 @@ std::pair<std::string_view, std::string_view> split_at(std::string_view s, std::
   return {s.substr(0, pos), s.substr(pos + 1)};
 }
 
+// Indexed by bits 3-5 of byte 1: the ends of int64 and of the clamp, and 600 s for the seeds' digits.
+constexpr std::int64_t kMaxAges[8] = {std::numeric_limits<std::int64_t>::max(),
+                                      std::numeric_limits<std::int64_t>::max() - 119,
+                                      std::numeric_limits<std::int64_t>::min(),
+                                      -1,
+                                      0,
+                                      nativeauth::SignInOptions::kMaxAgeLimit.count() + 1,
+                                      600,
+                                      1};
+
+/// bounded_max_age() refuses every negative max_age and clamps every other one to kMaxAgeLimit.
+void check_bounded_max_age(std::int64_t requested) {
+  const auto bounded = nativeauth::oidc::bounded_max_age(std::chrono::seconds(requested));
+  if (requested < 0) {
+    require(!bounded && bounded.error().code == nativeauth::ErrorCode::invalid_argument, "accepted a negative max_age");
+    return;
+  }
+  const std::int64_t limit = nativeauth::SignInOptions::kMaxAgeLimit.count();
+  require(bounded && *bounded && (*bounded)->count() == std::min(requested, limit), "max_age not clamped to the limit");
+}
+
+/// `flags`: byte 1 of the input (see the top of this file).
 nativeauth::oidc::IdTokenCheck make_check(unsigned flags) {
   nativeauth::oidc::IdTokenCheck check;
   check.issuer = kIssuer;
   check.client_id = kClientId;
   if (flags & 1u) check.nonce = kNonce;
-  if (flags & 2u) check.max_age = std::chrono::seconds(600);
+  if (flags & 2u) {
+    const std::int64_t max_age = kMaxAges[(flags >> 3) & 7u];
+    check_bounded_max_age(max_age);
+    check.max_age = std::chrono::seconds(max_age);
+  }
   if (flags & 4u) check.allowed_algs = nativeauth::oidc::supported_algorithms();
   check.now = std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
   return check;
@@ -271,7 +302,13 @@ void fuzz_id_token_signed(std::string_view in, unsigned flags) {
   const auto exp = nativeauth::core::get_int(claims, "exp");
   require(exp.has_value() && *exp >= kNow - 120, "accepted an expired ID token");
   if (check.nonce) require(nativeauth::core::get_string(claims, "nonce") == kNonce, "accepted a wrong nonce");
-  if (check.max_age) require(nativeauth::core::get_int(claims, "auth_time").has_value(), "accepted no auth_time");
+  if (check.max_age) {
+    const auto auth_time = nativeauth::core::get_int(claims, "auth_time");
+    require(auth_time.has_value(), "accepted no auth_time");
+    // No overflow: an accepted auth_time lies within 1970..9999 (check_times), the leeway is 120 s.
+    require(kNow - *auth_time - check.leeway.count() <= check.max_age->count(),
+            "accepted an auth_time older than max_age and the leeway allow");
+  }
 }
 
 bool has_prefix_icase(const std::string &s, std::string_view prefix) {
@@ -331,7 +368,7 @@ void run(const std::uint8_t *data, std::size_t size) {
   const unsigned mode = data[0] & 7u;
   const std::string_view rest(reinterpret_cast<const char *>(data) + 1, size - 1);
   // Modes 2-4: byte 1 is the check, the token material follows.
-  const unsigned flags = rest.empty() ? 0u : static_cast<unsigned char>(rest.front()) & 7u;
+  const unsigned flags = rest.empty() ? 0u : static_cast<unsigned char>(rest.front());
   const std::string_view token_part = rest.empty() ? rest : rest.substr(1);
   switch (mode) {
     case 0: fuzz_jwt(rest); break;

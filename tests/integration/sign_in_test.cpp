@@ -15,7 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
+#include <string>
 #include <thread>
 
 namespace nativeauth {
@@ -161,6 +164,49 @@ TEST_F(SignIn, ExtraParametersReachTheProvider) {
   EXPECT_NE(url.find("code_challenge_method=S256"), std::string::npos);
   EXPECT_EQ(session->claims.subject(), "bob");
   EXPECT_TRUE(session->claims.integer("auth_time"));
+}
+
+/// The value of query parameter `name` in `url` ("" when absent; not decoded).
+std::string query_param(const std::string &url, const std::string &name) {
+  for (std::size_t at = url.find('?'); at != std::string::npos; at = url.find('&', at)) {
+    ++at;
+    if (url.compare(at, name.size() + 1, name + "=") != 0) continue;
+    const std::size_t start = at + name.size() + 1;
+    return url.substr(start, url.find('&', start) - start);
+  }
+  return "";
+}
+
+// max_age is clamped where the app hands it over: an int64 near its maximum (reachable from the C ABI)
+// is sent as SignInOptions::kMaxAgeLimit, and the ID token is checked against that, so the sign-in works.
+TEST_F(SignIn, HugeMaxAgeIsSentClampedAndTheSignInSucceeds) {
+  use_browser("login");
+  auto client = client_for(*rs256_);
+  ASSERT_TRUE(client);
+  SignInOptions o;
+  o.max_age = std::chrono::seconds(std::numeric_limits<std::int64_t>::max());
+  std::string url;
+  o.on_authorization_url = [&](const std::string &u, bool) { url = u; };
+  auto session = client->sign_in(o);
+  ASSERT_TRUE(session) << session.error().to_string() << "\n" << browser_log();
+  EXPECT_EQ(query_param(url, "max_age"), "2147483647");  // SignInOptions::kMaxAgeLimit
+  EXPECT_TRUE(session->claims.integer("auth_time"));
+}
+
+// The twin: a negative max_age means nothing; it is refused before a browser opens or a request is sent.
+TEST_F(SignIn, NegativeMaxAgeIsRefusedBeforeTheBrowserOpens) {
+  use_browser("login");
+  auto client = client_for(*rs256_);
+  ASSERT_TRUE(client);
+  SignInOptions o;
+  o.max_age = std::chrono::seconds(-1);
+  bool shown = false;
+  o.on_authorization_url = [&](const std::string &, bool) { shown = true; };
+  auto session = client->sign_in(o);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().code, ErrorCode::invalid_argument) << session.error().to_string();
+  EXPECT_NE(session.error().message.find("max_age"), std::string::npos) << session.error().message;
+  EXPECT_FALSE(shown);
 }
 
 TEST_F(SignIn, BrowserIsSentToTheAppsOwnPageAfterwards) {

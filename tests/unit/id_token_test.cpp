@@ -272,6 +272,52 @@ TEST_F(IdToken, AuthTimeRequiredAndFreshWhenMaxAgeSent) {
   EXPECT_TRUE(validate(rs256(none)));  // without max_age, auth_time is optional
 }
 
+// max_age reaches the check from the app (the C ABI takes any int64): the largest one accepts any
+// authentication time instead of overflowing max_age + leeway (UB; UBSan in the sanitizer build).
+TEST_F(IdToken, MaxAgeNearInt64MaxAcceptsAnyAuthTimeWithoutOverflow) {
+  for (const std::int64_t huge :
+       {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max() - 59}) {
+    auto c = check();
+    c.max_age = std::chrono::seconds(huge);
+    Json long_ago = claims();
+    long_ago["auth_time"] = 0;  // 1970: the oldest auth_time check_times lets through
+    EXPECT_TRUE(validate(rs256(claims()), c)) << huge;
+    EXPECT_TRUE(validate(rs256(long_ago), c)) << huge;
+    Json none = claims();
+    none.erase("auth_time");
+    expect_code(rs256(none), ErrorCode::id_token_auth_time, c);  // still mandatory
+  }
+  // The twin at the other end: max_age 0 with the default leeway refuses an authentication 61 s old.
+  auto zero = check();
+  zero.max_age = std::chrono::seconds(0);
+  Json c = claims();
+  c["auth_time"] = kNow - 61;
+  expect_code(rs256(c), ErrorCode::id_token_auth_time, zero);
+}
+
+// What sign_in() sends and checks: SignInOptions::max_age through bounded_max_age().
+TEST(BoundedMaxAge, UnsetStaysUnsetNegativeIsRefusedHugeIsClamped) {
+  const auto unset = bounded_max_age(std::nullopt);
+  ASSERT_TRUE(unset);
+  EXPECT_FALSE(*unset);
+  for (const std::int64_t s : {std::int64_t{0}, std::int64_t{600}, SignInOptions::kMaxAgeLimit.count()}) {
+    const auto kept = bounded_max_age(std::chrono::seconds(s));
+    ASSERT_TRUE(kept && *kept);
+    EXPECT_EQ((*kept)->count(), s);
+  }
+  for (const std::int64_t s : {SignInOptions::kMaxAgeLimit.count() + 1, std::numeric_limits<std::int64_t>::max()}) {
+    const auto clamped = bounded_max_age(std::chrono::seconds(s));
+    ASSERT_TRUE(clamped && *clamped);
+    EXPECT_EQ(**clamped, SignInOptions::kMaxAgeLimit) << s;
+  }
+  for (const std::int64_t s : {std::int64_t{-1}, std::numeric_limits<std::int64_t>::min()}) {
+    const auto refused = bounded_max_age(std::chrono::seconds(s));
+    ASSERT_FALSE(refused) << s;
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+    EXPECT_NE(refused.error().message.find("max_age"), std::string::npos);
+  }
+}
+
 TEST_F(IdToken, MissingSubExpOrIat) {
   for (const char *claim : {"sub", "exp", "iat"}) {
     Json c = claims();

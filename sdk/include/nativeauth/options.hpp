@@ -118,7 +118,13 @@ struct SignInOptions {
   std::optional<std::string> prompt;  ///< e.g. "login", "consent", "select_account".
   /// Who is expected to sign in, e.g. an email address (OIDC Core §3.1.2.1).
   std::optional<std::string> login_hint;
-  std::optional<std::chrono::seconds> max_age;  ///< Also makes auth_time mandatory in the ID token.
+  /// OIDC Core §3.1.2.1: how long ago the user may have last authenticated; also makes auth_time
+  /// mandatory in the ID token. Negative: sign_in() fails with ErrorCode::invalid_argument. Longer than
+  /// kMaxAgeLimit: kMaxAgeLimit is sent and checked instead (no user's last authentication is that old).
+  std::optional<std::chrono::seconds> max_age;
+  /// The largest max_age sent: 2^31 - 1 s (68 years), so a provider that reads it into a 32-bit
+  /// integer can, and the ID token check stays far from overflow.
+  static constexpr std::chrono::seconds kMaxAgeLimit{2'147'483'647};
   /// Preferred languages of the provider's pages: space-separated BCP 47 tags.
   std::optional<std::string> ui_locales;
   /// Requested authentication context class references, space-separated.

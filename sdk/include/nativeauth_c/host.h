@@ -66,8 +66,9 @@ typedef enum nativeauth_log_level {
  * library thread (sign-in) or on the caller's thread (sign_out), log on any thread. Never two store
  * callbacks at once for one slot of one client, but different clients or slots may overlap.
  * Re-entrancy: from inside a callback the host may call nativeauth_sign_in_cancel(),
- * nativeauth_sign_in_handle_redirect() and the helpers nativeauth_slot_record_set / _list_add;
- * it must not call other functions on the same client (the client holds its locks meanwhile).
+ * nativeauth_sign_in_handle_redirect(), nativeauth_sign_in_free() of the sign-in the callback runs for
+ * (its on_complete then gets NULL instead of the handle) and the helpers nativeauth_slot_record_set /
+ * _list_add; it must not call other functions on the same client (the client holds its locks meanwhile).
  * Callbacks must not throw (C++, Objective-C or Swift errors) through the library.
  */
 typedef struct nativeauth_host {

@@ -17,6 +17,8 @@ typedef struct nativeauth_sign_in nativeauth_sign_in;
  * recorded (nativeauth_sign_in_poll then answers it). `error` is 0 or a negative code; `detail` is
  * never NULL and valid only during the call. It may call any function of the library, including
  * nativeauth_sign_in_free() on this very sign-in, but not nativeauth_client_free() of its client.
+ * `sign_in` is NULL when the host already freed the sign-in from an earlier callback (see
+ * nativeauth_sign_in_free()); the callback still runs, so it can release `payload`.
  */
 typedef void (*nativeauth_sign_in_complete_cb)(nativeauth_sign_in *sign_in, int error, const nativeauth_error *detail,
                                                void *payload);
@@ -24,7 +26,7 @@ typedef void (*nativeauth_sign_in_complete_cb)(nativeauth_sign_in *sign_in, int 
 /**
  * Called once the authorization URL is ready, on the sign-in's library thread, with whether a browser
  * was opened (host open_url returned 0). The URL is single-use, not secret; show it when no browser
- * was opened. May call nativeauth_sign_in_cancel().
+ * was opened. May call nativeauth_sign_in_cancel() or nativeauth_sign_in_free() on its sign-in.
  */
 typedef void (*nativeauth_authorization_url_cb)(const char *url, int32_t browser_opened, void *payload);
 
@@ -41,7 +43,8 @@ typedef struct nativeauth_sign_in_options {
   const char *login_hint; /**< OpenID Connect login_hint: the account to suggest. */
   const char *ui_locales; /**< OpenID Connect ui_locales, e.g. "de-CH de". */
   const char *acr_values; /**< OpenID Connect acr_values. */
-  int64_t max_age_s;      /**< Negative (INIT): not sent. Also makes auth_time mandatory. */
+  int64_t max_age_s;      /**< Negative (INIT): not sent. Also makes auth_time mandatory. Above 2147483647
+                               (68 years): 2147483647 is sent and checked. */
   /** Further request parameters as `extra_params_count` name/value pairs: extra_params[2*i] is a
       name, extra_params[2*i+1] its value. Parameters nativeauth owns are refused. */
   const char *const *extra_params;
@@ -105,7 +108,14 @@ NATIVEAUTH_C_API int nativeauth_sign_in_handle_redirect(nativeauth_sign_in *sign
 
 /**
  * Frees a sign-in; NULL is ignored. Cancels it first if it is still running, then waits for its thread
- * to end (no thread outlives it), except when called from its own completion callback.
+ * to end (no thread outlives it), except when called from one of its own callbacks.
+ * From its own callbacks (on_authorization_url, on_complete, and the host's open_url or store callbacks
+ * while they run for this sign-in): allowed, returns at once. The handle is invalid from then on; a
+ * sign-in that had not finished ends with NATIVEAUTH_E_CANCELLED, its thread ends on its own after
+ * on_complete, and on_complete gets NULL as its `sign_in` instead of the freed handle.
+ * Ownership: the handle is freed; never pass it again, not even to nativeauth_sign_in_free().
+ * Thread safety: any thread, once; not while another thread still uses the handle.
+ * Errors: none (it cannot fail).
  */
 NATIVEAUTH_C_API void nativeauth_sign_in_free(nativeauth_sign_in *sign_in);
 

@@ -3,6 +3,7 @@
 // can start it, hand it the redirect, wait, poll or cancel it — the shape mobile apps need.
 #include "capi.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,9 @@ struct SignInState {
   void *payload = nullptr;
 
   std::atomic<bool> cancel_requested{false};
+  // Set by nativeauth_sign_in_free() called on the sign-in's own thread (from one of its callbacks): the
+  // handle is gone, so on_complete gets NULL. Written and read on that thread only.
+  bool handle_freed = false;
   std::mutex mutex;
   std::condition_variable finished_cv;
   bool finished = false;
@@ -65,7 +69,9 @@ int build_sign_in_options(capi::SignInState &st, const nativeauth_sign_in_option
   o.login_hint = opt(c.login_hint);
   o.ui_locales = opt(c.ui_locales);
   o.acr_values = opt(c.acr_values);
-  if (c.max_age_s >= 0) o.max_age = std::chrono::seconds(c.max_age_s);
+  // Negative: not sent (the C default). Clamped here as well as in Client::sign_in(), so no int64 the
+  // host passes is ever added to or sent as it is.
+  if (c.max_age_s >= 0) o.max_age = std::min(std::chrono::seconds(c.max_age_s), SignInOptions::kMaxAgeLimit);
   if (c.extra_params_count && !c.extra_params) {
     return fail(ErrorCode::invalid_argument, "nativeauth_sign_in_options.extra_params is NULL but its count is not 0");
   }
@@ -122,8 +128,11 @@ void run(const std::shared_ptr<capi::SignInState> &st, nativeauth_sign_in *handl
     st->finished = true;
   }
   st->finished_cv.notify_all();
-  // From here on the callback may free `handle`: nothing below touches it.
-  if (st->on_complete) st->on_complete(handle, st->outcome.code(), st->outcome.get(), st->payload);
+  // A callback may have freed `handle` already (st->handle_freed); from here on on_complete may free it.
+  // Either way nothing below touches it.
+  if (st->on_complete) {
+    st->on_complete(st->handle_freed ? nullptr : handle, st->outcome.code(), st->outcome.get(), st->payload);
+  }
 }
 
 void cancel(capi::SignInState &st) {
@@ -230,7 +239,11 @@ void nativeauth_sign_in_free(nativeauth_sign_in *sign_in) {
     cancel(*sign_in->state);
     if (sign_in->thread.joinable()) {
       if (sign_in->thread.get_id() == std::this_thread::get_id()) {
-        sign_in->thread.detach();  // freed from its own completion callback: the thread ends right after
+        // Freed from one of its own callbacks (on_authorization_url, the host's open_url or store
+        // callbacks, on_complete): a thread cannot join itself. It ends on its own once run() returns,
+        // and run() hands on_complete NULL instead of this handle, which is deleted below.
+        sign_in->state->handle_freed = true;
+        sign_in->thread.detach();
       } else {
         sign_in->thread.join();
       }

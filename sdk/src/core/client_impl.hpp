@@ -81,6 +81,7 @@ struct AuthorizationRequest {
   std::string state;
   std::string nonce;
   std::chrono::steady_clock::time_point deadline;
+  std::optional<std::chrono::seconds> max_age;  ///< checked: opts.max_age within 0..kMaxAgeLimit
 };
 
 /// When a device sign-in stops polling (device_flow.cpp): the code's expiry, counted from before the

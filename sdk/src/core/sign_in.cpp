@@ -31,6 +31,8 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   if (opts.timeout.count() <= 0) return make_error(ErrorCode::invalid_argument, "sign-in timeout must be positive");
   auto scopes = request_scopes(opts.scopes, opts.extra_params, kReservedParams);
   if (!scopes) return std::move(scopes).error();
+  auto max_age = oidc::bounded_max_age(opts.max_age);
+  if (!max_age) return std::move(max_age).error();
 
   log.info("signing in to " + options.issuer + " as client " + options.client_id);
   auto metadata = oidc::discover(*platform.http, options.issuer, log);
@@ -51,7 +53,8 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
                                      std::move(*pkce),
                                      std::move(*state),
                                      std::move(*nonce),
-                                     std::chrono::steady_clock::now() + opts.timeout};
+                                     std::chrono::steady_clock::now() + opts.timeout,
+                                     *max_age};
 
   auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
                                                                   : sign_in_through_loopback(request);
@@ -72,7 +75,7 @@ std::string Client::Impl::authorization_url(const AuthorizationRequest &request,
                          {"code_challenge_method", "S256"}};
   if (opts.prompt) params.emplace_back("prompt", *opts.prompt);
   if (opts.login_hint) params.emplace_back("login_hint", *opts.login_hint);
-  if (opts.max_age) params.emplace_back("max_age", std::to_string(opts.max_age->count()));
+  if (request.max_age) params.emplace_back("max_age", std::to_string(request.max_age->count()));
   if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
   if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
   for (const auto &p : opts.extra_params) params.push_back(p);
@@ -183,7 +186,7 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
     e.message = "the token request failed: " + e.message;
     return e;
   }
-  return session_from_tokens(*http_response, md, std::optional<std::string>(request.nonce), request.opts.max_age,
+  return session_from_tokens(*http_response, md, std::optional<std::string>(request.nonce), request.max_age,
                              request.scopes);
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 namespace nativeauth::oidc {
 
@@ -40,6 +41,15 @@ std::vector<const Jwk *> candidates(const std::vector<Jwk> &keys, const std::str
     out.push_back(&k);
   }
   return out;
+}
+
+/// a + b, or the int64 limit it would pass: max_age comes from the app and may be any int64.
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  if (b > 0 && a > kMax - b) return kMax;
+  if (b < 0 && a < kMin - b) return kMin;
+  return a + b;
 }
 
 Error with_skew(ErrorCode code, const std::string &what, std::int64_t seconds) {
@@ -191,8 +201,9 @@ Result<void> check_auth_time(const core::Json &claims, const IdTokenCheck &check
   const auto auth_time = core::get_int(claims, "auth_time");
   if (!auth_time)
     return make_error(ErrorCode::id_token_auth_time, "max_age was requested but the ID token has no auth_time");
-  const std::int64_t age = now - *auth_time;
-  if (age > check.max_age->count() + check.leeway.count()) {
+  const std::int64_t age = now - *auth_time;  // both within 0..kMaxTime (check_times): no overflow
+  // Saturating: bounded_max_age() clamps what sign_in() sends, but this check must hold for any value.
+  if (age > saturating_add(check.max_age->count(), check.leeway.count())) {
     return make_error(ErrorCode::id_token_auth_time, "the user authenticated " + std::to_string(age) +
                                                          " s ago, longer than max_age " +
                                                          std::to_string(check.max_age->count()) + " s allows");
@@ -201,6 +212,16 @@ Result<void> check_auth_time(const core::Json &claims, const IdTokenCheck &check
 }
 
 }  // namespace
+
+Result<std::optional<std::chrono::seconds>> bounded_max_age(std::optional<std::chrono::seconds> requested) {
+  if (!requested) return std::optional<std::chrono::seconds>();
+  if (requested->count() < 0) {
+    return make_error(ErrorCode::invalid_argument, "SignInOptions::max_age is negative (" +
+                                                       std::to_string(requested->count()) +
+                                                       " s); leave it unset to send none");
+  }
+  return std::optional<std::chrono::seconds>(std::min(*requested, SignInOptions::kMaxAgeLimit));
+}
 
 Result<core::Json> validate_id_token(std::string_view token, const IdTokenCheck &check, KeySource &keys) {
   auto parsed = parse_jwt(token);

@@ -5,6 +5,7 @@
 #include "core/json_util.hpp"
 #include "oidc/jwks.hpp"
 
+#include <nativeauth/options.hpp>
 #include <nativeauth/result.hpp>
 
 #include <chrono>
@@ -29,6 +30,10 @@ struct IdTokenCheck {
 /// Algorithms nativeauth verifies. HMAC (a public client has no secret to share; accepting it would
 /// let anyone sign with the public key as the HMAC key) and "none" are never in this list.
 const std::vector<std::string> &supported_algorithms();
+
+/// The max_age a sign-in sends and checks, from SignInOptions::max_age (OIDC Core §3.1.2.1): unset stays
+/// unset, negative is refused (invalid_argument), longer than SignInOptions::kMaxAgeLimit becomes it.
+Result<std::optional<std::chrono::seconds>> bounded_max_age(std::optional<std::chrono::seconds> requested);
 
 /// Verifies the signature with a key from `keys` (refetching once when no key fits) and every claim
 /// rule. Returns the payload (the claims) on success. Error messages never contain the token.
