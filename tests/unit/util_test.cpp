@@ -124,10 +124,14 @@ TEST(Quote, TerminalSequencesAreShownNotActedOn) {
 }
 
 TEST(Quote, C1BidiAndSeparatorsAreEscaped) {
-  EXPECT_EQ(util::escape_untrusted("a\xc2\x9b" "2J"), "a\\u009b2J");                // C1 CSI
-  EXPECT_EQ(util::escape_untrusted("x\xe2\x80\xaey"), "x\\u202ey");               // RIGHT-TO-LEFT OVERRIDE
-  EXPECT_EQ(util::escape_untrusted("\xe2\x81\xa6" "a\xe2\x81\xa9"), "\\u2066a\\u2069");  // isolates
-  EXPECT_EQ(util::escape_untrusted("\xe2\x80\x8f\xe2\x80\xa8"), "\\u200f\\u2028");      // RLM, LINE SEPARATOR
+  EXPECT_EQ(util::escape_untrusted("a\xc2\x9b"
+                                   "2J"),
+            "a\\u009b2J");                                           // C1 CSI
+  EXPECT_EQ(util::escape_untrusted("x\xe2\x80\xaey"), "x\\u202ey");  // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(util::escape_untrusted("\xe2\x81\xa6"
+                                   "a\xe2\x81\xa9"),
+            "\\u2066a\\u2069");                                                     // isolates
+  EXPECT_EQ(util::escape_untrusted("\xe2\x80\x8f\xe2\x80\xa8"), "\\u200f\\u2028");  // RLM, LINE SEPARATOR
   EXPECT_EQ(util::escape_untrusted("\x7f\n\t"), "\\x7f\\x0a\\x09");
 }
 
@@ -138,9 +142,9 @@ TEST(Quote, TextAndWellFormedUnicodePassThrough) {
 }
 
 TEST(Quote, MalformedUtf8IsShownByteByByte) {
-  EXPECT_EQ(util::escape_untrusted("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(util::escape_untrusted("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(util::escape_untrusted("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
-  EXPECT_EQ(util::escape_untrusted("\xe2\x80"), "\\xe2\\x80");          // cut short
+  EXPECT_EQ(util::escape_untrusted("\xe2\x80"), "\\xe2\\x80");           // cut short
   EXPECT_EQ(util::escape_untrusted("\xff"), "\\xff");
 }
 
