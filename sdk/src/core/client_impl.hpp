@@ -78,6 +78,8 @@ struct DeviceWait {
 // Hidden although Client is exported: its members are internals, never ABI.
 struct __attribute__((visibility("hidden"))) Client::Impl {
   ClientOptions options;
+  /// How long to wait for the slot lock: options.lock_timeout, or derived from the timeouts (lock_wait.hpp).
+  std::chrono::milliseconds lock_timeout{0};
   core::Logger log;
   platform::Platform platform;  ///< Complete: every part set (client.cpp fills the defaults).
 

@@ -99,7 +99,7 @@ Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, std::chrono:
 Result<AccessToken> Client::Impl::refresh(std::chrono::seconds min_ttl, bool force, PendingEvents &events) {
   const platform::SlotKey key = slot();
   const auto started = platform.clock->now();
-  auto held = platform.locks->acquire(key, options.lock_timeout);
+  auto held = platform.locks->acquire(key, lock_timeout);
   if (!held) return std::move(held).error();
 
   std::shared_ptr<const SessionState> mine;

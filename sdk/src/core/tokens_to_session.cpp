@@ -91,7 +91,7 @@ Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &
 Result<Session> Client::Impl::store_signed_in(Session session, const oidc::ProviderMetadata &md) {
   {
     // The slot lock keeps a refresh or sign-out in another process from interleaving with this write.
-    auto held = platform.locks->acquire(slot(), options.lock_timeout);
+    auto held = platform.locks->acquire(slot(), lock_timeout);
     Result<void> stored = held ? store_and_publish(session, md.token_endpoint, "{}") : Result<void>(held.error());
     if (!stored) {
       Error e = std::move(stored).error();
