@@ -27,12 +27,14 @@ struct CliRun {
   std::string err;
 };
 
-/// Runs the CLI with `args`, stdin from /dev/null, capturing stdout and stderr.
-CliRun run_cli(const std::vector<std::string> &args) {
+/// Runs the CLI with `args`, stdin from /dev/null, capturing stdout and stderr; `wrapper` (a command and
+/// its arguments, e.g. tests/support/keyring-env) runs the CLI when it is given.
+CliRun run_cli(const std::vector<std::string> &args, const std::vector<std::string> &wrapper = {}) {
   TempDir tmp;
   const std::string out_path = tmp.file("out");
   const std::string err_path = tmp.file("err");
-  std::vector<std::string> all = {NATIVEAUTH_CLI};
+  std::vector<std::string> all = wrapper;
+  all.push_back(NATIVEAUTH_CLI);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char *> argv;
   for (auto &a : all) argv.push_back(a.data());
@@ -403,6 +405,18 @@ TEST_F(Cli, CustomSchemeLoginThroughTheDesktopHandler) {
 TEST_F(Cli, UnreachableProviderIsExitCode4) {
   const CliRun r = run_cli({"login", "--issuer", "http://127.0.0.1:9", "--client-id", "x"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
+}
+
+// A keyring that is locked: the session store cannot be used now. Exit 5 ("storage"), neither 4 ("the
+// provider is unreachable") nor 3 ("sign in again"). The CLI runs in a keyring-env of its own whose
+// login collection is locked before it starts (NATIVEAUTH_KEYRING_LOCKED=1: Secret Service Lock()).
+TEST_F(Cli, LockedKeyringIsExitCode5) {
+  env_.set("NATIVEAUTH_KEYRING_LOCKED", "1");
+  const CliRun r = run_cli({"token", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli"},
+                           {support_dir() + "/keyring-env"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("storage_locked"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "no token printed";
 }
 
 TEST_F(Cli, UsageErrorsAreExitCode2) {
