@@ -174,7 +174,7 @@ class FlockSlotLockFactory final : public platform::SlotLockFactory {
   }
 
   static Error timed_out(const SlotKey &key, milliseconds timeout, const std::string &path) {
-    Error e = make_error(ErrorCode::timeout,
+    Error e = make_error(ErrorCode::slot_busy,
                          "slot lock: gave up after " + std::to_string(timeout.count()) +
                              " ms waiting for the session of client " + quoted(key.client_id) + ", profile " +
                              quoted(key.profile) + " at " + quoted(key.issuer) +

@@ -15,7 +15,7 @@ namespace nativeauth::posix {
 /// default_lock_directory(), resolved once, here. The directory is created (0700, with any missing
 /// parents) by the first acquire().
 ///
-/// acquire() errors: ErrorCode::timeout (transient) when another holder keeps the slot past the
+/// acquire() errors: ErrorCode::slot_busy (transient) when another holder keeps the slot past the
 /// timeout; ErrorCode::storage_unavailable, with the path, the mode found and the fix, when the lock
 /// directory is a symbolic link, is not owned by the effective uid, or is accessible to group or
 /// others, or when the directory or lock file cannot be created or locked; ErrorCode::invalid_argument

@@ -162,7 +162,7 @@ class MutexSlotLockFactory final : public platform::SlotLockFactory {
     }
     holder.join();
     if (outcome.wait == WAIT_TIMEOUT) {
-      Error e = make_error(ErrorCode::timeout,
+      Error e = make_error(ErrorCode::slot_busy,
                            "slot lock: gave up after " + std::to_string(timeout.count()) +
                                " ms waiting for the session of client " + quoted(key.client_id) + ", profile " +
                                quoted(key.profile) + " at " + quoted(key.issuer) +

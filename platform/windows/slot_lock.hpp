@@ -11,7 +11,7 @@
 namespace nativeauth::windows {
 
 /// Slot locks held with the named mutex slot_mutex_name(key). A lock may be released (destroyed) on any
-/// thread, and is freed by Windows when its process dies. Errors: ErrorCode::timeout (transient) when
+/// thread, and is freed by Windows when its process dies. Errors: ErrorCode::slot_busy (transient) when
 /// another holder keeps the slot past the timeout; ErrorCode::storage_unavailable when the mutex cannot be
 /// created or opened, or was created by another user.
 std::shared_ptr<platform::SlotLockFactory> make_slot_lock_factory();

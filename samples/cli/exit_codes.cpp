@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// SDK error → CLI exit code.
+// SDK error → CLI exit code, by cause: what a script should do next (sign in, retry, fix the store).
 #include "exit_codes.hpp"
 
 namespace cli {
@@ -19,6 +19,11 @@ int exit_code_for(const nativeauth::Error &error) {
     case ErrorCode::network:
     case ErrorCode::tls:
     case ErrorCode::discovery_failed: return kUnreachable;
+    // The session is fine; where it is kept is not usable now. Signing in again would not help.
+    case ErrorCode::storage_unavailable:
+    case ErrorCode::storage_locked: return kStorage;
+    // Another process held the slot lock past the wait: neither "sign in again" nor "unreachable".
+    case ErrorCode::slot_busy: return kBusy;
     case ErrorCode::http_status:
     case ErrorCode::jwks_unavailable: return error.transient ? kUnreachable : kFailure;
     default: return error.transient ? kUnreachable : kFailure;

@@ -93,8 +93,11 @@ int run_login(const LoginArgs &args) {
     session = by_device ? std::move(*by_device) : client->sign_in(sign_in);
   }
   if (!session) {
-    print_error("sign-in failed", session.error());
-    return exit_code_for(session.error());
+    const int code = exit_code_for(session.error());
+    // Storage or the slot lock fail after the user signed in: the SDK's message says so ("signed in, but
+    // the session could not be stored: ..."), which "sign-in failed" would contradict.
+    print_error(code == kStorage || code == kBusy ? "login" : "sign-in failed", session.error());
+    return code;
   }
 
   const auto &claims = session->claims;

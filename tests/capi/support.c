@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -38,6 +39,33 @@ void na_check_rc(const char *file, int line, const char *what, int rc, int expec
 
 static void cloexec(int fd) { (void)fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
+/* The wait for the provider's ready line, as the C++ harness has it (provider_start_budget()):
+   $NATIVEAUTH_TEST_PROVIDER_START_S seconds, else 120 s. */
+static long start_budget_ms(void) {
+  const char *text = getenv("NATIVEAUTH_TEST_PROVIDER_START_S");
+  char *end = NULL;
+  long seconds;
+  if (!text || !*text) return 120000;
+  seconds = strtol(text, &end, 10);
+  return *end == '\0' && seconds > 0 && seconds <= 3600 ? seconds * 1000 : 120000;
+}
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The provider's stderr, for a start that failed. */
+static void print_log(const char *path) {
+  char buf[4096];
+  size_t n;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stderr);
+  fclose(f);
+}
+
 int na_provider_start(na_provider *p) {
   int in[2], out[2];
   char script[512];
@@ -47,6 +75,8 @@ int na_provider_start(na_provider *p) {
   char line[1024];
   size_t used = 0;
   const char *at;
+  const long budget = start_budget_ms();
+  const long started = now_ms();
 
   memset(p, 0, sizeof *p);
   p->pid = -1;
@@ -78,15 +108,21 @@ int na_provider_start(na_provider *p) {
     return -1;
   }
   p->stdin_fd = in[1];
-  /* The provider prints one JSON line once it listens: wait for it (bounded by 60 s), no sleeps. */
+  /* The provider prints one JSON line once it listens: wait for it (within the budget), no sleeps. */
   while (used + 1 < sizeof line && memchr(line, '\n', used) == NULL) {
     struct pollfd pfd;
     ssize_t n;
+    const long left = started + budget - now_ms();
+    int ready;
+    if (left <= 0) break;
     pfd.fd = out[0];
     pfd.events = POLLIN;
     pfd.revents = 0;
-    if (poll(&pfd, 1, 60000) <= 0) break;
+    ready = poll(&pfd, 1, (int)left);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
     n = read(out[0], line + used, sizeof line - 1 - used);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     used += (size_t)n;
   }
@@ -96,7 +132,11 @@ int na_provider_start(na_provider *p) {
   {
     char *issuer = na_json_string(line, "issuer");
     if (!issuer || !at || strlen(issuer) >= sizeof p->issuer) {
-      fprintf(stderr, "the provider did not start; ready line: '%s', log: %s\n", line, p->log_path);
+      fprintf(stderr,
+              "the provider did not start: no ready line after %.1f s (budget %ld s, "
+              "NATIVEAUTH_TEST_PROVIDER_START_S sets it); stdout: '%s'; its stderr (%s):\n",
+              (now_ms() - started) / 1000.0, budget / 1000, line, p->log_path);
+      print_log(p->log_path);
       free(issuer);
       na_provider_stop(p);
       return -1;

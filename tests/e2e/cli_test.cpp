@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4.
+// The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4/5.
 #include "libcurl/curl_transport.hpp"
 #include "provider_process.hpp"
 
@@ -27,12 +27,14 @@ struct CliRun {
   std::string err;
 };
 
-/// Runs the CLI with `args`, stdin from /dev/null, capturing stdout and stderr.
-CliRun run_cli(const std::vector<std::string> &args) {
+/// Runs the CLI with `args`, stdin from /dev/null, capturing stdout and stderr; `wrapper` (a command and
+/// its arguments, e.g. tests/support/keyring-env) runs the CLI when it is given.
+CliRun run_cli(const std::vector<std::string> &args, const std::vector<std::string> &wrapper = {}) {
   TempDir tmp;
   const std::string out_path = tmp.file("out");
   const std::string err_path = tmp.file("err");
-  std::vector<std::string> all = {NATIVEAUTH_CLI};
+  std::vector<std::string> all = wrapper;
+  all.push_back(NATIVEAUTH_CLI);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char *> argv;
   for (auto &a : all) argv.push_back(a.data());
@@ -432,6 +434,40 @@ TEST_F(Cli, CustomSchemeLoginThroughTheDesktopHandler) {
 TEST_F(Cli, UnreachableProviderIsExitCode4) {
   const CliRun r = run_cli({"login", "--issuer", "http://127.0.0.1:9", "--client-id", "x"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
+}
+
+// A keyring that is locked: the session store cannot be used now. Exit 5 ("storage"), neither 4 ("the
+// provider is unreachable") nor 3 ("sign in again"). The CLI runs in a keyring-env of its own whose
+// login collection is locked before it starts (NATIVEAUTH_KEYRING_LOCKED=1: Secret Service Lock()).
+TEST_F(Cli, LockedKeyringIsExitCode5) {
+  env_.set("NATIVEAUTH_KEYRING_LOCKED", "1");
+  const CliRun r = run_cli({"token", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli"},
+                           {support_dir() + "/keyring-env"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("storage_locked"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "no token printed";
+}
+
+// Signed in, but no Secret Service to keep the session (a headless machine without a desktop session,
+// as keychain_unavailable_test makes it: a bus address where nothing listens). The message says once
+// what could not be stored and why, and the exit code is 5 ("storage"), not 4 ("provider unreachable").
+TEST_F(Cli, LoginWithoutSecretServiceSaysItOnceAndIsExitCode5) {
+  use_browser("login");
+  env_.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+  env_.unset("DISPLAY");  // GLib would autolaunch a bus (and a keyring with it) through X11
+  env_.unset("WAYLAND_DISPLAY");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "no-secret-service"});
+  const CliRun r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 5) << r.err << read_file(tmp_.file("browser.log"));
+  const std::string said =
+      "nativeauth: login: signed in, but the session could not be stored: keychain: cannot save the session: no "
+      "Secret Service is running (there is no D-Bus session bus at unix:path=/nonexistent/bus";
+  EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+  const auto first = r.err.find("could not be stored");
+  EXPECT_EQ(r.err.find("could not be stored", first + 1), std::string::npos) << "said twice:\n" << r.err;
+  EXPECT_EQ(r.err.find("renewed"), std::string::npos) << "a sign-in renews nothing:\n" << r.err;
+  EXPECT_EQ(r.out.find("Signed in as"), std::string::npos) << "no success line for a session that was not kept";
 }
 
 TEST_F(Cli, UsageErrorsAreExitCode2) {

@@ -206,9 +206,11 @@ std::string describe_status(int status) {
   return "status " + std::to_string(status);
 }
 
+// A wait that ran out is slot_busy, not `timeout`: that code means "the sign-in timed out", and the CLI
+// (and any app) would answer it by starting a new sign-in instead of trying again.
 void expect_timeout(const Result<std::unique_ptr<SlotLock>> &r) {
   ASSERT_FALSE(r) << "acquired a slot another holder has";
-  EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().message;
+  EXPECT_EQ(r.error().code, ErrorCode::slot_busy) << r.error().message;
   EXPECT_TRUE(r.error().transient);
 }
 

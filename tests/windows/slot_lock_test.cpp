@@ -46,7 +46,7 @@ SlotKey slot(const std::string &issuer_suffix, const std::string &profile = "def
 std::unique_ptr<SlotLock> take(const SlotKey &k, std::chrono::milliseconds timeout) {
   auto got = locks->acquire(k, timeout);
   if (!got) {
-    if (got.error().code != ErrorCode::timeout)
+    if (got.error().code != ErrorCode::slot_busy)
       std::printf("    acquire failed: %s\n", got.error().to_string().c_str());
     return nullptr;
   }
@@ -74,12 +74,12 @@ void timeout_is_bounded_and_transient() {
     auto got = locks->acquire(slot("/timeout"), 300ms);
     ULONGLONG took = ms_since(start);
     std::printf("    timed out after %llu ms\n", took);
-    CHECK(!got && got.error().code == ErrorCode::timeout && got.error().transient);
+    CHECK(!got && got.error().code == ErrorCode::slot_busy && got.error().transient);
     CHECK(!got && got.error().message.find("300 ms") != std::string::npos);
     CHECK(took >= 250 && took < 1500);
     start = GetTickCount64();
     auto zero = locks->acquire(slot("/timeout"), 0ms);
-    CHECK(!zero && zero.error().code == ErrorCode::timeout);
+    CHECK(!zero && zero.error().code == ErrorCode::slot_busy);
     CHECK(ms_since(start) < 200);
     done = true;
   });
@@ -133,7 +133,7 @@ void same_thread_twice_excludes() {
   auto first = take(slot("/recursive"), 1s);
   CHECK(first != nullptr);
   auto second = locks->acquire(slot("/recursive"), 100ms);
-  CHECK(!second && second.error().code == ErrorCode::timeout);
+  CHECK(!second && second.error().code == ErrorCode::slot_busy);
 }
 
 void release_on_another_thread() {
@@ -204,7 +204,7 @@ void another_process_excludes_and_hands_over() {
   if (!child.ok) return;
   CHECK(wait_until_held(child));
   auto refused = locks->acquire(slot("/process"), 100ms);
-  CHECK(!refused && refused.error().code == ErrorCode::timeout);
+  CHECK(!refused && refused.error().code == ErrorCode::slot_busy);
   const ULONGLONG start = GetTickCount64();
   auto lock = take(slot("/process"), 10s);  // the child releases after 400 ms and exits
   CHECK(lock != nullptr);
@@ -223,7 +223,7 @@ void killed_holder_frees_the_slot() {
   if (!child.ok) return;
   CHECK(wait_until_held(child));
   auto refused = locks->acquire(slot("/killed"), 200ms);
-  CHECK(!refused && refused.error().code == ErrorCode::timeout);
+  CHECK(!refused && refused.error().code == ErrorCode::slot_busy);
   CHECK(TerminateProcess(child.pi.hProcess, 9));
   const ULONGLONG start = GetTickCount64();
   auto lock = take(slot("/killed"), 10s);  // abandoned, so acquired

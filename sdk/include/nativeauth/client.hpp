@@ -98,7 +98,8 @@ class NATIVEAUTH_API Client {
   /// silently. One refresh at a time across threads and processes; the rotated refresh token is
   /// stored before the new access token is handed out. ErrorCode::sign_in_required when there is no
   /// session or the provider ended it (the slot is then cleared and an `ended` event fires);
-  /// transient errors (network, 5xx) keep the session.
+  /// transient errors (network, 5xx) keep the session, as does slot_busy (another thread or process
+  /// held the slot lock past ClientOptions::lock_timeout: try again).
   Result<AccessToken> access_token(const AccessTokenOptions &options = {});
 
   /// Signs out: revokes the refresh token (RFC 7009), ends the provider session in the browser

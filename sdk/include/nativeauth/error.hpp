@@ -77,6 +77,10 @@ enum class ErrorCode : int {
   storage_corrupt = 702,
   /// A stored record was written for another slot; it is refused, not used.
   storage_slot_mismatch = 703,
+  /// Another thread or process held this slot's lock (it was refreshing, signing in or signing out the
+  /// same session) for longer than ClientOptions::lock_timeout. Transient: the session is untouched;
+  /// try again. Not a reason to sign in again.
+  slot_busy = 704,
 
   // 8xx: session state
   sign_in_required = 800,  ///< No session, or the provider ended it.

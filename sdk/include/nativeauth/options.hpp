@@ -66,8 +66,14 @@ struct ClientOptions {
 
   /// access_token() refreshes when the access token has less than this left.
   std::chrono::seconds refresh_margin{60};
-  /// Longest wait for another thread or process that is refreshing or signing out the same slot.
-  std::chrono::milliseconds lock_timeout{15'000};
+  /// Longest wait for another thread or process that is refreshing, signing in or signing out the same
+  /// slot; past it the call fails with ErrorCode::slot_busy (transient). Unset (the default): as long as
+  /// one refresh may hold the lock, each of its steps at its own bound:
+  /// 4 × request_timeout (discovery, the refresh grant and its one retry, the JWKS) + 2 × keychain.timeout
+  /// (reading and writing the slot) — 140 s with the defaults. Set it only to give up sooner (an
+  /// interactive app that would rather say "busy, try again"); a wait shorter than the other holder's
+  /// refresh makes this call fail although nothing is wrong.
+  std::optional<std::chrono::milliseconds> lock_timeout;
 
   /// Leeway for exp/iat/auth_time checks, absorbing clock skew between this device and the provider.
   std::chrono::seconds clock_leeway{120};

@@ -107,7 +107,8 @@ typedef struct nativeauth_access_token_options {
  * Ownership: `*out_token` is a secret: release it with nativeauth_secret_free(), which wipes it.
  * Thread safety: any thread. Errors: SIGN_IN_REQUIRED (no session, or the provider ended it: the slot
  * is cleared and an NATIVEAUTH_EVENT_ENDED event fires); NETWORK and other transient errors keep the
- * session; STORAGE_* from the store.
+ * session, as does SLOT_BUSY (another thread or process held the session's lock past the wait: retry);
+ * STORAGE_* from the store.
  */
 NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *out_expires_at,
                                                     nativeauth_client *client,

@@ -70,8 +70,13 @@ typedef enum nativeauth_error_code {
   NATIVEAUTH_E_SIGN_IN_REQUIRED = -800, /**< No session, or the provider ended it. */
 
   /* -10xx: the C ABI only. */
-  NATIVEAUTH_E_IN_PROGRESS = -1000,        /**< nativeauth_sign_in_wait/_poll: not finished yet. */
-  NATIVEAUTH_E_UNSUPPORTED_VERSION = -1001 /**< A struct's `version` is 0 or newer than this library. */
+  NATIVEAUTH_E_IN_PROGRESS = -1000,         /**< nativeauth_sign_in_wait/_poll: not finished yet. */
+  NATIVEAUTH_E_UNSUPPORTED_VERSION = -1001, /**< A struct's `version` is 0 or newer than this library. */
+
+  /* Appended later (enumerators are only ever appended, never renumbered): */
+  /** Another thread or process held the session's slot lock (refreshing, signing in or out) longer than
+      the client waits. Transient: the session is untouched; try again. */
+  NATIVEAUTH_E_SLOT_BUSY = -704
 } nativeauth_error_code;
 
 /**

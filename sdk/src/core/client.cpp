@@ -4,6 +4,7 @@
 // (sign_in.cpp, device_flow.cpp, refresh.cpp, sign_out.cpp) or slot access (slots.cpp).
 #include "core/client_impl.hpp"
 
+#include "core/lock_wait.hpp"
 #include "core/platform_defaults.hpp"
 #include "core/url.hpp"
 
@@ -79,6 +80,7 @@ Result<Client> Client::create(ClientOptions options) {
     }
     if (!p.locks) return make_error(ErrorCode::invalid_configuration, "this platform has no slot locks; supply one");
     for (const auto &warning : defaults->warnings) impl->log.warning(warning);
+    impl->lock_timeout = core::lock_wait(options);
     impl->options = std::move(options);
     return Client(std::move(impl));
   } catch (const std::exception &e) {

@@ -98,6 +98,8 @@ struct DeviceWait {
 // Hidden although Client is exported: its members are internals, never ABI.
 struct __attribute__((visibility("hidden"))) Client::Impl {
   ClientOptions options;
+  /// How long to wait for the slot lock: options.lock_timeout, or derived from the timeouts (lock_wait.hpp).
+  std::chrono::milliseconds lock_timeout{0};
   core::Logger log;
   platform::Platform platform;  ///< Complete: every part set (client.cpp fills the defaults).
 
@@ -214,9 +216,11 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
   /// publishes it and emits `signed_in`.
   Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
-  /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it.
+  /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it. When the
+  /// store refuses, the tokens stay in memory (dirty: stored again before use) and the transient error says
+  /// "<what> could not be stored: <the store's reason>", complete: callers add nothing to it.
   Result<void> store_and_publish(const Session &session, const std::string &token_endpoint,
-                                 const std::string &unknown_members);
+                                 const std::string &unknown_members, const char *what = "the renewed session");
   /// Publishes a new state (nullptr: signed out) for the fast path.
   void publish(std::shared_ptr<const SessionState> next);
   std::shared_ptr<oidc::JwksCache> jwks_for(const std::string &uri);

@@ -131,7 +131,7 @@ Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, const Freshn
 Result<AccessToken> Client::Impl::refresh(const Freshness &want, bool force, PendingEvents &events) {
   const platform::SlotKey key = slot();
   const auto started = platform.clock->now();
-  auto held = platform.locks->acquire(key, options.lock_timeout);
+  auto held = platform.locks->acquire(key, lock_timeout);
   if (!held) return std::move(held).error();
 
   std::shared_ptr<const SessionState> mine;

@@ -80,7 +80,7 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
 Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md,
                                             SignOutReport &report, SignedOut *erased_own) {
   // Under the slot lock: a refresh in flight finishes first, and none can write the slot back after.
-  auto held = platform.locks->acquire(key, options.lock_timeout);
+  auto held = platform.locks->acquire(key, lock_timeout);
   if (!held) return std::move(held).error();
   auto loaded = platform.store->load(key);
   if (!loaded) return std::move(loaded).error();

@@ -101,15 +101,17 @@ Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &
 }
 
 Result<Session> Client::Impl::store_signed_in(Session session, const oidc::ProviderMetadata &md) {
+  constexpr char kWhat[] = "signed in, but the session";
   {
     // The slot lock keeps a refresh or sign-out in another process from interleaving with this write.
-    auto held = platform.locks->acquire(slot(), options.lock_timeout);
-    Result<void> stored = held ? store_and_publish(session, md.token_endpoint, "{}") : Result<void>(held.error());
-    if (!stored) {
-      Error e = std::move(stored).error();
-      e.message = "signed in, but the session could not be stored: " + e.message;
+    auto held = platform.locks->acquire(slot(), lock_timeout);
+    if (!held) {
+      Error e = std::move(held).error();
+      e.message = std::string(kWhat) + " could not be stored: " + e.message;
       return e;
     }
+    auto stored = store_and_publish(session, md.token_endpoint, "{}", kWhat);
+    if (!stored) return std::move(stored).error();  // it says what could not be stored, once
   }
   emit({event(SessionEventKind::signed_in, session.claims.subject())});
   log.info("signed in");
@@ -123,7 +125,7 @@ void Client::Impl::publish(std::shared_ptr<const SessionState> next) {
 }
 
 Result<void> Client::Impl::store_and_publish(const Session &session, const std::string &token_endpoint,
-                                             const std::string &unknown_members) {
+                                             const std::string &unknown_members, const char *what) {
   auto next = std::make_shared<SessionState>();
   next->token = token_of(session);
   next->record.session = core::clone_session(session);
@@ -139,7 +141,7 @@ Result<void> Client::Impl::store_and_publish(const Session &session, const std::
     next->dirty = true;
     publish(std::move(next));
     Error e = std::move(saved).error();
-    e.message = "the renewed session could not be stored: " + e.message;
+    e.message = std::string(what) + " could not be stored: " + e.message;
     e.transient = true;
     return e;
   }

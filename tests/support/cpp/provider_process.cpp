@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,11 +25,86 @@ namespace nativeauth::testing {
 
 std::string support_dir() { return NATIVEAUTH_TEST_SUPPORT_DIR; }
 
+std::chrono::milliseconds provider_start_budget() {
+  const char *text = std::getenv("NATIVEAUTH_TEST_PROVIDER_START_S");
+  if (text && *text) {
+    char *end = nullptr;
+    const long seconds = std::strtol(text, &end, 10);
+    if (*end == '\0' && seconds > 0 && seconds <= 3600) return std::chrono::seconds(seconds);
+    std::fprintf(stderr, "provider_process: ignoring NATIVEAUTH_TEST_PROVIDER_START_S='%s' (1 to 3600 s)\n", text);
+  }
+  return std::chrono::seconds(120);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string seconds_text(Clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(d).count());
+  return text;
+}
+
+// Reads `fd` until a full line arrived, it closed, or `deadline`: woken by the data itself, no polling.
+std::string read_line(int fd, Clock::time_point deadline) {
+  std::string line;
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    char buf[512];
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the provider closed stdout or exited
+    line.append(buf, static_cast<size_t>(n));
+  }
+  return line;
+}
+
+// The last `limit` bytes of a file: a provider's stderr can be long, its end says why it stopped.
+std::string tail_of(const std::string &path, std::size_t limit = 8192) {
+  const std::string text = read_file(path);
+  return text.size() <= limit ? text : "[...]" + text.substr(text.size() - limit);
+}
+
+// Reaps `pid` if it exits within `limit`, woken by its exit (a pidfd), not by polling. A process that
+// closed its stdout is usually exiting, but may not be reapable yet at that instant.
+bool reap_within(pid_t pid, std::chrono::milliseconds limit, int *status) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd pfd{fd, POLLIN, 0};
+    while (poll(&pfd, 1, static_cast<int>(limit.count())) < 0 && errno == EINTR) {
+    }
+    close(fd);
+  }
+  return waitpid(pid, status, WNOHANG) == pid;
+}
+
+}  // namespace
+
 std::unique_ptr<ProviderProcess> ProviderProcess::start(const Options &options, std::string *why) {
+  return start(options, why, Launch{});
+}
+
+std::unique_ptr<ProviderProcess> ProviderProcess::start(const Options &options, std::string *why,
+                                                        const Launch &launch) {
   const std::string dir = support_dir();
-  if (!std::filesystem::exists(dir + "/node_modules/oidc-provider")) {
-    *why = "tests/support/node_modules is missing: run `npm ci --prefix tests/support` (scripts/test does)";
-    return nullptr;
+  std::vector<std::string> args = launch.command;
+  if (args.empty()) {
+    if (!std::filesystem::exists(dir + "/node_modules/oidc-provider")) {
+      *why = "tests/support/node_modules is missing: run `npm ci --prefix tests/support` (scripts/test does)";
+      return nullptr;
+    }
+    args = {"node", dir + "/provider/server.js", "--port", "0", "--alg", options.alg};
+    if (!options.path.empty()) {
+      args.push_back("--path");
+      args.push_back(options.path);
+    }
+    args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   }
   int out[2];
   int in[2];
@@ -37,16 +114,11 @@ std::unique_ptr<ProviderProcess> ProviderProcess::start(const Options &options, 
   }
   char log_template[] = "/tmp/nativeauth-provider-XXXXXX.log";
   const int log_fd = mkstemps(log_template, 4);
-  std::vector<std::string> args = {"node", dir + "/provider/server.js", "--port", "0", "--alg", options.alg};
-  if (!options.path.empty()) {
-    args.push_back("--path");
-    args.push_back(options.path);
-  }
-  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  const auto started = Clock::now();
   const pid_t pid = fork();
   if (pid < 0) {
     *why = std::string("fork: ") + std::strerror(errno);
@@ -56,7 +128,7 @@ std::unique_ptr<ProviderProcess> ProviderProcess::start(const Options &options, 
     dup2(in[0], 0);
     dup2(out[1], 1);
     if (log_fd >= 0) dup2(log_fd, 2);
-    execvp("node", argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(in[0]);
@@ -68,29 +140,43 @@ std::unique_ptr<ProviderProcess> ProviderProcess::start(const Options &options, 
   p->stdin_fd_ = in[1];
   p->log_path_ = log_template;
 
-  // The provider prints exactly one JSON line when it listens; wait for it (bounded), no sleeps.
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                            std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd pfd{out[0], POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[512];
-    const ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
+  // The provider prints exactly one JSON line when it listens: wait for that line (bounded).
+  const std::string line = read_line(out[0], started + launch.budget);
   close(out[0]);
+  const auto took = Clock::now() - started;
   const auto ready = nlohmann::json::parse(line.substr(0, line.find('\n')), nullptr, false);
-  if (ready.is_discarded() || !ready.contains("issuer") || !ready.contains("port")) {
-    *why = "the provider did not start (ready line: '" + line + "'); its log: " + read_file(p->log_path_);
+  if (ready.is_discarded() || !ready.is_object() || !ready.contains("issuer") || !ready.contains("port")) {
+    *why = p->not_ready(line, took, launch.budget);
     return nullptr;
+  }
+  // A slow start is worth seeing before it becomes a failure.
+  if (took > launch.budget / 4) {
+    std::fprintf(stderr, "provider_process: the provider took %s to start (budget %s)\n", seconds_text(took).c_str(),
+                 seconds_text(launch.budget).c_str());
   }
   p->issuer_ = ready["issuer"].get<std::string>();
   p->port_ = ready["port"].get<int>();
   return p;
+}
+
+std::string ProviderProcess::not_ready(const std::string &line, std::chrono::steady_clock::duration took,
+                                       std::chrono::milliseconds budget) {
+  const bool no_line = line.find('\n') == std::string::npos;
+  const bool timed_out = no_line && took >= budget;
+  std::string state = "it is still running (stopped now)";
+  int status = 0;
+  // Its stdout closed before a line: it is exiting; give it a moment to say how.
+  const auto grace = no_line && !timed_out ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(0);
+  if (reap_within(pid_, grace, &status)) {
+    pid_ = -1;  // reaped here: the destructor must not wait for it (or for whoever gets the pid next)
+    if (WIFEXITED(status)) state = "it exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) state = "it was killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  return std::string("the provider did not start: ") +
+         (timed_out ? "no ready line within the " + seconds_text(budget) +
+                          " budget (NATIVEAUTH_TEST_PROVIDER_START_S sets it)"
+                    : "no valid ready line after " + seconds_text(took)) +
+         "; " + state + "; its stdout: '" + line + "'; its stderr (" + log_path_ + "):\n" + tail_of(log_path_);
 }
 
 ProviderProcess::~ProviderProcess() {

@@ -14,8 +14,15 @@
 
 namespace nativeauth::testing {
 
+/// How long a test waits for the provider's ready line: $NATIVEAUTH_TEST_PROVIDER_START_S seconds, else
+/// 120 s. A start takes about 1 s on an idle machine and 2-9 s on a 2-core machine building at the same
+/// time; the 60 s this used to be ran out twice in the sanitizer stage, where every test binary is slower
+/// and ctest runs several at once (scripts/test sets more there). It stays below the 180 s ctest gives an
+/// integration test, so a start that runs out is reported by this harness, with the provider's stderr.
+std::chrono::milliseconds provider_start_budget();
+
 /// A running provider on 127.0.0.1. Started synchronously: start() returns once the provider has
-/// printed its ready line (no sleeps). Stopped (stdin closed, SIGTERM, reaped) on destruction.
+/// printed its ready line (no sleeps, no polling). Stopped (stdin closed, SIGTERM, reaped) on destruction.
 class ProviderProcess {
  public:
   struct Options {
@@ -23,9 +30,16 @@ class ProviderProcess {
     std::string path;           ///< e.g. "/tenant" for an issuer with a path
     std::vector<std::string> extra_args;
   };
+  /// What start() runs and how long it waits for the ready line. Only the harness's own tests change them.
+  struct Launch {
+    std::vector<std::string> command;  ///< empty: node tests/support/provider/server.js, then Options
+    std::chrono::milliseconds budget = provider_start_budget();
+  };
 
-  /// Starts `node tests/support/provider/server.js`; nullptr with `*why` set when it fails.
+  /// Starts `node tests/support/provider/server.js`; nullptr with `*why` set when it fails: what it waited
+  /// for, how long, whether the provider is still running or how it exited, and its stderr.
   static std::unique_ptr<ProviderProcess> start(const Options &options, std::string *why);
+  static std::unique_ptr<ProviderProcess> start(const Options &options, std::string *why, const Launch &launch);
   ~ProviderProcess();
 
   const std::string &issuer() const { return issuer_; }
@@ -37,6 +51,9 @@ class ProviderProcess {
 
  private:
   ProviderProcess() = default;
+  /// Why start() gave up: `line` is what arrived on stdout, `took` how long it waited.
+  std::string not_ready(const std::string &line, std::chrono::steady_clock::duration took,
+                        std::chrono::milliseconds budget);
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   std::string issuer_;

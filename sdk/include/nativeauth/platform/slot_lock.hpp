@@ -24,7 +24,7 @@ class SlotLock {
 class SlotLockFactory {
  public:
   virtual ~SlotLockFactory() = default;
-  /// Waits at most `timeout`; ErrorCode::timeout (transient) when another holder keeps it longer,
+  /// Waits at most `timeout`; ErrorCode::slot_busy (transient) when another holder keeps it longer,
   /// ErrorCode::storage_unavailable when no lock can be made (e.g. an unsafe lock directory).
   virtual Result<std::unique_ptr<SlotLock>> acquire(const SlotKey &key, std::chrono::milliseconds timeout) = 0;
 };
