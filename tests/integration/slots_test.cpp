@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 namespace nativeauth {
 namespace {
 
@@ -47,7 +49,7 @@ class Slots : public ::testing::Test {
   static platform::SlotKey slot(const std::string &client) { return {provider_->issuer(), client, "default"}; }
 
   Result<Client> client(const std::string &client_id,
-                        std::chrono::milliseconds lock_timeout = ClientOptions{}.lock_timeout) {
+                        std::optional<std::chrono::milliseconds> lock_timeout = std::nullopt) {
     ClientOptions o;
     o.issuer = provider_->issuer();
     o.client_id = client_id;
