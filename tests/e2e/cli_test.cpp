@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include <fcntl.h>
@@ -20,6 +21,9 @@
 
 namespace nativeauth::testing {
 namespace {
+
+/// A JWT (an ID token): three base64url segments, the first a JSON object ("eyJ").
+const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)");
 
 struct CliRun {
   int exit_code = -1;
@@ -302,10 +306,34 @@ TEST_F(Cli, LogoutEndsTheSessionAndTokenThenSaysSignInNeeded) {
   EXPECT_NE(out.out.find("1 session(s) erased on this machine, 1 refresh token(s) revoked, provider session ended"),
             std::string::npos)
       << out.out << out.err;
+  // The browser opened: no URL is printed, and nothing printed holds the ID token.
+  EXPECT_NE(out.err.find("Opened your browser to end the session"), std::string::npos) << out.err;
+  EXPECT_EQ(out.err.find("/session/end"), std::string::npos) << out.err;
+  for (const std::string *s : {&out.out, &out.err}) {
+    EXPECT_EQ(s->find("id_token_hint"), std::string::npos) << *s;
+    EXPECT_FALSE(std::regex_search(*s, kJwt)) << *s;
+  }
   const CliRun token = run_cli({"token", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
                                 "logout"});
   EXPECT_EQ(token.exit_code, 3);
   EXPECT_TRUE(token.out.empty());
+}
+
+// No browser: the URL to open by hand is printed, and it holds client_id, never the ID token. Nobody opens
+// it here, so the provider's page never comes back: the 1 s timeout only ends the wait.
+TEST_F(Cli, LogoutWithoutABrowserPrintsAUrlWithoutTheIdToken) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "logout-by-hand"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const CliRun out = run_cli({"logout", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                              "logout-by-hand", "--no-browser", "--timeout", "1"});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.err.find(provider_->issuer() + "/session/end?client_id=nativeauth-cli"), std::string::npos) << out.err;
+  for (const std::string *s : {&out.out, &out.err}) {
+    EXPECT_EQ(s->find("id_token_hint"), std::string::npos) << *s;
+    EXPECT_FALSE(std::regex_search(*s, kJwt)) << *s;
+  }
 }
 
 TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {

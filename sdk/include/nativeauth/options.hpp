@@ -107,7 +107,9 @@ struct SignOutOptions {
   std::chrono::seconds timeout{120};  ///< For the browser leg.
   /// false: do not launch a browser; the app shows the URL from on_logout_url itself.
   bool open_browser = true;
-  /// Called with the logout URL once it is ready, and whether a browser was launched.
+  /// Called with the logout URL once it is ready, and whether a browser was launched. The URL carries
+  /// client_id, state and the post-logout redirect URI, never a token (OIDC RP-Initiated Logout 1.0 §2
+  /// lets client_id replace id_token_hint); show it when `browser_opened` is false.
   std::function<void(const std::string &url, bool browser_opened)> on_logout_url;
 };
 

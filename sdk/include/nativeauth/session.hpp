@@ -62,7 +62,7 @@ struct Session {
   /// The access token; prefer Client::access_token(), which renews it before it expires.
   SecretString access_token;
   SecretString refresh_token;  ///< Empty when the provider issued none.
-  SecretString id_token;       ///< The raw, validated ID token (sent as id_token_hint at sign-out).
+  SecretString id_token;       ///< The raw, validated ID token (never put in a URL, not even at sign-out).
   std::string token_type;      ///< "Bearer".
   /// When the access token expires; nullopt when the provider did not say (expires_in absent).
   std::optional<std::chrono::system_clock::time_point> access_token_expiry;

@@ -229,17 +229,17 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                    PendingEvents &events);
 
   // --- sign_out.cpp
-  /// What sign-out keeps of this app's own slot for the provider's end-session request.
+  /// What sign-out keeps of this app's own slot: whom the `signed_out` event names.
   struct SignedOut {
     std::string subject;
-    SecretString id_token;  ///< for id_token_hint
   };
   /// Under the slot's lock: revokes its refresh token (when `md` has a revocation endpoint) and erases it.
   /// `erased_own` is set for this app's own slot, whose client secret is used and whose claims are kept.
   Result<void> revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md, SignOutReport &report,
                                 SignedOut *erased_own);
-  Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
-                                    const SignOutOptions &opts);
+  /// Opens the end-session endpoint with client_id (never the ID token) and waits for the browser to
+  /// come back to the post-logout redirect URI when one can be received.
+  Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts);
 
   // --- events.cpp
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;

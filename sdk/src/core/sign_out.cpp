@@ -48,14 +48,13 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
       had = impl.current;
     }
     if (had && own_erased.subject.empty()) own_erased.subject = had->record.session.claims.subject();
-    if (had && own_erased.id_token.empty()) own_erased.id_token = had->record.session.id_token.clone();
     impl.publish(nullptr);
     PendingEvents events{impl.event(SessionEventKind::signed_out, own_erased.subject)};
     impl.log.info("signed out locally (" + std::to_string(report.slots_erased) + " slot(s) erased, " +
                   std::to_string(report.tokens_revoked) + " refresh token(s) revoked)");
 
     if (!opts.local_only && opts.end_provider_session && md && !md->end_session_endpoint.empty()) {
-      auto ended = impl.end_provider_session(*md, own_erased.id_token, opts);
+      auto ended = impl.end_provider_session(*md, opts);
       if (ended) {
         report.provider_session_ended = true;
       } else {
@@ -98,22 +97,20 @@ Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const 
   auto erased = platform.store->erase(key);
   if (!erased) return std::move(erased).error();
   ++report.slots_erased;
-  if (erased_own && parsed) {
-    erased_own->subject = parsed->session.claims.subject();
-    erased_own->id_token = parsed->session.id_token.clone();
-  }
+  if (erased_own && parsed) erased_own->subject = parsed->session.claims.subject();
   return {};
 }
 
-Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
-                                                const SignOutOptions &opts) {
+// OIDC RP-Initiated Logout 1.0 §2: client_id stands in for id_token_hint. The ID token never goes into
+// the URL: that URL is in the browser's argv (readable by other local users), its history, and on the
+// screen when no browser opens. The price: providers ask the user to confirm a logout without the hint.
+Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts) {
   auto state = core::random_token();
   if (!state) return std::move(state).error();
   if (!platform.loopback) {
     // No loopback listener (a host app supplies the browser): the end-session page is opened without a
     // post_logout_redirect_uri, so its completion cannot be observed.
     core::Params params = {{"client_id", options.client_id}};
-    if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
     const std::string url = core::append_query(md.end_session_endpoint, params);
     return show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session");
   }
@@ -123,7 +120,6 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   if (!listener) return std::move(listener).error();
   const std::string back = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
   core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", back}, {"state", *state}};
-  if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
   const std::string url = core::append_query(md.end_session_endpoint, params);
   log.debug("ending the provider session: " + core::redact_url(url));
   ListenerScope registered(*this, listener->get());
