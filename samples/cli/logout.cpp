@@ -9,7 +9,9 @@
 namespace cli {
 
 int run_logout(const LogoutArgs &args) {
-  auto client = nativeauth::Client::create(client_options(args.target));
+  nativeauth::ClientOptions client_opts = client_options(args.target);
+  client_opts.redirect.port = args.port;
+  auto client = nativeauth::Client::create(std::move(client_opts));
   if (!client) {
     print_error("logout", client.error());
     return exit_code_for(client.error());

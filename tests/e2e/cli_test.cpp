@@ -336,6 +336,32 @@ TEST_F(Cli, LogoutWithoutABrowserPrintsAUrlWithoutTheIdToken) {
   }
 }
 
+// A provider that compares post_logout_redirect_uri exactly (port included): `logout --port` means what
+// `login --port` means, so the registered http://127.0.0.1:PORT/logout comes back.
+TEST_F(Cli, LogoutWithAFixedPortReturnsFromAProviderThatMatchesPortsExactly) {
+  const std::uint16_t port = unused_loopback_port();
+  ASSERT_NE(port, 0);
+  std::string why;
+  auto exact = ProviderProcess::start(
+      {"RS256", "", {"--exact-post-logout-redirect-uri", "http://127.0.0.1:" + std::to_string(port) + "/logout"}},
+      &why);
+  ASSERT_TRUE(exact) << why;
+  use_browser("login");
+  const std::vector<std::string> app = {"--issuer",  exact->issuer(), "--client-id", "nativeauth-cli",
+                                        "--profile", "fixed-port",    "--port",      std::to_string(port)};
+  std::vector<std::string> login = {"login", "--timeout", "60"};
+  login.insert(login.end(), app.begin(), app.end());
+  const CliRun in = run_cli(login);
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  env_.set("NATIVEAUTH_TEST_BROWSER_ACTION", "logout");
+  std::vector<std::string> logout = {"logout", "--timeout", "60"};
+  logout.insert(logout.end(), app.begin(), app.end());
+  const CliRun out = run_cli(logout);
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("provider session ended"), std::string::npos) << out.out << out.err;
+  EXPECT_EQ(out.err.find("warning"), std::string::npos) << out.err;
+}
+
 TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {
   use_browser("login");
   std::filesystem::create_directories(config_.path() + "/nativeauth");

@@ -83,6 +83,8 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
 
   // Sign-in.
   core::RedirectTarget redirect;  ///< RedirectOptions checked once, in create().
+  /// Where sign-out's browser comes back (RedirectOptions::post_logout_uri, or its default), checked in create().
+  core::RedirectTarget post_logout;
   std::atomic<bool> signing_in{false};
   std::atomic<bool> cancel_requested{false};
   std::mutex mutex;  ///< guards active_listener and jwks
@@ -145,8 +147,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   // --- redirects.cpp
   /// handle_redirect(): from the app, or from another instance through the redirect relay.
   Result<void> deliver_redirect(std::string_view url);
-  /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
-  Result<core::AuthorizationResponse> await_app_redirect(const std::string &state,
+  /// Waits until handle_redirect() delivers the redirect to `uri` for `state` (a sign-in's, or sign-out's
+  /// post-logout redirect), the deadline passes or cancel().
+  Result<core::AuthorizationResponse> await_app_redirect(const std::string &uri, const std::string &state,
                                                          std::chrono::steady_clock::time_point deadline);
   /// What the loopback listener does with each request of a sign-in: the response for `request.state` on
   /// `redirect.path` is completed with complete() while the browser waits (so its page tells the truth),
@@ -240,6 +243,12 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// Opens the end-session endpoint with client_id (never the ID token) and waits for the browser to
   /// come back to the post-logout redirect URI when one can be received.
   Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts);
+  /// The post-logout redirect comes back to a loopback listener on `post_logout`'s port and path.
+  Result<void> end_session_through_loopback(const oidc::ProviderMetadata &md, core::Params params,
+                                            const std::string &state, const SignOutOptions &opts);
+  /// The post-logout redirect is handed back by the app (handle_redirect(), forward_redirect()).
+  Result<void> end_session_through_app(const oidc::ProviderMetadata &md, core::Params params, const std::string &state,
+                                       const SignOutOptions &opts);
 
   // --- events.cpp
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;

@@ -101,7 +101,7 @@ Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &re
     return std::move(shown).error();
   }
   log.info("waiting for the app to hand over the redirect to " + redirect.uri);
-  auto response = await_app_redirect(request.state, request.deadline);
+  auto response = await_app_redirect(redirect.uri, request.state, request.deadline);
   endpoint.reset();
   if (!response) {
     if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts);

@@ -107,19 +107,31 @@ Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const 
 Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts) {
   auto state = core::random_token();
   if (!state) return std::move(state).error();
+  core::Params params = {{"client_id", options.client_id}};
+  if (post_logout.kind == core::RedirectTarget::Kind::app) return end_session_through_app(md, params, *state, opts);
   if (!platform.loopback) {
-    // No loopback listener (a host app supplies the browser): the end-session page is opened without a
-    // post_logout_redirect_uri, so its completion cannot be observed.
-    core::Params params = {{"client_id", options.client_id}};
+    // No loopback listener (a host app supplies the browser) and no app-handled post-logout URI: the
+    // end-session page is opened without a post_logout_redirect_uri, so its completion cannot be observed.
     const std::string url = core::append_query(md.end_session_endpoint, params);
     return show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session");
   }
+  return end_session_through_loopback(md, params, *state, opts);
+}
+
+Result<void> Client::Impl::end_session_through_loopback(const oidc::ProviderMetadata &md, core::Params params,
+                                                        const std::string &state, const SignOutOptions &opts) {
+  // As for sign-in: a fixed port when one is configured, because a provider that matches registered
+  // post_logout_redirect_uris exactly (§2: "MUST have been previously registered") refuses any other.
   platform::LoopbackListenerOptions lo;
-  lo.ipv6 = options.redirect.ipv6;
+  lo.port = post_logout.port;
+  lo.ipv4 = !post_logout.ipv6_host;
+  lo.ipv6 = post_logout.ipv6_host || options.redirect.ipv6;
   auto listener = platform.loopback->listen(lo);
   if (!listener) return std::move(listener).error();
-  const std::string back = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
-  core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", back}, {"state", *state}};
+  const std::string back = std::string(post_logout.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
+                           std::to_string((*listener)->port()) + post_logout.path;
+  params.emplace_back("post_logout_redirect_uri", back);
+  params.emplace_back("state", state);
   const std::string url = core::append_query(md.end_session_endpoint, params);
   log.debug("ending the provider session: " + core::redact_url(url));
   ListenerScope registered(*this, listener->get());
@@ -128,7 +140,7 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   }
   const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
     platform::HandlerOutcome out;
-    const auto cb = core::classify_callback(head, "/logout", *state);
+    const auto cb = core::classify_callback(head, post_logout.path, state);
     if (cb.verdict != core::CallbackVerdict::matched) {
       out.reply.status = cb.verdict == core::CallbackVerdict::not_found ? 404 : 400;
       out.reply.body = "This request is not the sign-out response.\n";
@@ -143,7 +155,35 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   auto served = (*listener)->serve(handler, std::chrono::steady_clock::now() + opts.timeout);
   if (!served) {
     Error e = std::move(served).error();
-    e.message = "the provider sign-out page did not come back: " + e.message;
+    e.message = "the provider sign-out page did not come back to " + back + ": " + e.message;
+    return e;
+  }
+  return {};
+}
+
+Result<void> Client::Impl::end_session_through_app(const oidc::ProviderMetadata &md, core::Params params,
+                                                   const std::string &state, const SignOutOptions &opts) {
+  // The post-logout redirect reaches the app like a sign-in's (RFC 8252 §7.1, §7.2): handed to
+  // handle_redirect() here, or forwarded by a second instance the OS started.
+  std::unique_ptr<platform::RedirectEndpoint> endpoint;
+  if (platform.relay) {
+    auto listening = platform.relay->listen(slot(), [this](std::string_view u) { return deliver_redirect(u); });
+    if (!listening) return std::move(listening).error();
+    endpoint = std::move(*listening);
+  }
+  params.emplace_back("post_logout_redirect_uri", post_logout.uri);
+  params.emplace_back("state", state);
+  const std::string url = core::append_query(md.end_session_endpoint, params);
+  log.debug("ending the provider session: " + core::redact_url(url));
+  cancel_requested = false;
+  if (auto shown = show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session"); !shown) {
+    return std::move(shown).error();
+  }
+  log.info("waiting for the app to hand over the post-logout redirect to " + post_logout.uri);
+  auto back = await_app_redirect(post_logout.uri, state, std::chrono::steady_clock::now() + opts.timeout);
+  if (!back) {
+    Error e = std::move(back).error();
+    e.message = "the provider sign-out page did not come back to " + post_logout.uri + ": " + e.message;
     return e;
   }
   return {};
