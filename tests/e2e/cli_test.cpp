@@ -393,6 +393,7 @@ TEST_F(Cli, TimeoutIsExitCode3) {
   args.back() = "1";
   const CliRun r = run_cli(args);
   EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("--port in the CLI"), std::string::npos) << "the port hint on an OS-chosen port: " << r.err;
 }
 
 // Custom scheme on the desktop, as a user's machine does it: `register-scheme` makes the CLI the

@@ -294,6 +294,31 @@ TEST_F(SignIn, TimesOutWhenTheBrowserNeverComesBack) {
   ASSERT_FALSE(session);
   EXPECT_EQ(session.error().code, ErrorCode::timeout);
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  // The OS chose the port: a provider that matches ports exactly may be why; the message says what to do.
+  const std::string &message = session.error().message;
+  EXPECT_NE(message.find("some providers accept only the exact port registered"), std::string::npos) << message;
+  EXPECT_NE(message.find("register http://127.0.0.1:PORT/callback"), std::string::npos) << message;
+  EXPECT_NE(message.find("redirect.port"), std::string::npos) << message;
+}
+
+// The twin: on a fixed port the port cannot be why, and the message does not say it might be.
+TEST_F(SignIn, TimesOutOnAFixedPortWithoutThePortHint) {
+  env_.set("BROWSER", "true");
+  ClientOptions o;
+  o.issuer = rs256_->issuer();
+  o.client_id = "nativeauth-test";
+  o.platform.store = std::make_shared<MemoryCredentialStore>();
+  o.redirect.port = testing::unused_loopback_port();
+  ASSERT_NE(o.redirect.port, 0);
+  auto client = Client::create(std::move(o));
+  ASSERT_TRUE(client) << client.error().to_string();
+  SignInOptions options;
+  options.timeout = std::chrono::seconds(1);
+  auto session = client->sign_in(options);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().code, ErrorCode::timeout);
+  EXPECT_NE(session.error().message.find("did not return to the app within 1 s"), std::string::npos);
+  EXPECT_EQ(session.error().message.find("PORT"), std::string::npos) << session.error().message;
 }
 
 TEST_F(SignIn, CancelFromAnotherThread) {

@@ -138,7 +138,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// The authorization response → checked (RFC 9207 iss, error) → code exchanged → validated Session.
   Result<Session> complete(const core::AuthorizationResponse &response, const AuthorizationRequest &request,
                            const std::string &redirect_uri);
-  Error sign_in_timed_out(const SignInOptions &opts) const;
+  /// The timeout's error; `os_chosen_port`: the loopback port was the OS's choice, so a provider that
+  /// matches ports exactly may be why (the message then says what to register).
+  Error sign_in_timed_out(const SignInOptions &opts, bool os_chosen_port) const;
   /// Opens `url` in the system browser (when `open_browser`) and tells the app through `notify`;
   /// ErrorCode::browser_unavailable when neither could happen. `what` names the step in messages.
   Result<void> show_url(const std::string &url, bool open_browser,
