@@ -194,6 +194,23 @@ TEST_F(Cli, StatusInAnotherProcessSeesTheStoredSessionWithoutSecrets) {
   EXPECT_EQ(other.exit_code, 3) << other.err;
 }
 
+// A provider that keeps name out of the ID token: `login` and `status` still name the user (UserInfo).
+TEST_F(Cli, StatusNamesTheUserFromUserinfoWhenTheIdTokenHasNoName) {
+  std::string why;
+  auto conform = ProviderProcess::start({"RS256", "", {"--conform-id-token-claims"}}, &why);
+  ASSERT_TRUE(conform) << why;
+  use_browser("login");
+  const CliRun login = run_cli({"login", "--issuer", conform->issuer(), "--client-id", "nativeauth-cli", "--timeout",
+                                "60", "--profile", "userinfo"});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_NE(login.out.find("Signed in as Alice Example (subject alice)"), std::string::npos) << login.out;
+  const CliRun status = run_cli({"status", "--issuer", conform->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                                 "userinfo"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("nativeauth-cli / userinfo: Alice Example (subject alice)"), std::string::npos)
+      << status.out;
+}
+
 TEST_F(Cli, FileStorageIsExplicitAndPrivate) {
   use_browser("login");
   TempDir state;

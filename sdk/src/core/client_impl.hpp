@@ -2,7 +2,7 @@
 // Client::Impl: the state behind a Client and the steps its concerns share. Each concern lives in one
 // file: construction (client.cpp), the browser sign-in (sign_in.cpp), redirects and the loopback handler
 // (redirects.cpp), the device flow (device_flow.cpp), "token response → validated session → store →
-// publish" (tokens_to_session.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
+// publish" (tokens_to_session.cpp), claims from the UserInfo endpoint (userinfo.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
 // slot reads (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
 #pragma once
 
@@ -196,6 +196,10 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                                       const std::optional<std::string> &nonce,
                                       std::optional<std::chrono::seconds> max_age,
                                       const std::vector<std::string> &scopes);
+  /// OIDC Core §5.3: when the granted scopes' claims are all missing from the ID token's `claims`, asks the
+  /// UserInfo endpoint with the session's access token and adds what the ID token lacks (userinfo.cpp).
+  /// Never fails: a refused or failed request is a warning, and `claims` stay as they were.
+  void add_userinfo_claims(core::Json &claims, const Session &session, const oidc::ProviderMetadata &md);
   /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
   /// publishes it and emits `signed_in`.
   Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
