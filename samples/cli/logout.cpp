@@ -9,7 +9,9 @@
 namespace cli {
 
 int run_logout(const LogoutArgs &args) {
-  auto client = nativeauth::Client::create(client_options(args.target));
+  nativeauth::ClientOptions client_opts = client_options(args.target);
+  client_opts.redirect.port = args.port;
+  auto client = nativeauth::Client::create(std::move(client_opts));
   if (!client) {
     print_error("logout", client.error());
     return exit_code_for(client.error());
@@ -20,9 +22,13 @@ int run_logout(const LogoutArgs &args) {
   options.open_browser = !args.no_browser;
   options.timeout = std::chrono::seconds(args.timeout_seconds);
   options.on_logout_url = [&](const std::string &url, bool opened) {
-    std::cerr << (opened ? "Opened your browser to end the session at the provider. If it did not open, visit:\n\n  "
-                         : "To end the session at the provider too, open this URL in a browser:\n\n  ")
-              << url << "\n\n";
+    // The URL is printed only when it must be opened by hand (it carries no token either way).
+    if (opened) {
+      std::cerr << "Opened your browser to end the session at the provider.\n";
+    } else {
+      std::cerr << "To end the session at the provider too, open this URL in a browser on this computer:\n\n  " << url
+                << "\n\n";
+    }
   };
   auto report = client->sign_out(options);
   if (!report) {

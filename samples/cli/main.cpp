@@ -118,6 +118,7 @@ struct Commands {
 
   TargetFlags logout_target;
   cli::LogoutArgs logout;
+  std::optional<std::uint16_t> logout_port;
   CLI::App *logout_cmd = nullptr;
 };
 
@@ -180,6 +181,11 @@ void add_logout(CLI::App &app, Commands &c) {
   c.logout_cmd->add_flag("--no-browser", c.logout.no_browser, "Do not open a browser; print the sign-out URL");
   c.logout_cmd->add_option("--timeout", c.logout.timeout_seconds, "Seconds to wait for the browser (default: 120)")
       ->check(CLI::Range(1, 86400));
+  c.logout_cmd
+      ->add_option("--port", c.logout_port,
+                   "Fixed loopback port for the post-logout redirect http://127.0.0.1:PORT/logout (default: the "
+                   "profile's port, else chosen by the OS)")
+      ->check(CLI::Range(1, 65535));
 }
 
 /// `login`: flags over the profile's defaults, then the sign-in.
@@ -229,6 +235,7 @@ int dispatch(Commands &c) {
   }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
+    c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
     return cli::run_logout(c.logout);
   }
   return run_login_command(c);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include <fcntl.h>
@@ -20,6 +21,9 @@
 
 namespace nativeauth::testing {
 namespace {
+
+/// A JWT (an ID token): three base64url segments, the first a JSON object ("eyJ").
+const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)");
 
 struct CliRun {
   int exit_code = -1;
@@ -192,6 +196,23 @@ TEST_F(Cli, StatusInAnotherProcessSeesTheStoredSessionWithoutSecrets) {
   EXPECT_EQ(other.exit_code, 3) << other.err;
 }
 
+// A provider that keeps name out of the ID token: `login` and `status` still name the user (UserInfo).
+TEST_F(Cli, StatusNamesTheUserFromUserinfoWhenTheIdTokenHasNoName) {
+  std::string why;
+  auto conform = ProviderProcess::start({"RS256", "", {"--conform-id-token-claims"}}, &why);
+  ASSERT_TRUE(conform) << why;
+  use_browser("login");
+  const CliRun login = run_cli({"login", "--issuer", conform->issuer(), "--client-id", "nativeauth-cli", "--timeout",
+                                "60", "--profile", "userinfo"});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_NE(login.out.find("Signed in as Alice Example (subject alice)"), std::string::npos) << login.out;
+  const CliRun status = run_cli({"status", "--issuer", conform->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                                 "userinfo"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("nativeauth-cli / userinfo: Alice Example (subject alice)"), std::string::npos)
+      << status.out;
+}
+
 TEST_F(Cli, FileStorageIsExplicitAndPrivate) {
   use_browser("login");
   TempDir state;
@@ -306,10 +327,60 @@ TEST_F(Cli, LogoutEndsTheSessionAndTokenThenSaysSignInNeeded) {
   EXPECT_NE(out.out.find("1 session(s) erased on this machine, 1 refresh token(s) revoked, provider session ended"),
             std::string::npos)
       << out.out << out.err;
+  // The browser opened: no URL is printed, and nothing printed holds the ID token.
+  EXPECT_NE(out.err.find("Opened your browser to end the session"), std::string::npos) << out.err;
+  EXPECT_EQ(out.err.find("/session/end"), std::string::npos) << out.err;
+  for (const std::string *s : {&out.out, &out.err}) {
+    EXPECT_EQ(s->find("id_token_hint"), std::string::npos) << *s;
+    EXPECT_FALSE(std::regex_search(*s, kJwt)) << *s;
+  }
   const CliRun token = run_cli({"token", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
                                 "logout"});
   EXPECT_EQ(token.exit_code, 3);
   EXPECT_TRUE(token.out.empty());
+}
+
+// No browser: the URL to open by hand is printed, and it holds client_id, never the ID token. Nobody opens
+// it here, so the provider's page never comes back: the 1 s timeout only ends the wait.
+TEST_F(Cli, LogoutWithoutABrowserPrintsAUrlWithoutTheIdToken) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "logout-by-hand"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const CliRun out = run_cli({"logout", "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli", "--profile",
+                              "logout-by-hand", "--no-browser", "--timeout", "1"});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.err.find(provider_->issuer() + "/session/end?client_id=nativeauth-cli"), std::string::npos) << out.err;
+  for (const std::string *s : {&out.out, &out.err}) {
+    EXPECT_EQ(s->find("id_token_hint"), std::string::npos) << *s;
+    EXPECT_FALSE(std::regex_search(*s, kJwt)) << *s;
+  }
+}
+
+// A provider that compares post_logout_redirect_uri exactly (port included): `logout --port` means what
+// `login --port` means, so the registered http://127.0.0.1:PORT/logout comes back.
+TEST_F(Cli, LogoutWithAFixedPortReturnsFromAProviderThatMatchesPortsExactly) {
+  const std::uint16_t port = unused_loopback_port();
+  ASSERT_NE(port, 0);
+  std::string why;
+  auto exact = ProviderProcess::start(
+      {"RS256", "", {"--exact-post-logout-redirect-uri", "http://127.0.0.1:" + std::to_string(port) + "/logout"}},
+      &why);
+  ASSERT_TRUE(exact) << why;
+  use_browser("login");
+  const std::vector<std::string> app = {"--issuer",  exact->issuer(), "--client-id", "nativeauth-cli",
+                                        "--profile", "fixed-port",    "--port",      std::to_string(port)};
+  std::vector<std::string> login = {"login", "--timeout", "60"};
+  login.insert(login.end(), app.begin(), app.end());
+  const CliRun in = run_cli(login);
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  env_.set("NATIVEAUTH_TEST_BROWSER_ACTION", "logout");
+  std::vector<std::string> logout = {"logout", "--timeout", "60"};
+  logout.insert(logout.end(), app.begin(), app.end());
+  const CliRun out = run_cli(logout);
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("provider session ended"), std::string::npos) << out.out << out.err;
+  EXPECT_EQ(out.err.find("warning"), std::string::npos) << out.err;
 }
 
 TEST_F(Cli, IssuerAndClientFromEnvironmentOrProfile) {
@@ -370,6 +441,7 @@ TEST_F(Cli, TimeoutIsExitCode3) {
   args.back() = "1";
   const CliRun r = run_cli(args);
   EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("--port in the CLI"), std::string::npos) << "the port hint on an OS-chosen port: " << r.err;
 }
 
 // Custom scheme on the desktop, as a user's machine does it: `register-scheme` makes the CLI the

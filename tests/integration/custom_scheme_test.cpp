@@ -205,6 +205,7 @@ TEST_F(CustomScheme, NobodyHandsTheRedirectBackInTime) {
   auto r = client->sign_in(opts);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::timeout);
+  EXPECT_EQ(r.error().message.find("PORT"), std::string::npos) << "no port hint: no port was used";
 }
 
 TEST_F(CustomScheme, UnsafeRedirectUrisAreRefusedAtCreate) {

@@ -42,6 +42,13 @@ Json header_of(const SecretString &jwt) {
   return Json::parse(h.value_or("{}"));
 }
 
+Json payload_of(const SecretString &jwt) {
+  const auto text = jwt.reveal();
+  const auto from = text.find('.') + 1;
+  const auto p = core::base64url_decode(text.substr(from, text.rfind('.') - from));
+  return Json::parse(p.value_or("{}"), nullptr, false);
+}
+
 /// One provider per suite; every test gets a fresh browser profile and result file.
 class SignIn : public ::testing::Test {
  protected:
@@ -96,6 +103,7 @@ TEST_F(SignIn, Rs256ProviderThroughTheSystemBrowser) {
   EXPECT_EQ(session->claims.subject(), "alice");
   EXPECT_EQ(session->claims.string("name"), "Alice Example");
   EXPECT_EQ(session->claims.issuer(), rs256_->issuer());
+  EXPECT_EQ(log_.find("userinfo"), std::string::npos) << "the ID token had the claims: no userinfo request";
   EXPECT_FALSE(session->access_token.empty());
   EXPECT_FALSE(session->refresh_token.empty()) << "offline_access was requested";
   EXPECT_EQ(header_of(session->id_token)["alg"], "RS256");
@@ -130,6 +138,27 @@ TEST_F(SignIn, Rs256ProviderThroughTheSystemBrowser) {
     ASSERT_GE(value.size(), 16u);
     EXPECT_EQ(log_.find(value), std::string::npos) << name << " leaked into the log";
   }
+}
+
+// A provider that keeps scope claims out of the ID token (oidc-provider's conformIdTokenClaims, like many
+// hosted providers): name and email come from the UserInfo endpoint, with the access token.
+TEST_F(SignIn, ClaimsTheIdTokenLacksComeFromUserinfo) {
+  auto conform = start_provider({"RS256", "", {"--conform-id-token-claims"}});
+  ASSERT_TRUE(conform);
+  use_browser("login");
+  auto client = client_for(*conform);
+  ASSERT_TRUE(client);
+  auto session = client->sign_in();
+  ASSERT_TRUE(session) << session.error().to_string() << "\n" << browser_log();
+  EXPECT_FALSE(payload_of(session->id_token).contains("name")) << "the provider must keep name out of the ID token";
+  EXPECT_EQ(session->claims.string("name"), "Alice Example");
+  EXPECT_EQ(session->claims.string("email"), "alice@example.test");
+  EXPECT_EQ(session->claims.subject(), "alice");
+  auto stored = client->load_session();
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->claims.string("name"), "Alice Example") << "the merged claims are stored";
+  EXPECT_NE(log_.find("claims from the userinfo endpoint: "), std::string::npos) << log_;
+  EXPECT_EQ(log_.find(std::string(session->access_token.reveal())), std::string::npos) << "the token leaked";
 }
 
 TEST_F(SignIn, Es256ProviderWithAnIssuerPath) {
@@ -340,6 +369,31 @@ TEST_F(SignIn, TimesOutWhenTheBrowserNeverComesBack) {
   ASSERT_FALSE(session);
   EXPECT_EQ(session.error().code, ErrorCode::timeout);
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  // The OS chose the port: a provider that matches ports exactly may be why; the message says what to do.
+  const std::string &message = session.error().message;
+  EXPECT_NE(message.find("some providers accept only the exact port registered"), std::string::npos) << message;
+  EXPECT_NE(message.find("register http://127.0.0.1:PORT/callback"), std::string::npos) << message;
+  EXPECT_NE(message.find("redirect.port"), std::string::npos) << message;
+}
+
+// The twin: on a fixed port the port cannot be why, and the message does not say it might be.
+TEST_F(SignIn, TimesOutOnAFixedPortWithoutThePortHint) {
+  env_.set("BROWSER", "true");
+  ClientOptions o;
+  o.issuer = rs256_->issuer();
+  o.client_id = "nativeauth-test";
+  o.platform.store = std::make_shared<MemoryCredentialStore>();
+  o.redirect.port = testing::unused_loopback_port();
+  ASSERT_NE(o.redirect.port, 0);
+  auto client = Client::create(std::move(o));
+  ASSERT_TRUE(client) << client.error().to_string();
+  SignInOptions options;
+  options.timeout = std::chrono::seconds(1);
+  auto session = client->sign_in(options);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().code, ErrorCode::timeout);
+  EXPECT_NE(session.error().message.find("did not return to the app within 1 s"), std::string::npos);
+  EXPECT_EQ(session.error().message.find("PORT"), std::string::npos) << session.error().message;
 }
 
 TEST_F(SignIn, CancelFromAnotherThread) {

@@ -77,12 +77,14 @@ class NATIVEAUTH_API Client {
   /// token_error / invalid_grant with the server's words; network errors while polling are retried.
   Result<Session> sign_in_with_device_code(const DeviceSignInOptions &options);
 
-  /// Ends a sign_in() in progress with ErrorCode::cancelled. No effect when none is running.
+  /// Ends a sign_in() in progress with ErrorCode::cancelled, and a sign_out()'s wait for the browser (the
+  /// report then lists the cancelled provider step). No effect when none is running.
   void cancel() noexcept;
 
   /// Hands a redirect the app received (custom scheme or claimed https, see RedirectOptions::uri)
   /// to the sign_in() waiting for it, typically running on another thread. Returns once the URL is
-  /// accepted; the waiting sign_in() then exchanges the code and returns the outcome.
+  /// accepted; the waiting sign_in() then exchanges the code and returns the outcome. The post-logout
+  /// redirect (RedirectOptions::post_logout_uri) is handed to the waiting sign_out() the same way.
   /// Errors: ErrorCode::no_pending_sign_in when no sign-in waits (none started, already completed,
   /// timed out or cancelled); invalid_redirect when the URL is not for the configured redirect URI
   /// (another scheme, host or path) or is malformed; state_mismatch when its state belongs to no
@@ -130,9 +132,9 @@ class NATIVEAUTH_API Client {
 
 /// Delivers a redirect URL this process received (the OS started it with a custom-scheme redirect,
 /// RFC 8252 §7.1) to the process whose sign_in() waits for it: the one with the same issuer, client_id
-/// and profile as `options`. Returns that sign-in's verdict (see Client::handle_redirect()), or
+/// and profile as `options` (or its sign_out(), for the post-logout redirect). Returns that sign-in's verdict (see Client::handle_redirect()), or
 /// ErrorCode::no_pending_sign_in when no sign-in waits. Checks the URL against `options.redirect.uri`
-/// first when set. Uses `options.platform.relay`, else the platform's (Linux: a Unix socket).
+/// first when set (or against `options.redirect.post_logout_uri`). Uses `options.platform.relay`, else the platform's (Linux: a Unix socket).
 NATIVEAUTH_API Result<void> forward_redirect(const ClientOptions &options, std::string_view url);
 
 }  // namespace nativeauth

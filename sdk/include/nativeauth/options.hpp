@@ -36,6 +36,14 @@ struct RedirectOptions {
   std::uint16_t port = 0;
   /// Also listen on [::1] (the redirect URI still names 127.0.0.1).
   bool ipv6 = false;
+  /// Where the provider sends the browser after sign-out (`post_logout_redirect_uri`, OpenID Connect
+  /// RP-Initiated Logout 1.0 §2: it must be registered at the provider). Empty (the default): a loopback
+  /// URI `http://127.0.0.1:PORT/logout` on the sign-in's port (`port`, or the port of a loopback `uri`;
+  /// with an app-handled `uri`, `port`), chosen by the OS per sign-out when none is fixed; register it
+  /// with that port at a provider that matches ports exactly. Otherwise a URI of the kinds `uri`
+  /// accepts: loopback (nativeauth listens on its port and path), or a private-use scheme or claimed
+  /// https URL such as `com.example.app:/logout`, which the app hands to Client::handle_redirect().
+  std::string post_logout_uri;
 };
 
 /// Who the app is and where it signs in. Only `issuer` and `client_id` are required.
@@ -113,7 +121,9 @@ struct SignOutOptions {
   std::chrono::seconds timeout{120};  ///< For the browser leg.
   /// false: do not launch a browser; the app shows the URL from on_logout_url itself.
   bool open_browser = true;
-  /// Called with the logout URL once it is ready, and whether a browser was launched.
+  /// Called with the logout URL once it is ready, and whether a browser was launched. The URL carries
+  /// client_id, state and the post-logout redirect URI, never a token (OIDC RP-Initiated Logout 1.0 §2
+  /// lets client_id replace id_token_hint); show it when `browser_opened` is false.
   std::function<void(const std::string &url, bool browser_opened)> on_logout_url;
 };
 

@@ -15,7 +15,8 @@
 
 namespace nativeauth {
 
-/// The claims of a validated ID token. Thread safety: immutable, safe to share.
+/// The claims of a validated ID token (with UserInfo's for what it lacks, see Session::claims).
+/// Thread safety: immutable, safe to share.
 class NATIVEAUTH_API Claims {
  public:
   Claims();
@@ -62,12 +63,15 @@ struct Session {
   /// The access token; prefer Client::access_token(), which renews it before it expires.
   SecretString access_token;
   SecretString refresh_token;  ///< Empty when the provider issued none.
-  SecretString id_token;       ///< The raw, validated ID token (sent as id_token_hint at sign-out).
+  SecretString id_token;       ///< The raw, validated ID token (never put in a URL, not even at sign-out).
   std::string token_type;      ///< "Bearer".
   /// When the access token expires; nullopt when the provider did not say (expires_in absent).
   std::optional<std::chrono::system_clock::time_point> access_token_expiry;
   std::vector<std::string> scopes;  ///< Granted scopes (the response's `scope`, else the requested).
-  Claims claims;                    ///< Claims of the validated ID token.
+  /// Claims of the validated ID token; at sign-in, those of a granted scope (profile, email, address,
+  /// phone) the ID token lacks entirely are added from the UserInfo endpoint (OIDC Core §5.3), when its
+  /// `sub` is the ID token's. The ID token's own claims are never replaced.
+  Claims claims;
   /// When these tokens were issued (this device's clock).
   std::chrono::system_clock::time_point issued_at{};
 };

@@ -47,6 +47,26 @@ Result<core::RedirectTarget> check_options(const ClientOptions &options) {
   return redirect;
 }
 
+/// Where sign-out's browser comes back: RedirectOptions::post_logout_uri, else `/logout` on the sign-in's
+/// loopback port and host (RedirectOptions::port for an app-handled sign-in redirect).
+Result<core::RedirectTarget> check_post_logout(const RedirectOptions &options, const core::RedirectTarget &sign_in) {
+  if (!options.post_logout_uri.empty()) {
+    auto target = core::parse_redirect_uri(options.post_logout_uri);
+    if (!target) {
+      Error e = std::move(target).error();
+      e.message = "post_logout_uri: " + e.message;
+      return e;
+    }
+    return target;
+  }
+  core::RedirectTarget target;
+  target.path = "/logout";
+  const bool loopback = sign_in.kind == core::RedirectTarget::Kind::loopback;
+  target.port = loopback ? sign_in.port : options.port;
+  target.ipv6_host = loopback && sign_in.ipv6_host;
+  return target;
+}
+
 }  // namespace
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -62,8 +82,12 @@ Result<Client> Client::create(ClientOptions options) {
     auto redirect = check_options(options);
     if (!redirect) return std::move(redirect).error();
 
+    auto post_logout = check_post_logout(options.redirect, *redirect);
+    if (!post_logout) return std::move(post_logout).error();
+
     auto impl = std::make_unique<Impl>();
     impl->redirect = std::move(*redirect);
+    impl->post_logout = std::move(*post_logout);
     impl->log = core::Logger(options.log, options.log_level);
     auto defaults = platform::complete(options.platform, options);
     if (!defaults) return std::move(defaults).error();
@@ -74,7 +98,9 @@ Result<Client> Client::create(ClientOptions options) {
           ErrorCode::invalid_configuration,
           "this platform has no default store, HTTP transport or clock; supply them in ClientOptions::platform");
     }
-    if (!p.loopback && impl->redirect.kind == core::RedirectTarget::Kind::loopback) {
+    const bool loopback_uri = !options.redirect.post_logout_uri.empty() &&
+                              impl->post_logout.kind == core::RedirectTarget::Kind::loopback;
+    if (!p.loopback && (impl->redirect.kind == core::RedirectTarget::Kind::loopback || loopback_uri)) {
       return make_error(ErrorCode::invalid_configuration,
                         "this platform has no loopback listener; supply one or use an app-handled redirect URI");
     }

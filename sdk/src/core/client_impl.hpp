@@ -2,7 +2,7 @@
 // Client::Impl: the state behind a Client and the steps its concerns share. Each concern lives in one
 // file: construction (client.cpp), the browser sign-in (sign_in.cpp), redirects and the loopback handler
 // (redirects.cpp), the device flow (device_flow.cpp), "token response → validated session → store →
-// publish" (tokens_to_session.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
+// publish" (tokens_to_session.cpp), claims from the UserInfo endpoint (userinfo.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
 // slot reads (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
 #pragma once
 
@@ -105,6 +105,8 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
 
   // Sign-in.
   core::RedirectTarget redirect;  ///< RedirectOptions checked once, in create().
+  /// Where sign-out's browser comes back (RedirectOptions::post_logout_uri, or its default), checked in create().
+  core::RedirectTarget post_logout;
   std::atomic<bool> signing_in{false};
   std::atomic<bool> cancel_requested{false};
   std::mutex mutex;  ///< guards active_listener and jwks
@@ -158,7 +160,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// The authorization response → checked (RFC 9207 iss, error) → code exchanged → validated Session.
   Result<Session> complete(const core::AuthorizationResponse &response, const AuthorizationRequest &request,
                            const std::string &redirect_uri);
-  Error sign_in_timed_out(const SignInOptions &opts) const;
+  /// The timeout's error; `os_chosen_port`: the loopback port was the OS's choice, so a provider that
+  /// matches ports exactly may be why (the message then says what to register).
+  Error sign_in_timed_out(const SignInOptions &opts, bool os_chosen_port) const;
   /// Opens `url` in the system browser (when `open_browser`) and tells the app through `notify`;
   /// ErrorCode::browser_unavailable when neither could happen. `what` names the step in messages.
   Result<void> show_url(const std::string &url, bool open_browser,
@@ -167,8 +171,9 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   // --- redirects.cpp
   /// handle_redirect(): from the app, or from another instance through the redirect relay.
   Result<void> deliver_redirect(std::string_view url);
-  /// Waits until handle_redirect() delivers the response for `state`, the deadline passes or cancel().
-  Result<core::AuthorizationResponse> await_app_redirect(const std::string &state,
+  /// Waits until handle_redirect() delivers the redirect to `uri` for `state` (a sign-in's, or sign-out's
+  /// post-logout redirect), the deadline passes or cancel().
+  Result<core::AuthorizationResponse> await_app_redirect(const std::string &uri, const std::string &state,
                                                          std::chrono::steady_clock::time_point deadline);
   /// What the loopback listener does with each request of a sign-in: the response for `request.state` on
   /// `redirect.path` is completed with complete() while the browser waits (so its page tells the truth),
@@ -213,6 +218,10 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                                       const std::optional<std::string> &nonce,
                                       std::optional<std::chrono::seconds> max_age,
                                       const std::vector<std::string> &scopes);
+  /// OIDC Core §5.3: when the granted scopes' claims are all missing from the ID token's `claims`, asks the
+  /// UserInfo endpoint with the session's access token and adds what the ID token lacks (userinfo.cpp).
+  /// Never fails: a refused or failed request is a warning, and `claims` stay as they were.
+  void add_userinfo_claims(core::Json &claims, const Session &session, const oidc::ProviderMetadata &md);
   /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
   /// publishes it and emits `signed_in`.
   Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
@@ -261,17 +270,23 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
                    PendingEvents &events);
 
   // --- sign_out.cpp
-  /// What sign-out keeps of this app's own slot for the provider's end-session request.
+  /// What sign-out keeps of this app's own slot: whom the `signed_out` event names.
   struct SignedOut {
     std::string subject;
-    SecretString id_token;  ///< for id_token_hint
   };
   /// Under the slot's lock: revokes its refresh token (when `md` has a revocation endpoint) and erases it.
   /// `erased_own` is set for this app's own slot, whose client secret is used and whose claims are kept.
   Result<void> revoke_and_erase(const platform::SlotKey &key, const oidc::ProviderMetadata *md, SignOutReport &report,
                                 SignedOut *erased_own);
-  Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
-                                    const SignOutOptions &opts);
+  /// Opens the end-session endpoint with client_id (never the ID token) and waits for the browser to
+  /// come back to the post-logout redirect URI when one can be received.
+  Result<void> end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts);
+  /// The post-logout redirect comes back to a loopback listener on `post_logout`'s port and path.
+  Result<void> end_session_through_loopback(const oidc::ProviderMetadata &md, core::Params params,
+                                            const std::string &state, const SignOutOptions &opts);
+  /// The post-logout redirect is handed back by the app (handle_redirect(), forward_redirect()).
+  Result<void> end_session_through_app(const oidc::ProviderMetadata &md, core::Params params, const std::string &state,
+                                       const SignOutOptions &opts);
 
   // --- events.cpp
   SessionEvent event(SessionEventKind kind, const std::string &subject) const;

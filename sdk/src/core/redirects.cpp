@@ -16,14 +16,21 @@ Result<void> Client::handle_redirect(std::string_view url) {
 
 Result<void> forward_redirect(const ClientOptions &options, std::string_view url) {
   try {
-    if (!options.redirect.uri.empty()) {
-      auto target = core::parse_redirect_uri(options.redirect.uri);
+    // The URL must be for one of the app's redirect URIs: the sign-in's or the post-logout one.
+    std::string expected;
+    bool ours = false;
+    for (const std::string *uri : {&options.redirect.uri, &options.redirect.post_logout_uri}) {
+      if (uri->empty()) continue;
+      auto target = core::parse_redirect_uri(*uri);
       if (!target) return std::move(target).error();
+      if (target->kind != core::RedirectTarget::Kind::app) continue;  // a loopback one is never handed over
       const auto verdict = core::classify_redirect_url(url, target->uri, "").verdict;
-      if (verdict == core::CallbackVerdict::not_found || verdict == core::CallbackVerdict::bad_request) {
-        return make_error(ErrorCode::invalid_redirect,
-                          "the URL is not a redirect to '" + target->uri + "' with a state; nothing was forwarded");
-      }
+      ours = ours || (verdict != core::CallbackVerdict::not_found && verdict != core::CallbackVerdict::bad_request);
+      expected += (expected.empty() ? "'" : " or '") + target->uri + "'";
+    }
+    if (!expected.empty() && !ours) {
+      return make_error(ErrorCode::invalid_redirect,
+                        "the URL is not a redirect to " + expected + " with a state; nothing was forwarded");
     }
     auto relay = options.platform.relay ? options.platform.relay : platform::default_platform().relay;
     if (!relay)
@@ -70,10 +77,14 @@ Result<void> Client::Impl::deliver_redirect(std::string_view url) {
   }
 }
 
-Result<core::AuthorizationResponse> Client::Impl::await_app_redirect(const std::string &state,
+Result<core::AuthorizationResponse> Client::Impl::await_app_redirect(const std::string &uri, const std::string &state,
                                                                      std::chrono::steady_clock::time_point deadline) {
-  AwaitedRedirect mine{redirect.uri, state, std::nullopt};
+  AwaitedRedirect mine{uri, state, std::nullopt};
   std::unique_lock<std::mutex> lock(redirect_mutex);
+  if (awaited) {
+    return make_error(ErrorCode::invalid_argument,
+                      "a sign-in or sign-out of this client is already waiting for a redirect; try again after it");
+  }
   awaited = &mine;
   struct Clear {
     AwaitedRedirect *&slot;

@@ -84,10 +84,18 @@ std::string Client::Impl::authorization_url(const AuthorizationRequest &request,
   return url;
 }
 
-Error Client::Impl::sign_in_timed_out(const SignInOptions &opts) const {
-  return make_error(ErrorCode::timeout, "the browser did not return to the app within " +
-                                            std::to_string(opts.timeout.count()) +
-                                            " s; was the sign-in page opened and completed?");
+Error Client::Impl::sign_in_timed_out(const SignInOptions &opts, bool os_chosen_port) const {
+  std::string message = "the browser did not return to the app within " + std::to_string(opts.timeout.count()) +
+                        " s; was the sign-in page opened and completed?";
+  if (os_chosen_port) {
+    // RFC 8252 §7.3 says a provider must accept any loopback port; many match the registered one exactly
+    // and show the user an error page instead of redirecting, which looks like a browser that never returns.
+    message += std::string(" The redirect URI's port was chosen by the OS, and some providers accept only the exact "
+                           "port registered: if the provider complained about redirect_uri, register ") +
+               (redirect.ipv6_host ? "http://[::1]:PORT" : "http://127.0.0.1:PORT") + redirect.path +
+               " there with a fixed PORT and pass that port (redirect.port in ClientOptions; --port in the CLI).";
+  }
+  return make_error(ErrorCode::timeout, message);
 }
 
 Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &request) {
@@ -105,10 +113,10 @@ Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &re
     return std::move(shown).error();
   }
   log.info("waiting for the app to hand over the redirect to " + redirect.uri);
-  auto response = await_app_redirect(request.state, request.deadline);
+  auto response = await_app_redirect(redirect.uri, request.state, request.deadline);
   endpoint.reset();
   if (!response) {
-    if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts);
+    if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts, false);
     return std::move(response).error();
   }
   return complete(*response, request, redirect.uri);
@@ -136,7 +144,7 @@ Result<Session> Client::Impl::sign_in_through_loopback(const AuthorizationReques
   auto served = (*listener)->serve(loopback_handler(request, redirect_uri, outcome), request.deadline);
   if (!served) {
     Error e = std::move(served).error();
-    if (e.code == ErrorCode::timeout) return sign_in_timed_out(request.opts);
+    if (e.code == ErrorCode::timeout) return sign_in_timed_out(request.opts, redirect.port == 0);
     if (e.code == ErrorCode::cancelled) e.message = "sign-in was cancelled";
     return e;
   }

@@ -48,7 +48,6 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
       had = impl.current;
     }
     if (had && own_erased.subject.empty()) own_erased.subject = had->record.session.claims.subject();
-    if (had && own_erased.id_token.empty()) own_erased.id_token = had->record.session.id_token.clone();
     impl.publish(nullptr);  // before anything else can fail: no token of an erased slot stays in memory
     PendingEvents events{impl.event(SessionEventKind::signed_out, own_erased.subject)};
     // The other apps' slots: one that cannot be erased (locked, unreadable) is reported, not fatal.
@@ -63,7 +62,7 @@ Result<SignOutReport> Client::sign_out(const SignOutOptions &opts) {
                   std::to_string(report.tokens_revoked) + " refresh token(s) revoked)");
 
     if (!opts.local_only && opts.end_provider_session && md && !md->end_session_endpoint.empty()) {
-      auto ended = impl.end_provider_session(*md, own_erased.id_token, opts);
+      auto ended = impl.end_provider_session(*md, opts);
       if (ended) {
         report.provider_session_ended = true;
       } else {
@@ -106,32 +105,41 @@ Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const 
   auto erased = platform.store->erase(key);
   if (!erased) return std::move(erased).error();
   ++report.slots_erased;
-  if (erased_own && parsed) {
-    erased_own->subject = parsed->session.claims.subject();
-    erased_own->id_token = parsed->session.id_token.clone();
-  }
+  if (erased_own && parsed) erased_own->subject = parsed->session.claims.subject();
   return {};
 }
 
-Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SecretString &id_token,
-                                                const SignOutOptions &opts) {
+// OIDC RP-Initiated Logout 1.0 §2: client_id stands in for id_token_hint. The ID token never goes into
+// the URL: that URL is in the browser's argv (readable by other local users), its history, and on the
+// screen when no browser opens. The price: providers ask the user to confirm a logout without the hint.
+Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md, const SignOutOptions &opts) {
   auto state = core::random_token();
   if (!state) return std::move(state).error();
+  core::Params params = {{"client_id", options.client_id}};
+  if (post_logout.kind == core::RedirectTarget::Kind::app) return end_session_through_app(md, params, *state, opts);
   if (!platform.loopback) {
-    // No loopback listener (a host app supplies the browser): the end-session page is opened without a
-    // post_logout_redirect_uri, so its completion cannot be observed.
-    core::Params params = {{"client_id", options.client_id}};
-    if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
+    // No loopback listener (a host app supplies the browser) and no app-handled post-logout URI: the
+    // end-session page is opened without a post_logout_redirect_uri, so its completion cannot be observed.
     const std::string url = core::append_query(md.end_session_endpoint, params);
     return show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session");
   }
+  return end_session_through_loopback(md, params, *state, opts);
+}
+
+Result<void> Client::Impl::end_session_through_loopback(const oidc::ProviderMetadata &md, core::Params params,
+                                                        const std::string &state, const SignOutOptions &opts) {
+  // As for sign-in: a fixed port when one is configured, because a provider that matches registered
+  // post_logout_redirect_uris exactly (§2: "MUST have been previously registered") refuses any other.
   platform::LoopbackListenerOptions lo;
-  lo.ipv6 = options.redirect.ipv6;
+  lo.port = post_logout.port;
+  lo.ipv4 = !post_logout.ipv6_host;
+  lo.ipv6 = post_logout.ipv6_host || options.redirect.ipv6;
   auto listener = platform.loopback->listen(lo);
   if (!listener) return std::move(listener).error();
-  const std::string back = "http://127.0.0.1:" + std::to_string((*listener)->port()) + "/logout";
-  core::Params params = {{"client_id", options.client_id}, {"post_logout_redirect_uri", back}, {"state", *state}};
-  if (!id_token.empty()) params.emplace_back("id_token_hint", std::string(id_token.reveal()));
+  const std::string back = std::string(post_logout.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
+                           std::to_string((*listener)->port()) + post_logout.path;
+  params.emplace_back("post_logout_redirect_uri", back);
+  params.emplace_back("state", state);
   const std::string url = core::append_query(md.end_session_endpoint, params);
   log.debug("ending the provider session: " + core::redact_url(url));
   ListenerScope registered(*this, listener->get());
@@ -140,7 +148,7 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   }
   const auto handler = [&](std::string_view head) -> platform::HandlerOutcome {
     platform::HandlerOutcome out;
-    const auto cb = core::classify_callback(head, "/logout", *state);
+    const auto cb = core::classify_callback(head, post_logout.path, state);
     if (cb.verdict != core::CallbackVerdict::matched) {
       out.reply.status = cb.verdict == core::CallbackVerdict::not_found ? 404 : 400;
       out.reply.body = "This request is not the sign-out response.\n";
@@ -155,7 +163,35 @@ Result<void> Client::Impl::end_provider_session(const oidc::ProviderMetadata &md
   auto served = (*listener)->serve(handler, std::chrono::steady_clock::now() + opts.timeout);
   if (!served) {
     Error e = std::move(served).error();
-    e.message = "the provider sign-out page did not come back: " + e.message;
+    e.message = "the provider sign-out page did not come back to " + back + ": " + e.message;
+    return e;
+  }
+  return {};
+}
+
+Result<void> Client::Impl::end_session_through_app(const oidc::ProviderMetadata &md, core::Params params,
+                                                   const std::string &state, const SignOutOptions &opts) {
+  // The post-logout redirect reaches the app like a sign-in's (RFC 8252 §7.1, §7.2): handed to
+  // handle_redirect() here, or forwarded by a second instance the OS started.
+  std::unique_ptr<platform::RedirectEndpoint> endpoint;
+  if (platform.relay) {
+    auto listening = platform.relay->listen(slot(), [this](std::string_view u) { return deliver_redirect(u); });
+    if (!listening) return std::move(listening).error();
+    endpoint = std::move(*listening);
+  }
+  params.emplace_back("post_logout_redirect_uri", post_logout.uri);
+  params.emplace_back("state", state);
+  const std::string url = core::append_query(md.end_session_endpoint, params);
+  log.debug("ending the provider session: " + core::redact_url(url));
+  cancel_requested = false;
+  if (auto shown = show_url(url, opts.open_browser, opts.on_logout_url, "end the provider session"); !shown) {
+    return std::move(shown).error();
+  }
+  log.info("waiting for the app to hand over the post-logout redirect to " + post_logout.uri);
+  auto back = await_app_redirect(post_logout.uri, state, std::chrono::steady_clock::now() + opts.timeout);
+  if (!back) {
+    Error e = std::move(back).error();
+    e.message = "the provider sign-out page did not come back to " + post_logout.uri + ": " + e.message;
     return e;
   }
   return {};

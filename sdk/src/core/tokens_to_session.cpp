@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What every flow shares once the token endpoint has answered: token response → validated ID token
-// (OIDC Core §3.1.3.7, set up in one place for sign-in, device flow and refresh) → Session → stored in
-// the slot → published to access_token()'s fast path → `signed_in`. Not here: asking for the tokens
-// (sign_in.cpp, device_flow.cpp, refresh.cpp), event delivery (events.cpp).
+// (OIDC Core §3.1.3.7, set up in one place for sign-in, device flow and refresh) → Session, with the
+// claims the ID token lacks from the UserInfo endpoint (userinfo.cpp) → stored in the slot → published
+// to access_token()'s fast path → `signed_in`. Not here: asking for the tokens (sign_in.cpp,
+// device_flow.cpp, refresh.cpp), event delivery (events.cpp).
 #include "core/client_impl.hpp"
 
 #include "core/token_endpoint.hpp"
@@ -95,6 +96,7 @@ Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &
   s.token_type = tokens->token_type;
   if (tokens->expires_in) s.access_token_expiry = check.now + std::chrono::seconds(*tokens->expires_in);
   s.scopes = tokens->scope ? util::split_spaces(*tokens->scope) : scopes;
+  add_userinfo_claims(*claims, s, md);  // browser and device sign-in; refresh.cpp does not come here
   s.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
   s.issued_at = check.now;
   return s;

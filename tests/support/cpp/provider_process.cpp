@@ -14,9 +14,12 @@
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -234,6 +237,22 @@ void use_test_browser(ScopedEnv &env, const std::string &action, const std::stri
   env.set("NATIVEAUTH_TEST_BROWSER_PROFILE", profile_dir);
   env.set("NATIVEAUTH_TEST_BROWSER_RESULT", result_file);
   env.set("NATIVEAUTH_TEST_BROWSER_LOG", log_file);
+}
+
+std::uint16_t unused_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  std::uint16_t port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout) {

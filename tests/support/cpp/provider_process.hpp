@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,6 +112,10 @@ class EnvGuard {
 /// a profile directory, and a result file the browser writes when it is done.
 void use_test_browser(ScopedEnv &env, const std::string &action, const std::string &profile_dir,
                       const std::string &result_file, const std::string &log_file);
+
+/// A loopback port nothing listens on right now (bound to port 0, read, released): for a test that
+/// registers a fixed redirect port at the provider. Another process could take it before the test does.
+std::uint16_t unused_loopback_port();
 
 /// Waits until `path` exists (the browser writes it atomically when it finishes); false on timeout.
 bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout);

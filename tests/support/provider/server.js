@@ -24,7 +24,7 @@ const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--a
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
        [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
        [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]
-       [--no-device-flow]`;
+       [--no-device-flow] [--exact-post-logout-redirect-uri URI]...`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -49,6 +49,7 @@ try {
       'conform-id-token-claims': { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
       'public-origin': { type: 'string' },
+      'exact-post-logout-redirect-uri': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -89,6 +90,18 @@ const deviceTtl = positiveInt('device-ttl');
 // oidc-provider sends no `interval` (clients then use RFC 8628's 5 s) and never answers slow_down.
 const deviceInterval = args['device-interval'] === undefined ? undefined : positiveInt('device-interval');
 const eventsFile = args['events-file'];
+// --exact-post-logout-redirect-uri: like providers that ignore RFC 8252 §7.3 for post-logout URIs, only
+// these URIs are registered and they are compared exactly, port included.
+const exactPostLogout = args['exact-post-logout-redirect-uri'];
+if (exactPostLogout) {
+  for (const uri of exactPostLogout) {
+    try {
+      new URL(uri); // eslint-disable-line no-new
+    } catch {
+      fail(`invalid --exact-post-logout-redirect-uri ${JSON.stringify(uri)}`);
+    }
+  }
+}
 
 // --public-origin: the provider is reached through something in front of it (the tests' fault proxy).
 // The issuer and every URL it advertises use that origin; it still listens on --host/--port.
@@ -363,7 +376,7 @@ const clientDefaults = {
   grant_types: ['authorization_code', 'refresh_token',
     ...(args['no-device-flow'] ? [] : ['urn:ietf:params:oauth:grant-type:device_code'])],
   redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'com.example.app:/callback'],
-  post_logout_redirect_uris: [
+  post_logout_redirect_uris: exactPostLogout || [
     'http://127.0.0.1/logout',
     'http://[::1]/logout',
     'http://127.0.0.1/callback',
@@ -432,6 +445,12 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+if (exactPostLogout) {
+  // oidc-provider lets a native client's loopback URIs differ in the port; these must not.
+  provider.Client.prototype.postLogoutRedirectUriAllowed = function exact(value) {
+    return this.postLogoutRedirectUris.includes(value);
+  };
+}
 
 provider.on('grant.success', (ctx) => record('grant.success', {
   grant_type: ctx.oidc.params?.grant_type,
