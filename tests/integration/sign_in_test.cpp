@@ -159,6 +159,14 @@ TEST_F(SignIn, ClaimsTheIdTokenLacksComeFromUserinfo) {
   EXPECT_EQ((*stored)->claims.string("name"), "Alice Example") << "the merged claims are stored";
   EXPECT_NE(log_.find("claims from the userinfo endpoint: "), std::string::npos) << log_;
   EXPECT_EQ(log_.find(std::string(session->access_token.reveal())), std::string::npos) << "the token leaked";
+  // A refresh (with or without a new ID token, which lacks them too) keeps what UserInfo said.
+  AccessTokenOptions force;
+  force.force_refresh = true;
+  auto refreshed = client->access_token(force);
+  ASSERT_TRUE(refreshed) << refreshed.error().to_string();
+  auto after = client->load_session();
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_EQ((*after)->claims.string("name"), "Alice Example") << "a refresh dropped the UserInfo claims";
 }
 
 TEST_F(SignIn, Es256ProviderWithAnIssuerPath) {

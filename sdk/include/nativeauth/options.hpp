@@ -72,7 +72,9 @@ struct ClientOptions {
   /// Options of the file store (StorageKind::file).
   FileStoreOptions file_store;
 
-  /// access_token() refreshes when the access token has less than this left.
+  /// access_token() refreshes when the access token has less than this left, but never in the first half of
+  /// its lifetime: for a token shorter-lived than twice the margin (say 8 s), half its lifetime counts instead.
+  /// "Left" is the earlier of the wall-clock expiry and a monotonic deadline (a clock set back stretches nothing).
   std::chrono::seconds refresh_margin{60};
   /// Longest wait for another thread or process that is refreshing, signing in or signing out the same
   /// slot; past it the call fails with ErrorCode::slot_busy (transient). Unset (the default): as long as
@@ -103,7 +105,8 @@ struct ClientOptions {
 
 /// Per-call options of Client::access_token().
 struct AccessTokenOptions {
-  /// Refresh unless the token is valid for at least this long; unset: ClientOptions::refresh_margin.
+  /// Refresh unless the token is valid for at least this long (taken as given, even beyond the token's
+  /// lifetime); unset: ClientOptions::refresh_margin, scaled to short-lived tokens.
   std::optional<std::chrono::seconds> min_ttl;
   /// Refresh even if the token in hand is still valid (e.g. the API rejected it).
   bool force_refresh = false;

@@ -11,6 +11,7 @@
 
 #include "core/json_util.hpp"
 #include "core/token_endpoint.hpp"
+#include "core/userinfo.hpp"
 #include "oidc/jwt.hpp"
 #include "util/strings.hpp"
 
@@ -316,6 +317,9 @@ Result<AccessToken> Client::Impl::store_refreshed(const core::SessionRecord &rec
       return bad;
     }
     if (*claims) {
+      // Claims the session had from UserInfo (or an earlier ID token) and this ID token lacks stay, by the
+      // UserInfo merge rule: same sub, never a protocol claim.
+      (void)core::merge_userinfo(**claims, record.session.claims.json());
       next.id_token = std::move(tokens.id_token);
       next.claims = Claims((*claims)->dump(-1, ' ', false, core::Json::error_handler_t::replace));
     }
