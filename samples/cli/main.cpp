@@ -114,6 +114,7 @@ struct Commands {
 
   TargetFlags token_target;
   int min_ttl = -1;
+  bool token_json = false, token_id = false, token_header = false;
   CLI::App *token_cmd = nullptr;
 
   TargetFlags logout_target;
@@ -171,6 +172,13 @@ void add_status_and_token(CLI::App &app, Commands &c) {
   c.token_target.add_to(c.token_cmd);
   c.token_cmd->add_option("--min-ttl", c.min_ttl, "Refresh unless the token stays valid this many seconds (default 60)")
       ->check(CLI::Range(0, 86400));
+  auto *as_json = c.token_cmd->add_flag(
+      "--json", c.token_json,
+      "Print {access_token, token_type, expires_at, expires_in, scopes} (never the refresh token)");
+  auto *as_id = c.token_cmd->add_flag("--id-token", c.token_id, "Print the session's ID token instead");
+  auto *as_header = c.token_cmd->add_flag("--header", c.token_header, "Print an `Authorization: Bearer ...` line");
+  as_json->excludes(as_id)->excludes(as_header);
+  as_id->excludes(as_header);
 }
 
 void add_logout(CLI::App &app, Commands &c) {
@@ -220,7 +228,11 @@ int dispatch(Commands &c) {
   }
   if (c.token_cmd->parsed()) {
     if (auto rc = resolve(c.token_target, true, &target, &profile, &client_given)) return *rc;
-    return cli::run_token(target, c.min_ttl);
+    const auto form = c.token_json     ? cli::TokenForm::json
+                      : c.token_id     ? cli::TokenForm::id_token
+                      : c.token_header ? cli::TokenForm::header
+                                       : cli::TokenForm::bare;
+    return cli::run_token(target, c.min_ttl, form);
   }
   if (c.forward_cmd->parsed()) {
     if (auto rc = resolve(c.forward_target, true, &target, &profile, &client_given)) return *rc;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -289,6 +290,61 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
   auto again = client->access_token(force);
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(refresh_grants(*provider_), grants_before + 2);
+}
+
+// The forms scripts and tools consume: --json (never the refresh token), --header, --id-token; one at a time.
+TEST_F(Cli, TokenFormsForScripts) {
+  use_browser("login");
+  auto args = login_args();
+  args.insert(args.end(), {"--profile", "forms"});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const std::vector<std::string> base = {"token",     "--issuer", provider_->issuer(), "--client-id", "nativeauth-cli",
+                                         "--profile", "forms"};
+  const auto with = [&](const std::string &flag) {
+    auto a = base;
+    a.push_back(flag);
+    return a;
+  };
+  const CliRun bare = run_cli(base);
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  const std::string token = bare.out.substr(0, bare.out.find('\n'));
+
+  const CliRun json = run_cli(with("--json"));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto doc = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << json.out;
+  EXPECT_EQ(doc.value("access_token", ""), token);
+  EXPECT_EQ(doc.value("token_type", ""), "Bearer");
+  EXPECT_GT(doc.value("expires_in", 0), 0);
+  EXPECT_EQ(doc.value("expires_at", "").size(), 20u) << "RFC 3339 UTC, e.g. 2026-12-07T12:00:00Z";
+  ASSERT_TRUE(doc.contains("scopes"));
+  EXPECT_NE(std::find(doc["scopes"].begin(), doc["scopes"].end(), "openid"), doc["scopes"].end());
+  EXPECT_FALSE(doc.contains("refresh_token"));
+  auto client = nativeauth::Client::create([&] {
+    nativeauth::ClientOptions o;
+    o.issuer = provider_->issuer();
+    o.client_id = "nativeauth-cli";
+    o.profile = "forms";
+    return o;
+  }());
+  ASSERT_TRUE(client);
+  auto stored = client->load_session();
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ(json.out.find(std::string((*stored)->refresh_token.reveal())), std::string::npos)
+      << "the refresh token was printed";
+
+  const CliRun header = run_cli(with("--header"));
+  ASSERT_EQ(header.exit_code, 0) << header.err;
+  EXPECT_EQ(header.out, "Authorization: Bearer " + token + "\n");
+
+  const CliRun id = run_cli(with("--id-token"));
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  EXPECT_EQ(id.out, std::string((*stored)->id_token.reveal()) + "\n");
+  EXPECT_EQ(id.out.rfind("eyJ", 0), 0u);
+
+  auto both = with("--json");
+  both.push_back("--header");
+  EXPECT_EQ(run_cli(both).exit_code, 2) << "two forms at once is a usage error";
 }
 
 TEST_F(Cli, ReusedRefreshTokenIsExitCode3AndClearsTheSlot) {
