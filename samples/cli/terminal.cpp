@@ -5,12 +5,27 @@
 
 #include "util/quote.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <streambuf>
 #include <string>
+#include <string_view>
+
+#include <unistd.h>
 
 namespace cli {
 namespace {
+
+/// How many bytes at the end of `s` begin a UTF-8 character that is not complete yet (0 to 3).
+std::size_t incomplete_tail(std::string_view s) {
+  for (std::size_t back = 1; back <= 3 && back <= s.size(); ++back) {
+    const auto c = static_cast<unsigned char>(s[s.size() - back]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back for its lead
+    const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return len > back ? back : 0;
+  }
+  return 0;
+}
 
 class EscapingBuffer final : public std::streambuf {
  public:
@@ -18,11 +33,15 @@ class EscapingBuffer final : public std::streambuf {
 
   std::streambuf *raw() const { return raw_; }
 
-  /// Passes what is pending (escaped) on to the terminal.
-  int flush_pending() {
-    if (pending_.empty()) return 0;
-    const std::string shown = nativeauth::util::escape_untrusted(pending_);
-    pending_.clear();
+  /// Passes what is pending (escaped) on to the terminal; with `keep_partial`, the start of a UTF-8
+  /// character whose other bytes have not been written yet stays pending (std::cerr flushes after every
+  /// insertion, which may split one).
+  int flush_pending(bool keep_partial = false) {
+    const std::size_t held = keep_partial ? incomplete_tail(pending_) : 0;
+    if (pending_.size() == held) return 0;
+    const std::string shown = nativeauth::util::escape_untrusted(std::string_view(pending_).substr(0, pending_.size() -
+                                                                                                          held));
+    pending_.erase(0, pending_.size() - held);
     return raw_->sputn(shown.data(), static_cast<std::streamsize>(shown.size())) ==
                    static_cast<std::streamsize>(shown.size())
                ? 0
@@ -44,7 +63,7 @@ class EscapingBuffer final : public std::streambuf {
   }
 
   int sync() override {
-    if (flush_pending() != 0) return -1;
+    if (flush_pending(/*keep_partial=*/true) != 0) return -1;
     return raw_->pubsync();
   }
 
@@ -75,6 +94,14 @@ void guard_terminal_output() {
   std::cout.rdbuf(g_out);
   std::cerr.rdbuf(g_err);
 }
+
+bool colours_allowed(bool is_terminal, const char *no_color, const char *term) {
+  if (!is_terminal) return false;
+  if (no_color && *no_color) return false;
+  return !(term && std::string_view(term) == "dumb");
+}
+
+bool colours_allowed(int fd) { return colours_allowed(isatty(fd) == 1, std::getenv("NO_COLOR"), std::getenv("TERM")); }
 
 void write_trusted(std::ostream &stream, std::string_view text) {
   EscapingBuffer *gate = stream.rdbuf() == g_out ? g_out : stream.rdbuf() == g_err ? g_err : nullptr;

@@ -14,6 +14,12 @@ namespace cli {
 /// Puts the gate on std::cout and std::cerr for the rest of the process. Call once, first thing in main().
 void guard_terminal_output();
 
+/// Whether the CLI may colour what it prints to `fd`: a terminal, NO_COLOR unset or empty
+/// (https://no-color.org), and TERM other than "dumb".
+bool colours_allowed(int fd);
+/// The same rule, given what it reads (for tests): `no_color` and `term` are null when unset.
+bool colours_allowed(bool is_terminal, const char *no_color, const char *term);
+
 /// Writes the CLI's own terminal control text (the QR code's colours) past the gate. `text` must be
 /// made by the CLI from constants, never from anything a provider or user sent.
 void write_trusted(std::ostream &stream, std::string_view text);
