@@ -4,6 +4,19 @@
 
 namespace cli {
 
+const std::vector<ExitCodeDoc> &exit_code_docs() {
+  static const std::vector<ExitCodeDoc> docs{
+      {kOk, "done: signed in, token printed, signed out, redirect handed over"},
+      {kFailure, "anything else: a malformed provider answer, a failed ID-token check, a bug"},
+      {kUsage, "usage: bad flags, a missing issuer or client id, an http issuer that is not loopback"},
+      {kSignInNeeded, "sign-in needed: declined, timed out, cancelled, no session, or the provider ended it"},
+      {kUnreachable, "the provider or the network could not be reached (TLS failures and 5xx included)"},
+      {kStorage, "the session store cannot be used now: the keyring is locked or no Secret Service runs"},
+      {kBusy, "another nativeauth process was still busy with this session: try again"},
+  };
+  return docs;
+}
+
 int exit_code_for(const nativeauth::Error &error) {
   using nativeauth::ErrorCode;
   switch (error.code) {

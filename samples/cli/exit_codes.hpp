@@ -4,6 +4,8 @@
 
 #include <nativeauth/error.hpp>
 
+#include <vector>
+
 namespace cli {
 
 enum ExitCode : int {
@@ -15,6 +17,13 @@ enum ExitCode : int {
   kStorage = 5,       ///< the session store cannot be used now: the keyring is locked, no Secret Service runs
   kBusy = 6,          ///< another nativeauth process was still busy with this session: try again
 };
+
+/// One line per exit code, for the man page and `--help` (docs/cli.md says more).
+struct ExitCodeDoc {
+  int code;
+  const char *meaning;
+};
+const std::vector<ExitCodeDoc> &exit_code_docs();
 
 /// Maps an SDK error to the exit code a script sees.
 int exit_code_for(const nativeauth::Error &error);

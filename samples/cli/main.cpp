@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// nativeauth CLI: login, status, token, logout, handle-redirect, register-scheme. Flags, environment and exit codes are a contract (docs/cli.md).
+// nativeauth CLI: login, status, token, logout, handle-redirect, register-scheme, completion. Flags, environment and exit codes are a contract (docs/cli.md).
+#include "command_model.hpp"
 #include "common.hpp"
+#include "completion.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "login.hpp"
 #include "logout.hpp"
+#include "man_page.hpp"
 #include "redirect.hpp"
 #include "status.hpp"
 #include "terminal.hpp"
@@ -15,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 namespace {
@@ -33,12 +37,15 @@ struct TargetFlags {
 
   void add_to(CLI::App *cmd) {
     cmd->add_flag("-v,--verbose", verbose, "Log what happens (never secrets) to stderr");
-    cmd->add_option("--issuer", issuer, "Issuer URL (or NATIVEAUTH_ISSUER, or the profile's)");
-    cmd->add_option("--client-id", client_id, "OAuth client id (or NATIVEAUTH_CLIENT_ID, or the profile's)");
+    cmd->add_option("--issuer", issuer, "Issuer URL (or NATIVEAUTH_ISSUER, or the profile's)")->type_name("URL");
+    cmd->add_option("--client-id", client_id, "OAuth client id (or NATIVEAUTH_CLIENT_ID, or the profile's)")
+        ->type_name("ID");
     cmd->add_option("--profile", profile,
-                    "Profile in " + cli::config_path() + ", and the session slot (default: default)");
+                    "Profile in $XDG_CONFIG_HOME/nativeauth/config.json, and the session slot (default: default)")
+        ->type_name("NAME");
     cmd->add_option("--storage", storage,
-                    "Where sessions are kept: keychain (default) or file (0600 files; or NATIVEAUTH_STORAGE)");
+                    "Where sessions are kept: keychain (default) or file (0600 files; or NATIVEAUTH_STORAGE)")
+        ->check(CLI::IsMember({"keychain", "file"}));
   }
 };
 
@@ -121,6 +128,11 @@ struct Commands {
   cli::LogoutArgs logout;
   std::optional<std::uint16_t> logout_port;
   CLI::App *logout_cmd = nullptr;
+
+  std::string completion_shell;
+  CLI::App *completion_cmd = nullptr;
+  std::string build_files_dir;
+  CLI::App *build_files_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -196,6 +208,46 @@ void add_logout(CLI::App &app, Commands &c) {
       ->check(CLI::Range(1, 65535));
 }
 
+/// `completion` and the hidden `build-files` (run by the build): both render the definitions above.
+void add_generated_docs(CLI::App &app, Commands &c) {
+  c.completion_cmd = app.add_subcommand("completion", "Print a completion script for bash, zsh or fish");
+  c.completion_cmd->add_option("shell", c.completion_shell, "The shell the script is for")
+      ->required()
+      ->check(CLI::IsMember(cli::completion_shells()));
+  c.completion_cmd->footer("  bash: source <(nativeauth completion bash)\n"
+                           "  zsh:  nativeauth completion zsh > \"${fpath[1]}/_nativeauth\"\n"
+                           "  fish: nativeauth completion fish > ~/.config/fish/completions/nativeauth.fish");
+  c.build_files_cmd = app.add_subcommand("build-files", "Write nativeauth.1 and the completion scripts");
+  c.build_files_cmd->group("");  // hidden: not in --help, the completions or the man page
+  c.build_files_cmd->add_option("--output-dir", c.build_files_dir, "An existing directory")->required();
+}
+
+/// Renders `completion` and `build-files` from the parser's own definitions.
+int run_generated_docs(const CLI::App &app, const Commands &c) {
+  const cli::CommandModel model = cli::read_model(app, "nativeauth");
+  if (c.completion_cmd->parsed()) {
+    std::cout << cli::completion_script(model, c.completion_shell);
+    return std::cout.flush() ? cli::kOk : cli::kFailure;
+  }
+  const std::pair<std::string, std::string> files[] = {
+      {"nativeauth.1", cli::man_page(model, nativeauth::version())},
+      {"nativeauth.bash", cli::completion_script(model, "bash")},
+      {"_nativeauth", cli::completion_script(model, "zsh")},
+      {"nativeauth.fish", cli::completion_script(model, "fish")},
+  };
+  for (const auto &[name, text] : files) {
+    const std::string path = c.build_files_dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::cerr << "nativeauth: could not write " << path << '\n';
+      return cli::kFailure;
+    }
+  }
+  return cli::kOk;
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -218,7 +270,8 @@ int run_login_command(Commands &c) {
 }
 
 /// Runs the command the parser saw; returns the process exit code.
-int dispatch(Commands &c) {
+int dispatch(const CLI::App &app, Commands &c) {
+  if (c.completion_cmd->parsed() || c.build_files_cmd->parsed()) return run_generated_docs(app, c);
   cli::Profile profile;
   bool client_given = false;
   cli::Target target;
@@ -266,11 +319,12 @@ int main(int argc, char **argv) {
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);
   add_logout(app, commands);
+  add_generated_docs(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     const int rc = app.exit(e);
     return rc == 0 ? cli::kOk : cli::kUsage;
   }
-  return dispatch(commands);
+  return dispatch(app, commands);
 }
