@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
+#include "kubectl_credential.hpp"
 #include "login.hpp"
 #include "logout.hpp"
 #include "redirect.hpp"
@@ -121,6 +122,11 @@ struct Commands {
   cli::LogoutArgs logout;
   std::optional<std::uint16_t> logout_port;
   CLI::App *logout_cmd = nullptr;
+
+  TargetFlags kubectl_target;
+  cli::KubectlArgs kubectl;
+  std::string kubectl_token = "id";
+  CLI::App *kubectl_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -196,6 +202,19 @@ void add_logout(CLI::App &app, Commands &c) {
       ->check(CLI::Range(1, 65535));
 }
 
+void add_kubectl_credential(CLI::App &app, Commands &c) {
+  c.kubectl_cmd = app.add_subcommand(
+      "kubectl-credential", "kubectl exec credential plugin: print an ExecCredential with the ID or access token");
+  c.kubectl_target.add_to(c.kubectl_cmd);
+  c.kubectl_cmd
+      ->add_option("--token", c.kubectl_token, "Which token kubectl sends: id (the ID token, default) or access")
+      ->check(CLI::IsMember({"id", "access"}));
+  c.kubectl_cmd
+      ->add_option("--min-ttl", c.kubectl.min_ttl_seconds,
+                   "Renew the token unless it stays valid this many seconds (default 60, at most half its lifetime)")
+      ->check(CLI::Range(0, 86400));
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -245,6 +264,12 @@ int dispatch(Commands &c) {
     if (auto rc = resolve(c.scheme_target, true, &c.scheme.target, &profile, &client_given)) return *rc;
     return cli::run_register_scheme(c.scheme);
   }
+  if (c.kubectl_cmd->parsed()) {
+    if (auto rc = resolve(c.kubectl_target, true, &c.kubectl.login.target, &profile, &client_given)) return *rc;
+    c.kubectl.token = c.kubectl_token == "access" ? cli::KubeToken::access : cli::KubeToken::id;
+    cli::apply_profile(profile, &c.kubectl);
+    return cli::run_kubectl_credential(c.kubectl);
+  }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
     c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
@@ -266,6 +291,7 @@ int main(int argc, char **argv) {
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);
   add_logout(app, commands);
+  add_kubectl_credential(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
