@@ -198,7 +198,7 @@ std::string kubeconfig_yaml(const Cluster &cluster, const Exec &exec) {
          "contexts:\n- name: test\n  context:\n    cluster: test\n    user: oidc\ncurrent-context: test\n";
 }
 
-class Kubectl : public ::testing::Test {
+class CliKubectl : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     kubectl_ = new std::string(find_kubectl());
@@ -262,13 +262,13 @@ class Kubectl : public ::testing::Test {
   TempDir tmp_, profile_, config_;
   ScopedEnv env_;
 };
-std::string *Kubectl::kubectl_ = nullptr;
-TempDir *Kubectl::dir_ = nullptr;
-Cluster *Kubectl::cluster_ = nullptr;
+std::string *CliKubectl::kubectl_ = nullptr;
+TempDir *CliKubectl::dir_ = nullptr;
+Cluster *CliKubectl::cluster_ = nullptr;
 
 // The exact words of the issue, `nativeauth kubectl-credential --issuer URL --client-id ID`, in the
 // kubeconfig: kubectl gets the session's ID token, and the API server verified it.
-TEST_F(Kubectl, SignedInSessionGivesKubectlTheValidIdToken) {
+TEST_F(CliKubectl, SignedInSessionGivesKubectlTheValidIdToken) {
   const Outcome signed_in = login(*cluster_, "");
   ASSERT_EQ(signed_in.exit_code, 0) << signed_in.err << browser_log();
   configure(*cluster_, {});
@@ -292,7 +292,7 @@ TEST_F(Kubectl, SignedInSessionGivesKubectlTheValidIdToken) {
   EXPECT_EQ(cluster_->last_record().value("accepted", true), false);
 }
 
-TEST_F(Kubectl, TokenAccessSendsTheAccessTokenCheckedAtUserinfo) {
+TEST_F(CliKubectl, TokenAccessSendsTheAccessTokenCheckedAtUserinfo) {
   ASSERT_EQ(login(*cluster_, "access").exit_code, 0) << browser_log();
   configure(*cluster_, {"client.authentication.k8s.io/v1", "Never", {"--token", "access"}, "access"});
   const Outcome k = run(kubectl_args());
@@ -307,7 +307,7 @@ TEST_F(Kubectl, TokenAccessSendsTheAccessTokenCheckedAtUserinfo) {
 
 // kubectl asks for v1beta1 or v1 through KUBERNETES_EXEC_INFO; the answer carries the same apiVersion (kubectl
 // refuses any other), the ID token and its `exp`. Run by hand first, to see stdout alone.
-TEST_F(Kubectl, AnswersTheApiVersionKubectlAskedFor) {
+TEST_F(CliKubectl, AnswersTheApiVersionKubectlAskedFor) {
   ASSERT_EQ(login(*cluster_, "versions").exit_code, 0) << browser_log();
   const Session s = stored(*cluster_, "versions");
   const std::vector<std::string> plugin = {
@@ -352,7 +352,7 @@ TEST_F(Kubectl, AnswersTheApiVersionKubectlAskedFor) {
 }
 
 // interactiveMode Never: no sign-in is possible, kubectl fails, and its user reads what to run.
-TEST_F(Kubectl, WithoutSessionAndNoTerminalKubectlFailsNamingTheLoginCommand) {
+TEST_F(CliKubectl, WithoutSessionAndNoTerminalKubectlFailsNamingTheLoginCommand) {
   configure(*cluster_, {"client.authentication.k8s.io/v1", "Never", {}, "nobody"});
   const std::size_t before = cluster_->records().size();
   const Outcome k = run(kubectl_args());
@@ -369,7 +369,7 @@ TEST_F(Kubectl, WithoutSessionAndNoTerminalKubectlFailsNamingTheLoginCommand) {
 
 // In a terminal kubectl lets the plugin interact: it signs in through the browser as `login` does, with
 // its progress on the terminal, and kubectl's request then succeeds.
-TEST_F(Kubectl, WithoutSessionInATerminalSignsInThroughTheBrowser) {
+TEST_F(CliKubectl, WithoutSessionInATerminalSignsInThroughTheBrowser) {
   for (const std::string mode : {"IfAvailable", "Always"}) {
     SCOPED_TRACE(mode);
     const std::string profile = "interactive-" + mode;
@@ -388,7 +388,7 @@ TEST_F(Kubectl, WithoutSessionInATerminalSignsInThroughTheBrowser) {
 
 // An expired ID token is renewed by a refresh: the API server refuses the old one and accepts the new one,
 // and the session's claims are those of the new token (its `exp` is what the ExecCredential states).
-TEST_F(Kubectl, ExpiredIdTokenIsRenewedByARefresh) {
+TEST_F(CliKubectl, ExpiredIdTokenIsRenewedByARefresh) {
   TempDir dir;
   std::string why;
   auto short_lived = Cluster::start({"--id-token-ttl", "4"}, dir.path(), &why);

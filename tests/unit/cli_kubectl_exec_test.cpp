@@ -12,7 +12,7 @@ namespace {
 
 using cli::kube::IdTokenRenewal;
 
-TEST(KubectlExec, WithoutExecInfoAnswersV1AndInteractsOnlyOnATerminal) {
+TEST(CliKubectlExec, WithoutExecInfoAnswersV1AndInteractsOnlyOnATerminal) {
   std::string error;
   auto info = cli::kube::parse_exec_info(nullptr, true, &error);
   ASSERT_TRUE(info);
@@ -23,7 +23,7 @@ TEST(KubectlExec, WithoutExecInfoAnswersV1AndInteractsOnlyOnATerminal) {
   EXPECT_FALSE(info->interactive);
 }
 
-TEST(KubectlExec, ExecInfoGivesTheVersionAndInteractiveWhateverTheTerminal) {
+TEST(CliKubectlExec, ExecInfoGivesTheVersionAndInteractiveWhateverTheTerminal) {
   std::string error;
   auto info = cli::kube::parse_exec_info(
       R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}})",
@@ -38,7 +38,7 @@ TEST(KubectlExec, ExecInfoGivesTheVersionAndInteractiveWhateverTheTerminal) {
   EXPECT_FALSE(info->interactive) << "kubectl decided: interactiveMode Never on a terminal";
 }
 
-TEST(KubectlExec, RefusesAnUnknownVersionAndWhatIsNotAnExecCredential) {
+TEST(CliKubectlExec, RefusesAnUnknownVersionAndWhatIsNotAnExecCredential) {
   for (const char *text : {R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1alpha1"})",
                            R"({"kind":"ExecCredential"})", R"({"kind":"Pod","apiVersion":"v1"})", "not json", "[]"}) {
     std::string error;
@@ -53,7 +53,7 @@ TEST(KubectlExec, RefusesAnUnknownVersionAndWhatIsNotAnExecCredential) {
       << error;
 }
 
-TEST(KubectlExec, ExecCredentialCarriesTheVersionTokenAndExpiryInUtc) {
+TEST(CliKubectlExec, ExecCredentialCarriesTheVersionTokenAndExpiryInUtc) {
   cli::kube::ExecInfo info;
   info.api_version = cli::kube::kV1beta1;
   const auto expiry = std::chrono::system_clock::from_time_t(1796637600);  // 2026-12-07T10:00:00Z
@@ -68,14 +68,14 @@ TEST(KubectlExec, ExecCredentialCarriesTheVersionTokenAndExpiryInUtc) {
   EXPECT_FALSE(open_ended["status"].contains("expirationTimestamp")) << "kubectl then keeps it until a 401";
 }
 
-TEST(KubectlExec, MarginIsSixtySecondsAtMostHalfTheLifetimeUnlessGiven) {
+TEST(CliKubectlExec, MarginIsSixtySecondsAtMostHalfTheLifetimeUnlessGiven) {
   EXPECT_EQ(cli::kube::id_token_margin(std::nullopt, 1000, 4600).count(), 60);
   EXPECT_EQ(cli::kube::id_token_margin(std::nullopt, 1000, 1010).count(), 5);
   EXPECT_EQ(cli::kube::id_token_margin(std::nullopt, std::nullopt, 1010).count(), 60);
   EXPECT_EQ(cli::kube::id_token_margin(std::chrono::seconds(600), 1000, 1010).count(), 600);
 }
 
-TEST(KubectlExec, RenewalWithoutANewIdTokenUsesTheOldOneOnlyWhileItIsValid) {
+TEST(CliKubectlExec, RenewalWithoutANewIdTokenUsesTheOldOneOnlyWhileItIsValid) {
   EXPECT_EQ(cli::kube::classify_renewal(true, true, 100, 200), IdTokenRenewal::renewed);
   EXPECT_EQ(cli::kube::classify_renewal(false, true, 300, 200), IdTokenRenewal::stale_but_valid);
   EXPECT_EQ(cli::kube::classify_renewal(false, true, 200, 200), IdTokenRenewal::none_from_refresh);
