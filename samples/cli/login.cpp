@@ -100,20 +100,21 @@ int run_login(const LoginArgs &args) {
     return code;
   }
 
+  std::ostream &out = args.report ? *args.report : std::cout;
   const auto &claims = session->claims;
   const std::string name = claims.string("name").value_or(claims.string("email").value_or(claims.subject()));
-  std::cout << "Signed in as " << name << " (subject " << claims.subject() << ") at " << session->issuer << '\n';
+  out << "Signed in as " << name << " (subject " << claims.subject() << ") at " << session->issuer << '\n';
   if (session->access_token_expiry) {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(*session->access_token_expiry -
                                                                        std::chrono::system_clock::now());
-    std::cout << "Access token valid for " << describe_duration(left) << " (until "
-              << utc(*session->access_token_expiry) << ")\n";
+    out << "Access token valid for " << describe_duration(left) << " (until " << utc(*session->access_token_expiry)
+        << ")\n";
   } else {
-    std::cout << "Access token lifetime not stated by the provider\n";
+    out << "Access token lifetime not stated by the provider\n";
   }
-  std::cout << (session->refresh_token.empty() ? "No refresh token was issued\n" : "A refresh token was issued\n");
-  std::cout << "Session stored in the " << storage_name(args.target.storage) << " (client " << args.target.client_id
-            << ", profile " << args.target.profile << ")\n";
+  out << (session->refresh_token.empty() ? "No refresh token was issued\n" : "A refresh token was issued\n");
+  out << "Session stored in the " << storage_name(args.target.storage) << " (client " << args.target.client_id
+      << ", profile " << args.target.profile << ")\n";
   return kOk;
 }
 

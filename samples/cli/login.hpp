@@ -5,6 +5,7 @@
 #include "common.hpp"
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,9 @@ struct LoginArgs {
   std::vector<std::pair<std::string, std::string>> params;
   bool device = false;   ///< --device: the device flow (device_login.hpp)
   bool browser = false;  ///< --browser: the browser flow even in an SSH session without a display
+  /// Where "Signed in as ..." goes: stdout (null), or stderr for a caller whose stdout is for something
+  /// else (`kubectl-credential`'s ExecCredential).
+  std::ostream *report = nullptr;
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).

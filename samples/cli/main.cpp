@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
+#include "kubectl_credential.hpp"
 #include "login.hpp"
 #include "logout.hpp"
 #include "man_page.hpp"
@@ -133,6 +134,11 @@ struct Commands {
   CLI::App *completion_cmd = nullptr;
   std::string build_files_dir;
   CLI::App *build_files_cmd = nullptr;
+
+  TargetFlags kubectl_target;
+  cli::KubectlArgs kubectl;
+  std::string kubectl_token = "id";
+  CLI::App *kubectl_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -248,6 +254,19 @@ int run_generated_docs(const CLI::App &app, const Commands &c) {
   return cli::kOk;
 }
 
+void add_kubectl_credential(CLI::App &app, Commands &c) {
+  c.kubectl_cmd = app.add_subcommand(
+      "kubectl-credential", "kubectl exec credential plugin: print an ExecCredential with the ID or access token");
+  c.kubectl_target.add_to(c.kubectl_cmd);
+  c.kubectl_cmd
+      ->add_option("--token", c.kubectl_token, "Which token kubectl sends: id (the ID token, default) or access")
+      ->check(CLI::IsMember({"id", "access"}));
+  c.kubectl_cmd
+      ->add_option("--min-ttl", c.kubectl.min_ttl_seconds,
+                   "Renew the token unless it stays valid this many seconds (default 60, at most half its lifetime)")
+      ->check(CLI::Range(0, 86400));
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -298,6 +317,12 @@ int dispatch(const CLI::App &app, Commands &c) {
     if (auto rc = resolve(c.scheme_target, true, &c.scheme.target, &profile, &client_given)) return *rc;
     return cli::run_register_scheme(c.scheme);
   }
+  if (c.kubectl_cmd->parsed()) {
+    if (auto rc = resolve(c.kubectl_target, true, &c.kubectl.login.target, &profile, &client_given)) return *rc;
+    c.kubectl.token = c.kubectl_token == "access" ? cli::KubeToken::access : cli::KubeToken::id;
+    cli::apply_profile(profile, &c.kubectl);
+    return cli::run_kubectl_credential(c.kubectl);
+  }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
     c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
@@ -319,6 +344,7 @@ int main(int argc, char **argv) {
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);
   add_logout(app, commands);
+  add_kubectl_credential(app, commands);
   add_generated_docs(app, commands);
   try {
     app.parse(argc, argv);
