@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
+#include "git_credential.hpp"
 #include "login.hpp"
 #include "logout.hpp"
 #include "redirect.hpp"
@@ -121,6 +122,10 @@ struct Commands {
   cli::LogoutArgs logout;
   std::optional<std::uint16_t> logout_port;
   CLI::App *logout_cmd = nullptr;
+
+  TargetFlags git_target;
+  cli::GitCredentialArgs git;
+  CLI::App *git_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -196,6 +201,20 @@ void add_logout(CLI::App &app, Commands &c) {
       ->check(CLI::Range(1, 65535));
 }
 
+void add_git_credential(CLI::App &app, Commands &c) {
+  c.git_cmd = app.add_subcommand("git-credential",
+                                 "git credential helper: the access token as the password (git appends the action)");
+  c.git_target.add_to(c.git_cmd);
+  c.git_cmd->add_option("--username", c.git.username, "Username answered beside the token (default: oauth2)");
+  c.git_cmd->add_option("--min-ttl", c.git.min_ttl_seconds, "Refresh unless the token stays valid this many seconds")
+      ->check(CLI::Range(0, 86400));
+  c.git_cmd
+      ->add_option("--host", c.git.hosts, "Only answer for this host (as git names it: host or host:port); repeatable")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  c.git_cmd->add_option("action", c.git.action, "get, store or erase (others are ignored)")->required();
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -245,6 +264,10 @@ int dispatch(Commands &c) {
     if (auto rc = resolve(c.scheme_target, true, &c.scheme.target, &profile, &client_given)) return *rc;
     return cli::run_register_scheme(c.scheme);
   }
+  if (c.git_cmd->parsed()) {
+    if (auto rc = resolve(c.git_target, true, &c.git.target, &profile, &client_given)) return *rc;
+    return cli::run_git_credential(c.git, std::cin, std::cout);
+  }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
     c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
@@ -266,6 +289,7 @@ int main(int argc, char **argv) {
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);
   add_logout(app, commands);
+  add_git_credential(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
