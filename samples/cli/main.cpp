@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
+#include "git_credential.hpp"
 #include "kubectl_credential.hpp"
 #include "login.hpp"
 #include "logout.hpp"
@@ -139,6 +140,10 @@ struct Commands {
   cli::KubectlArgs kubectl;
   std::string kubectl_token = "id";
   CLI::App *kubectl_cmd = nullptr;
+
+  TargetFlags git_target;
+  cli::GitCredentialArgs git;
+  CLI::App *git_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -267,6 +272,20 @@ void add_kubectl_credential(CLI::App &app, Commands &c) {
       ->check(CLI::Range(0, 86400));
 }
 
+void add_git_credential(CLI::App &app, Commands &c) {
+  c.git_cmd = app.add_subcommand("git-credential",
+                                 "git credential helper: the access token as the password (git appends the action)");
+  c.git_target.add_to(c.git_cmd);
+  c.git_cmd->add_option("--username", c.git.username, "Username answered beside the token (default: oauth2)");
+  c.git_cmd->add_option("--min-ttl", c.git.min_ttl_seconds, "Refresh unless the token stays valid this many seconds")
+      ->check(CLI::Range(0, 86400));
+  c.git_cmd
+      ->add_option("--host", c.git.hosts, "Only answer for this host (as git names it: host or host:port); repeatable")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  c.git_cmd->add_option("action", c.git.action, "get, store or erase (others are ignored)")->required();
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -323,6 +342,10 @@ int dispatch(const CLI::App &app, Commands &c) {
     cli::apply_profile(profile, &c.kubectl);
     return cli::run_kubectl_credential(c.kubectl);
   }
+  if (c.git_cmd->parsed()) {
+    if (auto rc = resolve(c.git_target, true, &c.git.target, &profile, &client_given)) return *rc;
+    return cli::run_git_credential(c.git, std::cin, std::cout);
+  }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
     c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
@@ -345,6 +368,7 @@ int main(int argc, char **argv) {
   add_status_and_token(app, commands);
   add_logout(app, commands);
   add_kubectl_credential(app, commands);
+  add_git_credential(app, commands);
   add_generated_docs(app, commands);
   try {
     app.parse(argc, argv);

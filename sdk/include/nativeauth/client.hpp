@@ -104,6 +104,18 @@ class NATIVEAUTH_API Client {
   /// held the slot lock past ClientOptions::lock_timeout: try again).
   Result<AccessToken> access_token(const AccessTokenOptions &options = {});
 
+  /// An API refused `token` although it had not expired (HTTP 401, RFC 6750 §3.1 `invalid_token`; git
+  /// calling its credential helper's `erase`): if it is still this slot's access token, forgets it, so that
+  /// the next access_token() refreshes. The refresh token, the ID token and the rest of the session stay.
+  /// A token the slot no longer holds (another thread or process refreshed meanwhile) changes nothing but
+  /// this client's memory, which takes the slot's newer tokens: they are the answer already. Runs under
+  /// the slot lock, like a refresh; no network. A session without a refresh token keeps its access token,
+  /// marked expired, so access_token() then says sign_in_required.
+  /// Returns true when the token was forgotten, false when the slot did not hold it (or was empty).
+  /// Errors: invalid_argument for an empty token; slot_busy; storage_* from the store (then nothing
+  /// changed, in the slot or in memory).
+  Result<bool> reject_access_token(const SecretString &token);
+
   /// Signs out: revokes the refresh token (RFC 7009), ends the provider session in the browser
   /// (RP-initiated logout), and erases the slot — per `options`. Local state is always erased, even
   /// when a remote step fails (those are listed in the report). A refresh running meanwhile in

@@ -2,8 +2,9 @@
 // Client::Impl: the state behind a Client and the steps its concerns share. Each concern lives in one
 // file: construction (client.cpp), the browser sign-in (sign_in.cpp), redirects and the loopback handler
 // (redirects.cpp), the device flow (device_flow.cpp), "token response → validated session → store →
-// publish" (tokens_to_session.cpp), claims from the UserInfo endpoint (userinfo.cpp), refresh (refresh.cpp), sign-out (sign_out.cpp), events (events.cpp),
-// slot reads (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
+// publish" (tokens_to_session.cpp), claims from the UserInfo endpoint (userinfo.cpp), refresh (refresh.cpp),
+// a token an API refused (reject_token.cpp), sign-out (sign_out.cpp), events (events.cpp), slot reads
+// (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
 #pragma once
 
 #include <nativeauth/client.hpp>
@@ -268,6 +269,11 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// "signed out" and queues `ended` with `reason`.
   void end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,
                    PendingEvents &events);
+
+  // --- reject_token.cpp
+  /// Under the slot lock: forgets `token` when the slot (or this client's unstored rotation) still holds
+  /// it, writing the record back and publishing it; else adopts the slot's newer tokens in memory.
+  Result<bool> forget_access_token(const SecretString &token, PendingEvents &events);
 
   // --- sign_out.cpp
   /// What sign-out keeps of this app's own slot: whom the `signed_out` event names.

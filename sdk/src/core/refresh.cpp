@@ -264,9 +264,10 @@ Result<AccessToken> Client::Impl::refresh_refused(Error e, const core::SessionRe
     e.message = "could not refresh the session: " + e.message;  // a final answer, but not about the session
     return e;
   }
-  // Transient: keep the session; an access token that has not expired yet is still good to use.
+  // Transient: keep the session; an access token that has not expired yet is still good to use (not one
+  // an API refused: reject_token.cpp forgot it, and a wall clock set back must not make it look valid).
   const AccessToken current_token = token_of(record.session);
-  if (current_token.expires_at && *current_token.expires_at > now) {
+  if (!current_token.value.empty() && current_token.expires_at && *current_token.expires_at > now) {
     log.warning("refresh failed for now (" + e.message + "); using the current access token until it expires");
     return copy_token(current_token);
   }
