@@ -24,6 +24,7 @@ struct LoginArgs {
   std::vector<std::pair<std::string, std::string>> params;
   bool device = false;   ///< --device: the device flow (device_login.hpp)
   bool browser = false;  ///< --browser: the browser flow even in an SSH session without a display
+  bool paste = false;    ///< --paste: paste-back sign-in (paste_login.hpp)
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).
