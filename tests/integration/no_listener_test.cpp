@@ -220,6 +220,10 @@ TEST_F(NoListener, NobodyHandsTheRedirectBackInTime) {
   ASSERT_TRUE(client);
   opts_.timeout = std::chrono::seconds(1);  // the real clock: the wait itself is what is tested
   auto pending = start(*client);
+  std::smatch m;
+  const std::string redirect_uri = param(url_, "redirect_uri");
+  ASSERT_TRUE(std::regex_search(redirect_uri, m, std::regex(R"(%3A(\d+)%2F)"))) << redirect_uri;
+  EXPECT_FALSE(something_listens(std::stoi(m[1].str()))) << "the wait is not on a listener";
   auto r = pending.get();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::timeout);
