@@ -94,7 +94,7 @@ std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const Logi
   auto session = client.sign_in_with_device_code(options);
   if (!session && automatic && !shown && session.error().code == nativeauth::ErrorCode::missing_endpoint) {
     std::cerr << "This is an SSH session without a display, but " << args.target.issuer
-              << " offers no device sign-in; using the browser.\n";
+              << " offers no device sign-in.\n";
     return std::nullopt;
   }
   return session;

@@ -17,7 +17,7 @@ bool remote_without_display();
 
 /// Signs in with a device code, showing the code, the URLs and (when built with libqrencode) a QR code
 /// on stderr. With `automatic` (chosen by remote_without_display(), not by --device), a provider that
-/// offers no device flow yields nullopt after saying so: the caller then signs in through the browser.
+/// offers no device flow yields nullopt after saying so: the caller then signs in another way (paste-back).
 std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const LoginArgs &args, nativeauth::Client &client,
                                                                       bool automatic);
 

@@ -28,6 +28,7 @@ struct LoginArgs {
   /// Where "Signed in as ..." goes: stdout (null), or stderr for a caller whose stdout is for something
   /// else (`kubectl-credential`'s ExecCredential).
   std::ostream *report = nullptr;
+  bool paste = false;  ///< --paste: paste-back sign-in (paste_login.hpp)
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).

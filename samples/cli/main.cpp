@@ -170,6 +170,16 @@ void add_login(CLI::App &app, Commands &c) {
                   "default: loopback)");
 }
 
+/// `login --paste`: paste-back sign-in (samples/cli/paste_login.hpp); call after add_login().
+void add_login_paste(Commands &c) {
+  CLI::App *cmd = c.login_cmd;
+  cmd->add_flag("--paste", c.login.args.paste,
+                "Print the URL to open in a browser on any machine, then read back the 127.0.0.1 address it "
+                "could not load (no listener, no browser here)")
+      ->excludes(cmd->get_option("--device"))
+      ->excludes(cmd->get_option("--browser"));
+}
+
 void add_handle_redirect(CLI::App &app, Commands &c) {
   c.forward_cmd = app.add_subcommand("handle-redirect",
                                      "Hand a redirect URL to the `login` waiting for it (run by the OS)");
@@ -363,6 +373,7 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   Commands commands;
   add_login(app, commands);
+  add_login_paste(commands);
   add_handle_redirect(app, commands);
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);

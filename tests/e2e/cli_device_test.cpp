@@ -205,16 +205,18 @@ TEST_F(CliDevice, BrowserFlagKeepsTheBrowserFlowOverSsh) {
   browser_done();
 }
 
-TEST_F(CliDevice, SshWithoutDisplayFallsBackToTheBrowserWhenTheProviderHasNoDeviceFlow) {
+// Without --browser this is paste-back sign-in (tests/e2e/cli_paste_test.cpp); --browser keeps the browser here.
+TEST_F(CliDevice, BrowserFlagOverSshWorksWhenTheProviderHasNoDeviceFlow) {
   std::string why;
   auto browser_only = ProviderProcess::start({"RS256", "", {"--no-device-flow"}}, &why);
   ASSERT_TRUE(browser_only) << why;
   be_remote();
-  CliProcess cli({"login", "--issuer", browser_only->issuer(), "--client-id", "nativeauth-cli", "--storage", "file",
-                  "--timeout", "60"},
+  CliProcess cli({"login", "--browser", "--issuer", browser_only->issuer(), "--client-id", "nativeauth-cli",
+                  "--storage", "file", "--timeout", "60"},
                  tmp_);
   EXPECT_EQ(cli.wait(), 0) << cli.err();
-  EXPECT_NE(cli.err().find("offers no device sign-in; using the browser"), std::string::npos) << cli.err();
+  EXPECT_NE(cli.err().find("Opened your browser"), std::string::npos) << cli.err();
+  EXPECT_EQ(cli.err().find("paste"), std::string::npos) << cli.err();
   EXPECT_NE(cli.out().find("Signed in as Alice Example"), std::string::npos) << cli.out();
   browser_done();
 

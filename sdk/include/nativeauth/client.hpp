@@ -60,7 +60,8 @@ class NATIVEAUTH_API Client {
   ~Client();
 
   /// Signs the user in: discovers the provider, opens the system browser on an authorization
-  /// request (PKCE S256, state, nonce), waits for the redirect on a loopback listener, checks it
+  /// request (PKCE S256, state, nonce), waits for the redirect on a loopback listener (or for
+  /// handle_redirect(): an app-handled RedirectOptions::uri, or SignInOptions::listen false), checks it
   /// (state, iss), exchanges the code, validates the ID token and stores the session in the
   /// client's slot. Blocks until done, failed, timed out or cancelled.
   Result<Session> sign_in(const SignInOptions &options = {});
@@ -81,13 +82,14 @@ class NATIVEAUTH_API Client {
   /// report then lists the cancelled provider step). No effect when none is running.
   void cancel() noexcept;
 
-  /// Hands a redirect the app received (custom scheme or claimed https, see RedirectOptions::uri)
-  /// to the sign_in() waiting for it, typically running on another thread. Returns once the URL is
-  /// accepted; the waiting sign_in() then exchanges the code and returns the outcome. The post-logout
-  /// redirect (RedirectOptions::post_logout_uri) is handed to the waiting sign_out() the same way.
+  /// Hands a redirect the app received (custom scheme or claimed https, see RedirectOptions::uri; or a
+  /// loopback redirect when SignInOptions::listen is false) to the sign_in() waiting for it, typically
+  /// running on another thread. Returns once the URL is accepted; the waiting sign_in() then checks it
+  /// (iss, an error response), exchanges the code and returns the outcome. The post-logout redirect
+  /// (RedirectOptions::post_logout_uri) is handed to the waiting sign_out() the same way.
   /// Errors: ErrorCode::no_pending_sign_in when no sign-in waits (none started, already completed,
   /// timed out or cancelled); invalid_redirect when the URL is not for the configured redirect URI
-  /// (another scheme, host or path) or is malformed; state_mismatch when its state belongs to no
+  /// (another scheme, host, port or path) or is malformed; state_mismatch when its state belongs to no
   /// pending sign-in. A refused URL leaves the sign-in waiting. Thread-safe.
   Result<void> handle_redirect(std::string_view url);
 

@@ -22,8 +22,9 @@ namespace nativeauth {
 struct RedirectOptions {
   /// The redirect URI as registered at the provider. Empty (the default): a loopback redirect built
   /// from `path`, `port` and `ipv6` below. Otherwise one of (RFC 8252 §7):
-  ///  - `http://127.0.0.1[:port]/path` or `http://[::1][:port]/path`: loopback, nativeauth listens;
-  ///    without a port the OS picks one per sign-in. `localhost` and other hosts are refused.
+  ///  - `http://127.0.0.1[:port]/path` or `http://[::1][:port]/path`: loopback, nativeauth listens
+  ///    (unless SignInOptions::listen is false); without a port the OS picks one per sign-in. `localhost`
+  ///    and other hosts are refused.
   ///  - a private-use scheme named after a domain the app controls, e.g. `com.example.app:/callback`
   ///    (a scheme without a dot is refused), or a claimed `https` URL: no listener is opened; the app
   ///    (or a second instance the OS started, through forward_redirect()) hands the redirect it
@@ -159,6 +160,18 @@ struct SignInOptions {
   /// Called once the authorization URL is ready, with whether a browser was launched. The URL is
   /// not secret but is single-use; show it when `browser_opened` is false.
   std::function<void(const std::string &url, bool browser_opened)> on_authorization_url;
+  /// false: for a loopback redirect URI, no loopback listener is opened. The browser's navigation to
+  /// `http://127.0.0.1:PORT/PATH?code=...` then fails (nothing answers there), and the app hands that URL
+  /// to Client::handle_redirect() itself, e.g. after the user pasted it from the address bar of a browser
+  /// on another machine (`nativeauth login --paste`). It is checked as if it had arrived on a listener:
+  /// the exact redirect URI (scheme, host, port, path), `state`, `iss` (RFC 9207), an error response from
+  /// the provider (ErrorCode::access_denied, authorization_error), and the code is redeemed with the PKCE
+  /// verifier. The redirect URI needs a port: RedirectOptions::port when set, else one the OS chose (bound
+  /// on the loopback address and released at once, so nothing listens on it). A provider that matches
+  /// ports exactly needs RedirectOptions::port. `on_authorization_url` is called once the sign-in waits for
+  /// handle_redirect(), so a redirect handed over from inside it, or right after, is taken. Ignored for an
+  /// app-handled RedirectOptions::uri (no listener is opened for those anyway). Sign-out is not affected.
+  bool listen = true;
 
   /// After the redirect arrives the browser is sent here (302) instead of nativeauth's small page.
   std::string success_redirect_url;

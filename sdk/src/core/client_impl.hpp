@@ -158,6 +158,17 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   Result<Session> sign_in_through_app(const AuthorizationRequest &request);
   /// The redirect reaches a loopback listener (RFC 8252 §7.3).
   Result<Session> sign_in_through_loopback(const AuthorizationRequest &request);
+  /// Shows the authorization URL and waits for the app to hand over the redirect to `redirect_uri`
+  /// (handle_redirect()), then completes it. `os_chosen_port`: as for sign_in_timed_out().
+  Result<Session> sign_in_through_handover(const AuthorizationRequest &request, const std::string &redirect_uri,
+                                           bool os_chosen_port);
+  /// A loopback redirect URI with no listener (SignInOptions::listen false): the browser's navigation fails
+  /// and the app hands the URL over (handle_redirect()), e.g. pasted by the user. The port is
+  /// RedirectOptions::port, else one the OS chose (loopback_port()).
+  Result<Session> sign_in_without_listener(const AuthorizationRequest &request);
+  /// A port for a loopback redirect URI nobody listens on: bound on the loopback address (port 0), read
+  /// and released at once.
+  Result<std::uint16_t> loopback_port();
   /// The authorization response → checked (RFC 9207 iss, error) → code exchanged → validated Session.
   Result<Session> complete(const core::AuthorizationResponse &response, const AuthorizationRequest &request,
                            const std::string &redirect_uri);
@@ -173,9 +184,12 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// handle_redirect(): from the app, or from another instance through the redirect relay.
   Result<void> deliver_redirect(std::string_view url);
   /// Waits until handle_redirect() delivers the redirect to `uri` for `state` (a sign-in's, or sign-out's
-  /// post-logout redirect), the deadline passes or cancel().
+  /// post-logout redirect), the deadline passes or cancel(). `waiting`, when given, runs once the wait is
+  /// registered and before it blocks (without the lock held): it shows the URL, so a redirect handed over
+  /// at once is never refused as unexpected. Its error ends the wait.
   Result<core::AuthorizationResponse> await_app_redirect(const std::string &uri, const std::string &state,
-                                                         std::chrono::steady_clock::time_point deadline);
+                                                         std::chrono::steady_clock::time_point deadline,
+                                                         const std::function<Result<void>()> &waiting = {});
   /// What the loopback listener does with each request of a sign-in: the response for `request.state` on
   /// `redirect.path` is completed with complete() while the browser waits (so its page tells the truth),
   /// and the outcome lands in `outcome`; anything else is answered and ignored.

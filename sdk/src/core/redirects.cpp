@@ -78,7 +78,8 @@ Result<void> Client::Impl::deliver_redirect(std::string_view url) {
 }
 
 Result<core::AuthorizationResponse> Client::Impl::await_app_redirect(const std::string &uri, const std::string &state,
-                                                                     std::chrono::steady_clock::time_point deadline) {
+                                                                     std::chrono::steady_clock::time_point deadline,
+                                                                     const std::function<Result<void>()> &waiting) {
   AwaitedRedirect mine{uri, state, std::nullopt};
   std::unique_lock<std::mutex> lock(redirect_mutex);
   if (awaited) {
@@ -90,6 +91,20 @@ Result<core::AuthorizationResponse> Client::Impl::await_app_redirect(const std::
     AwaitedRedirect *&slot;
     ~Clear() { slot = nullptr; }
   } clear{awaited};  // runs while `lock` is still held: declared after it
+  if (waiting) {
+    Result<void> shown;
+    {
+      // Unlocked meanwhile: the app's callback may call cancel() or handle_redirect(), which take this
+      // mutex. Locked again on every way out, exceptions included, before `clear` runs.
+      struct Relock {
+        std::unique_lock<std::mutex> &held;
+        ~Relock() { held.lock(); }
+      } relock{lock};
+      lock.unlock();
+      shown = waiting();
+    }
+    if (!shown) return std::move(shown).error();
+  }
   redirect_cv.wait_until(lock, deadline, [&] { return mine.response || cancel_requested; });
   if (mine.response) return std::move(*mine.response);
   if (cancel_requested) return make_error(ErrorCode::cancelled, "sign-in was cancelled");

@@ -57,7 +57,8 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
                                      *max_age};
 
   auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
-                                                                  : sign_in_through_loopback(request);
+                 : opts.listen                                    ? sign_in_through_loopback(request)
+                                                                  : sign_in_without_listener(request);
   if (!session) return std::move(session).error();
   return store_signed_in(std::move(*session), md);
 }
@@ -107,19 +108,50 @@ Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &re
     if (!listening) return std::move(listening).error();
     endpoint = std::move(*listening);
   }
-  const std::string url = authorization_url(request, redirect.uri);
+  return sign_in_through_handover(request, redirect.uri, false);
+}
+
+Result<Session> Client::Impl::sign_in_through_handover(const AuthorizationRequest &request,
+                                                       const std::string &redirect_uri, bool os_chosen_port) {
+  const std::string url = authorization_url(request, redirect_uri);
   if (cancel_requested) return cancelled();
-  if (auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in"); !shown) {
-    return std::move(shown).error();
-  }
-  log.info("waiting for the app to hand over the redirect to " + redirect.uri);
-  auto response = await_app_redirect(redirect.uri, request.state, request.deadline);
-  endpoint.reset();
+  // The wait is registered before the URL is shown: a redirect handed over at once is not refused.
+  auto response = await_app_redirect(redirect_uri, request.state, request.deadline, [&]() -> Result<void> {
+    auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in");
+    if (shown) log.info("waiting for the app to hand over the redirect to " + redirect_uri);
+    return shown;
+  });
   if (!response) {
-    if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts, false);
+    if (response.error().code == ErrorCode::timeout) return sign_in_timed_out(request.opts, os_chosen_port);
     return std::move(response).error();
   }
-  return complete(*response, request, redirect.uri);
+  return complete(*response, request, redirect_uri);
+}
+
+Result<Session> Client::Impl::sign_in_without_listener(const AuthorizationRequest &request) {
+  // The browser's navigation to the redirect URI fails (nothing listens), and the app hands over the URL
+  // it was sent to: checked exactly like a redirect on a listener (classify_redirect_url, complete()).
+  std::uint16_t port = redirect.port;
+  if (port == 0) {
+    auto chosen = loopback_port();
+    if (!chosen) return std::move(chosen).error();
+    port = *chosen;
+  }
+  // RFC 8252 §7.3: the IP literal, not "localhost", as for a listener.
+  const std::string redirect_uri = std::string(redirect.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
+                                   std::to_string(port) + redirect.path;
+  return sign_in_through_handover(request, redirect_uri, redirect.port == 0);
+}
+
+Result<std::uint16_t> Client::Impl::loopback_port() {
+  platform::LoopbackListenerOptions lo;
+  lo.ipv4 = !redirect.ipv6_host;
+  lo.ipv6 = redirect.ipv6_host;
+  auto probe = platform.loopback->listen(lo);
+  if (!probe) return std::move(probe).error();
+  const std::uint16_t port = (*probe)->port();
+  probe->reset();  // released: nothing listens on the redirect URI's port
+  return port;
 }
 
 Result<Session> Client::Impl::sign_in_through_loopback(const AuthorizationRequest &request) {
