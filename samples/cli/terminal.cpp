@@ -4,6 +4,7 @@
 #include "terminal.hpp"
 
 #include "util/quote.hpp"
+#include "util/secrets.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -29,7 +30,7 @@ std::size_t incomplete_tail(std::string_view s) {
 
 class EscapingBuffer final : public std::streambuf {
  public:
-  explicit EscapingBuffer(std::streambuf *raw) : raw_(raw) {}
+  explicit EscapingBuffer(std::streambuf *raw) : raw_(raw) { pending_.reserve(1024); }
 
   std::streambuf *raw() const { return raw_; }
 
@@ -39,13 +40,16 @@ class EscapingBuffer final : public std::streambuf {
   int flush_pending(bool keep_partial = false) {
     const std::size_t held = keep_partial ? incomplete_tail(pending_) : 0;
     if (pending_.size() == held) return 0;
-    const std::string shown = nativeauth::util::escape_untrusted(std::string_view(pending_).substr(0, pending_.size() -
-                                                                                                          held));
+    // What passes may be a token (`token`, `git-credential`, `kubectl-credential`): every copy made here
+    // is wiped, and so are the bytes the erase leaves behind.
+    std::string shown = nativeauth::util::escape_untrusted(std::string_view(pending_).substr(0,
+                                                                                             pending_.size() - held));
     pending_.erase(0, pending_.size() - held);
-    return raw_->sputn(shown.data(), static_cast<std::streamsize>(shown.size())) ==
-                   static_cast<std::streamsize>(shown.size())
-               ? 0
-               : -1;
+    nativeauth::util::wipe(pending_.data() + pending_.size(), pending_.capacity() - pending_.size());
+    const bool written = raw_->sputn(shown.data(), static_cast<std::streamsize>(shown.size())) ==
+                         static_cast<std::streamsize>(shown.size());
+    nativeauth::util::wipe(shown);
+    return written ? 0 : -1;
   }
 
  protected:
@@ -70,11 +74,21 @@ class EscapingBuffer final : public std::streambuf {
  private:
   int put(char c) {
     if (c != '\n') {
+      if (pending_.size() == pending_.capacity()) grow();
       pending_ += c;
       return 0;
     }
     if (flush_pending() != 0) return -1;
     return raw_->sputc('\n') == '\n' ? 0 : -1;
+  }
+
+  /// Doubles the pending buffer by hand, so the old one is wiped rather than freed with its bytes in it.
+  void grow() {
+    std::string bigger;
+    bigger.reserve(2 * pending_.capacity() + 1);
+    bigger.assign(pending_);
+    nativeauth::util::wipe(pending_);
+    pending_.swap(bigger);
   }
 
   std::streambuf *raw_;
