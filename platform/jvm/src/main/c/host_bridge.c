@@ -7,7 +7,6 @@
 #include "jni_support.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* Enough for the arguments and results of one call; -Xcheck:jni warns past the frame's capacity. */
 #define FRAME_CAPACITY 16
@@ -58,11 +57,6 @@ static int store_failure(JNIEnv *env) {
   return locked ? NATIVEAUTH_E_STORAGE_LOCKED : NATIVEAUTH_E_STORAGE_UNAVAILABLE;
 }
 
-static void wipe(char *p, size_t n) {
-  volatile char *v = p;
-  while (n--) *v++ = 0;
-}
-
 static int open_url(const char *url, void *payload) {
   upcall u;
   int rc = -1;
@@ -79,17 +73,18 @@ static int open_url(const char *url, void *payload) {
   return rc;
 }
 
-/* Copies the record the store returned into nativeauth's, through a buffer wiped afterwards (never
-   through the Java array itself: it may be the store's own copy). */
+/* Hands the record the store returned straight from the Java array to nativeauth, which copies it at once:
+   no copy of ours that would need wiping. The critical region holds nothing but that copy. */
 static int set_record(JNIEnv *env, nativeauth_slot_record *record, jbyteArray bytes) {
   const jsize n = (*env)->GetArrayLength(env, bytes);
-  char *buffer = (char *)malloc(n > 0 ? (size_t)n : 1);
+  void *data = (*env)->GetPrimitiveArrayCritical(env, bytes, NULL);
   int rc;
-  if (!buffer) return NATIVEAUTH_E_STORAGE_UNAVAILABLE;
-  (*env)->GetByteArrayRegion(env, bytes, 0, n, (jbyte *)buffer);
-  rc = nativeauth_slot_record_set(record, buffer, (size_t)n);
-  wipe(buffer, (size_t)n);
-  free(buffer);
+  if (!data) {
+    na_catch(env); /* OutOfMemoryError */
+    return NATIVEAUTH_E_STORAGE_UNAVAILABLE;
+  }
+  rc = nativeauth_slot_record_set(record, (const char *)data, (size_t)n);
+  (*env)->ReleasePrimitiveArrayCritical(env, bytes, data, JNI_ABORT);
   return rc;
 }
 
@@ -99,7 +94,8 @@ static int load_slot(nativeauth_slot_record *record, const nativeauth_slot_key *
   int rc = NATIVEAUTH_E_STORAGE_UNAVAILABLE;
   if (begin(&u, (na_client *)payload, 1) != 0) return rc;
   if (u.bridge && key_strings(u.env, key, k)) {
-    jbyteArray bytes = (jbyteArray)(*u.env)->CallObjectMethod(u.env, u.bridge, na_classes.bridge_load, k[0], k[1], k[2]);
+    jbyteArray bytes = (jbyteArray)(*u.env)->CallObjectMethod(u.env, u.bridge, na_classes.bridge_load, k[0], k[1],
+                                                              k[2]);
     if ((*u.env)->ExceptionCheck(u.env)) {
       rc = store_failure(u.env);
     } else {

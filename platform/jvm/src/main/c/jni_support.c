@@ -16,10 +16,10 @@ static atomic_int live_global_refs;
 /* ---- per-thread state ---- */
 
 typedef struct na_thread {
-  int attached_here; /* attached by na_env(): detach when the thread ends */
+  int attached_here;              /* attached by na_env(): detach when the thread ends */
   const na_client *locked_client; /* na_locked_enter/leave */
-  int completing;                  /* na_completion_enter/leave */
-  jobject cause;     /* global reference to the last exception a callback threw here, or NULL */
+  int completing;                 /* na_completion_enter/leave */
+  jobject cause;                  /* global reference to the last exception a callback threw here, or NULL */
 } na_thread;
 
 static pthread_key_t thread_key;

@@ -19,9 +19,9 @@
    one more (na_client_release). */
 typedef struct na_client {
   nativeauth_client *client;
-  jweak bridge;     /* the HostBridge: weak, so a callback object that captures the client is no GC root */
-  atomic_int refs;  /* owners: the Java client, and each sign-in until its on_complete ran */
-  uint64_t events;  /* the subscription that forwards session events to the bridge */
+  jweak bridge;    /* the HostBridge: weak, so a callback object that captures the client is no GC root */
+  atomic_int refs; /* owners: the Java client, and each sign-in until its on_complete ran */
+  uint64_t events; /* the subscription that forwards session events to the bridge */
 } na_client;
 
 /* Classes and methods looked up once in JNI_OnLoad (global references to the classes). */

@@ -57,16 +57,17 @@ static int find_callbacks(JNIEnv *env) {
   k->bridge_save = k->bridge_load ? (*env)->GetMethodID(env, bridge, "saveSlot", signature) : NULL;
   snprintf(signature, sizeof signature, "%s)V", key);
   k->bridge_erase = k->bridge_save ? (*env)->GetMethodID(env, bridge, "eraseSlot", signature) : NULL;
-  k->bridge_list = k->bridge_erase ? (*env)->GetMethodID(env, bridge, "listSlots", "(Ljava/lang/String;)[Ljava/lang/String;")
-                                   : NULL;
+  k->bridge_list = k->bridge_erase
+                       ? (*env)->GetMethodID(env, bridge, "listSlots", "(Ljava/lang/String;)[Ljava/lang/String;")
+                       : NULL;
   k->bridge_log = k->bridge_list ? (*env)->GetMethodID(env, bridge, "log", "(ILjava/lang/String;)V") : NULL;
   k->bridge_event = k->bridge_log ? (*env)->GetMethodID(env, bridge, "onEvent",
                                                         "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;"
                                                         "Ljava/lang/String;Lio/nativeauth/NativeAuthException;)V")
                                   : NULL;
-  k->pending_complete = k->bridge_event ? (*env)->GetMethodID(env, pending, "onComplete",
-                                                              "(Lio/nativeauth/NativeAuthException;)V")
-                                        : NULL;
+  k->pending_complete = k->bridge_event
+                            ? (*env)->GetMethodID(env, pending, "onComplete", "(Lio/nativeauth/NativeAuthException;)V")
+                            : NULL;
   (*env)->DeleteLocalRef(env, bridge);
   (*env)->DeleteLocalRef(env, pending);
   return k->pending_complete ? 0 : -1;

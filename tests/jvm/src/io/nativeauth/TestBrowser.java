@@ -35,7 +35,8 @@ final class TestBrowser implements UrlOpener {
     calledOn = Thread.currentThread();
     lastUrl = url;
     Files.deleteIfExists(resultFile());
-    ProcessBuilder pb = new ProcessBuilder("node", TestSupport.supportDir().resolve("browser/browser.js").toString(), url);
+    String script = TestSupport.supportDir().resolve("browser/browser.js").toString();
+    ProcessBuilder pb = new ProcessBuilder("node", script, url);
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("NATIVEAUTH_TEST_BROWSER_"));
     env.put("NATIVEAUTH_TEST_BROWSER_ACTION", action);

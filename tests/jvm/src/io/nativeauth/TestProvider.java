@@ -34,8 +34,8 @@ final class TestProvider implements AutoCloseable {
   TestProvider(Path dir, String... extraArgs) throws Exception {
     eventsFile = dir.resolve("provider-events.jsonl");
     logFile = dir.resolve("provider.log");
-    List<String> command = new ArrayList<>(List.of("node", TestSupport.supportDir().resolve("provider/server.js").toString(),
-                                                   "--port", "0", "--events-file", eventsFile.toString()));
+    String script = TestSupport.supportDir().resolve("provider/server.js").toString();
+    List<String> command = new ArrayList<>(List.of("node", script, "--port", "0", "--events-file", eventsFile.toString()));
     command.addAll(List.of(extraArgs));
     process = new ProcessBuilder(command).redirectError(logFile.toFile()).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -75,8 +75,8 @@ final class TestProvider implements AutoCloseable {
   /** The userinfo endpoint's answer to a bearer token: status and body. */
   HttpResponse<String> userinfo(String accessToken) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    String discovery = http.send(HttpRequest.newBuilder(URI.create(issuer + "/.well-known/openid-configuration")).build(),
-                                 HttpResponse.BodyHandlers.ofString()).body();
+    URI metadata = URI.create(issuer + "/.well-known/openid-configuration");
+    String discovery = http.send(HttpRequest.newBuilder(metadata).build(), HttpResponse.BodyHandlers.ofString()).body();
     Matcher m = Pattern.compile("\"userinfo_endpoint\":\"([^\"]+)\"").matcher(discovery);
     if (!m.find()) throw new IllegalStateException("no userinfo_endpoint in the provider's metadata");
     HttpRequest request = HttpRequest.newBuilder(URI.create(m.group(1)))
