@@ -39,6 +39,7 @@ final class TestBrowser implements UrlOpener {
     ProcessBuilder pb = new ProcessBuilder("node", script, url);
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("NATIVEAUTH_TEST_BROWSER_"));
+    env.remove("LD_PRELOAD"); // the sanitizer build preloads ASan into this JVM, not into Node and Chromium
     env.put("NATIVEAUTH_TEST_BROWSER_ACTION", action);
     env.put("NATIVEAUTH_TEST_BROWSER_PROFILE", dir.resolve("profile").toString());
     env.put("NATIVEAUTH_TEST_BROWSER_RESULT", resultFile().toString());

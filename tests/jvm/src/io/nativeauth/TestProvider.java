@@ -37,7 +37,9 @@ final class TestProvider implements AutoCloseable {
     String script = TestSupport.supportDir().resolve("provider/server.js").toString();
     List<String> command = new ArrayList<>(List.of("node", script, "--port", "0", "--events-file", eventsFile.toString()));
     command.addAll(List.of(extraArgs));
-    process = new ProcessBuilder(command).redirectError(logFile.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(command).redirectError(logFile.toFile());
+    pb.environment().remove("LD_PRELOAD"); // the sanitizer build preloads ASan into this JVM only
+    process = pb.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
       try {
