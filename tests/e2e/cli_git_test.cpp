@@ -26,39 +26,11 @@
 namespace nativeauth::testing {
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = ProcessRun;
 
 /// Runs `argv` (found on PATH), `input` on its stdin, capturing stdout and stderr.
 Outcome run(std::vector<std::string> argv, const std::string &input = "") {
-  TempDir tmp;
-  std::ofstream(tmp.file("in"), std::ios::binary) << input;
-  std::vector<char *> args;
-  for (auto &a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  const std::string in_path = tmp.file("in"), out_path = tmp.file("out"), err_path = tmp.file("err");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int in = open(in_path.c_str(), O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  Outcome r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
+  return run_process(std::move(argv), input);
 }
 
 /// The first 16 hex digits of SHA-256: how the git server names the passwords it saw.
@@ -160,16 +132,6 @@ class GitServer {
   int in_ = -1, out_ = -1, port_ = 0;
   std::string buffer_;
 };
-
-int refresh_grants(const ProviderProcess &p) {
-  auto http = nativeauth::libcurl::make_curl_transport({});
-  nativeauth::platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return -1;
-  const auto doc = nlohmann::json::parse(std::string(response->body.reveal()), nullptr, false);
-  return doc["grant.success"].value("refresh_token", -1);
-}
 
 class CliGit : public ::testing::Test {
  protected:
@@ -311,10 +273,10 @@ TEST_F(CliGit, ARejectedTokenIsErasedAndTheNextCloneRefreshesKeepingTheSession) 
   EXPECT_TRUE(erased->access_token.empty()) << "git's erase did not forget the rejected token";
   EXPECT_TRUE(erased->refresh_token == before->refresh_token) << "erase touched the refresh token";
 
-  const int grants = refresh_grants(*provider_);
+  const int grants = provider_->refresh_grants();
   const Outcome again = clone(helper("git-erase"), "three");
   ASSERT_EQ(again.exit_code, 0) << again.err << read_file(tmp_.file("git-server.log"));
-  EXPECT_EQ(refresh_grants(*provider_), grants + 1) << "the next get did not refresh";
+  EXPECT_EQ(provider_->refresh_grants(), grants + 1) << "the next get did not refresh";
   const std::string second = stored_token("git-erase");
   EXPECT_NE(second, first);
   const auto stats = server_->command("stats");

@@ -35,38 +35,12 @@ const char *const kClient = "nativeauth-cli";
 /// A JWT (an ID token): three base64url segments, the first a JSON object ("eyJ").
 const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)");
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = ProcessRun;
 
 int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
-/// Runs `args` (found on PATH) with stdin from /dev/null, so not a terminal: capturing stdout and stderr.
-Outcome run(const std::vector<std::string> &args) {
-  TempDir tmp;
-  const std::string out_path = tmp.file("out"), err_path = tmp.file("err");
-  std::vector<std::string> all = args;
-  std::vector<char *> argv;
-  for (auto &a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int in = open("/dev/null", O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return {exit_code_of(status), read_file(out_path), read_file(err_path)};
-}
+/// Runs `args` (found on PATH) with stdin empty, so not a terminal: capturing stdout and stderr.
+Outcome run(const std::vector<std::string> &args) { return run_process(args); }
 
 /// Runs `args` on a new pseudo-terminal (stdin, stdout and stderr), as from an interactive shell: `out` gets
 /// everything it printed. Reads until the terminal closes (EIO once no process holds it), at most `limit`.

@@ -26,43 +26,15 @@ namespace {
 /// A JWT (an ID token): three base64url segments, the first a JSON object ("eyJ").
 const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)");
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CliRun = ProcessRun;
 
-/// Runs the CLI with `args`, stdin from /dev/null, capturing stdout and stderr; `wrapper` (a command and
-/// its arguments, e.g. tests/support/keyring-env) runs the CLI when it is given.
+/// Runs the CLI with `args`, stdin empty (not a terminal), capturing stdout and stderr; `wrapper` (a command
+/// and its arguments, e.g. tests/support/keyring-env) runs the CLI when it is given.
 CliRun run_cli(const std::vector<std::string> &args, const std::vector<std::string> &wrapper = {}) {
-  TempDir tmp;
-  const std::string out_path = tmp.file("out");
-  const std::string err_path = tmp.file("err");
   std::vector<std::string> all = wrapper;
   all.push_back(NATIVEAUTH_CLI);
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char *> argv;
-  for (auto &a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int in = open("/dev/null", O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  CliRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
+  return run_process(std::move(all));
 }
 
 /// Starts the CLI without waiting; finish() collects it.
@@ -101,16 +73,6 @@ CliRun finish(const Pending &p) {
   r.out = read_file(p.out_path);
   r.err = read_file(p.err_path);
   return r;
-}
-
-int refresh_grants(const ProviderProcess &p) {
-  auto http = nativeauth::libcurl::make_curl_transport({});
-  nativeauth::platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return -1;
-  const auto doc = nlohmann::json::parse(std::string(response->body.reveal()), nullptr, false);
-  return doc["grant.success"].value("refresh_token", -1);
 }
 
 class Cli : public ::testing::Test {
@@ -246,7 +208,7 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
   auto args = login_args();
   args.insert(args.end(), {"--profile", "concurrent"});
   ASSERT_EQ(run_cli(args).exit_code, 0);
-  const int grants_before = refresh_grants(*provider_);
+  const int grants_before = provider_->refresh_grants();
   // Age the stored session: its access token, issued an hour ago, now expires in 10 s, inside the 60 s
   // margin, so every process finds it due; whichever starts after the one refresh finds the new token fresh.
   {
@@ -273,7 +235,7 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     tokens.insert(r.out);
   }
-  EXPECT_EQ(refresh_grants(*provider_), grants_before + 1) << "exactly one refresh grant for eight processes";
+  EXPECT_EQ(provider_->refresh_grants(), grants_before + 1) << "exactly one refresh grant for eight processes";
   EXPECT_EQ(tokens.size(), 1u) << "all printed the same token";
   // The slot holds the newest tokens, and its refresh token still works (a forced refresh).
   nativeauth::ClientOptions o;
@@ -289,7 +251,7 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
   force.force_refresh = true;
   auto again = client->access_token(force);
   ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_EQ(refresh_grants(*provider_), grants_before + 2);
+  EXPECT_EQ(provider_->refresh_grants(), grants_before + 2);
 }
 
 // The forms scripts and tools consume: --json (never the refresh token), --header, --id-token; one at a time.

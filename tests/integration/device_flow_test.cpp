@@ -32,15 +32,6 @@ std::unique_ptr<ProviderProcess> start_provider(std::vector<std::string> args) {
   return p;
 }
 
-Json provider_events(const ProviderProcess &p) {
-  auto http = libcurl::make_curl_transport({});
-  platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return Json::object();
-  return Json::parse(std::string(response->body.reveal()), nullptr, false);
-}
-
 double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
 class DeviceFlow : public ::testing::Test {
@@ -114,7 +105,7 @@ TEST_F(DeviceFlow, UserApprovesInTheBrowserAndTheSessionLandsInTheSlot) {
   client->subscribe([&](const SessionEvent &e) {
     if (e.kind == SessionEventKind::signed_in) ++signed_in_events;
   });
-  const int device_grants_before = provider_events(*provider_)["grant.success"].value(kDeviceGrant, -1);
+  const int device_grants_before = provider_->events()["grant.success"].value(kDeviceGrant, -1);
 
   std::optional<DeviceCode> shown;
   DeviceSignInOptions o;
@@ -155,7 +146,7 @@ TEST_F(DeviceFlow, UserApprovesInTheBrowserAndTheSessionLandsInTheSlot) {
   EXPECT_EQ(signed_in_events, 1);
 
   // Polling stopped at the first success: exactly one device_code grant (a second poll would revoke it).
-  EXPECT_EQ(provider_events(*provider_)["grant.success"].value(kDeviceGrant, -1), device_grants_before + 1);
+  EXPECT_EQ(provider_->events()["grant.success"].value(kDeviceGrant, -1), device_grants_before + 1);
 
   // The session works like any other: a forced refresh rotates the tokens.
   AccessTokenOptions force;
@@ -228,7 +219,7 @@ TEST_F(DeviceFlow, CodeExpiresWhenTheUserNeverComes) {
   EXPECT_GE(elapsed, 2.0);
   EXPECT_LT(elapsed, 10.0);
   // It did poll meanwhile (authorization_pending), and stopped at expires_in: no poll was refused for expiry.
-  const Json events = provider_events(*shortlived);
+  const Json events = shortlived->events();
   EXPECT_GE(events["errors"].value("authorization_pending", 0), 1) << events.dump();
   EXPECT_EQ(events["errors"].value("invalid_grant", 0), 0) << events.dump();
   auto slots = store->list(shortlived->issuer());
@@ -275,7 +266,7 @@ TEST_F(DeviceFlow, CancelFromAnotherThreadWakesThePollWaitAtOnce) {
   ASSERT_FALSE(*concurrent);
   EXPECT_EQ(concurrent->error().code, ErrorCode::invalid_argument) << concurrent->error().to_string();
   // Nothing was polled: the first poll was 30 s away.
-  const Json events = provider_events(*slow);
+  const Json events = slow->events();
   EXPECT_EQ(events.value("grant.error", -1), 0) << events.dump();
 }
 

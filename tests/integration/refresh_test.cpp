@@ -38,17 +38,6 @@ class JumpingClock final : public platform::Clock {
   std::atomic<std::int64_t> steady_offset{0};
 };
 
-Json provider_events(const ProviderProcess &p) {
-  auto http = libcurl::make_curl_transport({});
-  platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return Json::object();
-  return Json::parse(std::string(response->body.reveal()), nullptr, false);
-}
-
-int refresh_grants(const ProviderProcess &p) { return provider_events(p)["grant.success"].value("refresh_token", -1); }
-
 class Refresh : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,7 +99,7 @@ TEST_F(Refresh, FromMemoryWhileFreshWithoutTouchingTheProvider) {
   auto b = c->access_token();
   ASSERT_TRUE(a && b);
   EXPECT_TRUE(a->value == b->value);
-  EXPECT_EQ(refresh_grants(*provider_), 0);
+  EXPECT_EQ(provider_->refresh_grants(), 0);
 }
 
 TEST_F(Refresh, ThirtyTwoThreadsOnAnExpiredTokenCauseExactlyOneGrant) {
@@ -146,7 +135,7 @@ TEST_F(Refresh, ThirtyTwoThreadsOnAnExpiredTokenCauseExactlyOneGrant) {
   cv.notify_all();
   for (auto &t : threads) t.join();
 
-  EXPECT_EQ(refresh_grants(*provider_), 1) << "exactly one refresh grant at the provider";
+  EXPECT_EQ(provider_->refresh_grants(), 1) << "exactly one refresh grant at the provider";
   std::set<std::string> seen;
   for (auto &r : results) {
     ASSERT_TRUE(r.has_value());
@@ -166,7 +155,7 @@ TEST_F(Refresh, ThirtyTwoThreadsOnAnExpiredTokenCauseExactlyOneGrant) {
   longer.min_ttl = std::chrono::hours(2);
   auto again = restarted->access_token(longer);
   ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_EQ(refresh_grants(*provider_), 2);
+  EXPECT_EQ(provider_->refresh_grants(), 2);
 }
 
 // The device clock is an hour behind the provider's when a refresh comes back: its new ID token looks
@@ -184,7 +173,7 @@ TEST_F(Refresh, ClockBehindDuringRefreshKeepsTheRotatedSession) {
   force.force_refresh = true;
   auto refreshed = c->access_token(force);
   ASSERT_TRUE(refreshed) << refreshed.error().to_string() << "\n" << log();
-  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_EQ(provider_->refresh_grants(), 1);
   EXPECT_NE(log().find("could not be checked now"), std::string::npos) << log();
 
   auto stored = client()->load_session();
@@ -198,7 +187,7 @@ TEST_F(Refresh, ClockBehindDuringRefreshKeepsTheRotatedSession) {
   clock_->offset = 0;
   auto again = client()->access_token(force);
   ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_EQ(refresh_grants(*provider_), 2);
+  EXPECT_EQ(provider_->refresh_grants(), 2);
   auto checked = client()->load_session();
   ASSERT_TRUE(checked && checked->has_value());
   EXPECT_EQ((*checked)->claims.subject(), subject);
@@ -223,7 +212,7 @@ TEST_F(Refresh, AWallClockSetBackDoesNotStretchATokensLife) {
   clock_->steady_offset = 100;
   auto after = c->access_token();
   ASSERT_TRUE(after) << after.error().to_string() << "\n" << log();
-  EXPECT_EQ(refresh_grants(*provider_), 1) << "the token was handed out past its real expiry";
+  EXPECT_EQ(provider_->refresh_grants(), 1) << "the token was handed out past its real expiry";
   EXPECT_FALSE(after->value == before->value);
 }
 
@@ -240,12 +229,12 @@ TEST_F(Refresh, ATokenShorterThanTheMarginIsNotRefreshedOnEveryCall) {
   auto other_process = client("nativeauth-test", std::chrono::seconds(300));
   ASSERT_TRUE(other_process);
   ASSERT_TRUE(other_process->access_token());
-  EXPECT_EQ(refresh_grants(*provider_), 0);
+  EXPECT_EQ(provider_->refresh_grants(), 0);
   // An explicit min_ttl is the caller's own demand and is not scaled.
   AccessTokenOptions longer;
   longer.min_ttl = std::chrono::seconds(300);
   ASSERT_TRUE(c->access_token(longer));
-  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_EQ(provider_->refresh_grants(), 1);
 }
 
 TEST_F(Refresh, ReusedRefreshTokenEndsTheSessionCleanly) {
@@ -279,11 +268,11 @@ TEST_F(Refresh, ReusedRefreshTokenEndsTheSessionCleanly) {
   ASSERT_TRUE(events.back().reason);
   EXPECT_EQ(events.back().reason->oauth_error, "invalid_grant");
   // No loop, no stale token: the next call says sign-in is required without a grant.
-  const int errors = provider_events(*provider_).value("grant.error", 0);
+  const int errors = provider_->events().value("grant.error", 0);
   auto next = fresh_client->access_token();
   ASSERT_FALSE(next);
   EXPECT_EQ(next.error().code, ErrorCode::sign_in_required);
-  EXPECT_EQ(provider_events(*provider_).value("grant.error", 0), errors);
+  EXPECT_EQ(provider_->events().value("grant.error", 0), errors);
 }
 
 TEST_F(Refresh, SharedSessionSignOutAndAllApps) {
@@ -307,8 +296,8 @@ TEST_F(Refresh, SharedSessionSignOutAndAllApps) {
   EXPECT_EQ(report->tokens_revoked, 1);
   EXPECT_TRUE(report->provider_session_ended);
   EXPECT_TRUE(report->problems.empty()) << report->problems.front().to_string();
-  EXPECT_EQ(provider_events(*provider_).value("revocation.success", 0), 1);
-  EXPECT_EQ(provider_events(*provider_).value("end_session.success", 0), 1);
+  EXPECT_EQ(provider_->events().value("revocation.success", 0), 1);
+  EXPECT_EQ(provider_->events().value("end_session.success", 0), 1);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().kind, SessionEventKind::signed_out);
   // The logout browser writes its result after Chromium has exited, which may be after sign_out().

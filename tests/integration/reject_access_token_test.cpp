@@ -20,16 +20,6 @@ using testing::ProviderProcess;
 using testing::ScopedEnv;
 using testing::TempDir;
 
-int refresh_grants(const ProviderProcess &p) {
-  auto http = libcurl::make_curl_transport({});
-  platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return -1;
-  const auto doc = nlohmann::json::parse(std::string(response->body.reveal()), nullptr, false);
-  return doc["grant.success"].value("refresh_token", -1);
-}
-
 class RejectAccessToken : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -77,13 +67,13 @@ TEST_F(RejectAccessToken, TheStoredTokenIsForgottenAndTheNextCallRefreshesKeepin
   EXPECT_TRUE(after.id_token == signed_in->id_token);
   ASSERT_TRUE(after.access_token_expiry);
   EXPECT_LE(*after.access_token_expiry, std::chrono::system_clock::now()) << "listed as expired";
-  EXPECT_EQ(refresh_grants(*provider_), 0) << "forgetting needs no grant";
+  EXPECT_EQ(provider_->refresh_grants(), 0) << "forgetting needs no grant";
 
   // The same Client (its memory held the refused token) refreshes instead of handing it out again.
   auto renewed = app.access_token();
   ASSERT_TRUE(renewed) << renewed.error().to_string();
   EXPECT_FALSE(renewed->value == refused->value);
-  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_EQ(provider_->refresh_grants(), 1);
   const Session refreshed = stored();
   EXPECT_TRUE(refreshed.access_token == renewed->value);
   EXPECT_EQ(refreshed.claims.subject(), signed_in->claims.subject());
@@ -96,7 +86,7 @@ TEST_F(RejectAccessToken, TheStoredTokenIsForgottenAndTheNextCallRefreshesKeepin
   auto again = other.reject_access_token(refused->value);
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_FALSE(*again);
-  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_EQ(provider_->refresh_grants(), 1);
 }
 
 // The twin: another process refreshed after the API saw the token. Its successor is not dropped, and the
@@ -111,7 +101,7 @@ TEST_F(RejectAccessToken, ATokenTheSlotNoLongerHoldsChangesOnlyTheMemoryOfItsHol
   force.force_refresh = true;
   auto successor = other.access_token(force);
   ASSERT_TRUE(successor) << successor.error().to_string();
-  ASSERT_EQ(refresh_grants(*provider_), 1);
+  ASSERT_EQ(provider_->refresh_grants(), 1);
 
   auto result = app.reject_access_token(refused->value);
   ASSERT_TRUE(result) << result.error().to_string();
@@ -120,7 +110,7 @@ TEST_F(RejectAccessToken, ATokenTheSlotNoLongerHoldsChangesOnlyTheMemoryOfItsHol
   auto now_used = app.access_token();
   ASSERT_TRUE(now_used) << now_used.error().to_string();
   EXPECT_TRUE(now_used->value == successor->value) << "the refused token was handed out again";
-  EXPECT_EQ(refresh_grants(*provider_), 1);
+  EXPECT_EQ(provider_->refresh_grants(), 1);
 }
 
 // Without a refresh token nothing could renew the access token: the record keeps it, expired, and the

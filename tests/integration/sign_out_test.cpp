@@ -48,15 +48,6 @@ class RecordingLauncher final : public platform::BrowserLauncher {
 /// A JWT (an ID token): three base64url segments, the first a JSON object ("eyJ").
 const std::regex kJwt(R"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)");
 
-Json provider_events(const ProviderProcess &p) {
-  auto http = libcurl::make_curl_transport({});
-  platform::HttpRequest r;
-  r.url = p.origin() + "/__test/events";
-  auto response = http->send(r);
-  if (!response) return Json::object();
-  return Json::parse(std::string(response->body.reveal()), nullptr, false);
-}
-
 class SignOut : public ::testing::Test {
  protected:
   void SetUp() override { oidc::clear_discovery_cache(); }
@@ -111,7 +102,7 @@ TEST_F(SignOut, TheEndSessionUrlCarriesClientIdAndNoIdToken) {
   auto report = c->sign_out(o);
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_TRUE(report->provider_session_ended) << (report->problems.empty() ? "" : report->problems[0].to_string());
-  EXPECT_EQ(provider_events(*provider_).value("end_session.success", 0), 1) << "the provider ended its session";
+  EXPECT_EQ(provider_->events().value("end_session.success", 0), 1) << "the provider ended its session";
   EXPECT_EQ(browser_result().value("title", ""), "Signed out") << browser_log();
 
   const auto urls = launcher_->urls();
@@ -150,7 +141,7 @@ TEST_F(SignOut, AFixedPortReachesAProviderThatMatchesPortsExactly) {
   EXPECT_TRUE(report->provider_session_ended) << (report->problems.empty() ? "" : report->problems[0].to_string());
   const Json result = browser_result();
   EXPECT_EQ(result.value("redirect_url", "").rfind(registered + "?state=", 0), 0u) << result.dump();
-  EXPECT_EQ(provider_events(*provider_).value("end_session.success", 0), 1);
+  EXPECT_EQ(provider_->events().value("end_session.success", 0), 1);
 }
 
 // The negative twin: on a port the OS chose, the same provider refuses the post-logout URI and the
@@ -178,7 +169,7 @@ TEST_F(SignOut, AnOsChosenPortIsRefusedByAProviderThatMatchesPortsExactly) {
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_FALSE(report->provider_session_ended);
   EXPECT_EQ(report->slots_erased, 1) << "the local session goes regardless";
-  EXPECT_EQ(provider_events(*provider_).value("end_session.success", 0), 0);
+  EXPECT_EQ(provider_->events().value("end_session.success", 0), 0);
 }
 
 // A custom-scheme app: the provider sends the browser to the registered com.example.app:/logout, the
@@ -218,7 +209,7 @@ TEST_F(SignOut, ACustomSchemePostLogoutRedirectIsHandedBackByTheApp) {
   auto report = signing_out.get();
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_TRUE(report->provider_session_ended) << (report->problems.empty() ? "" : report->problems[0].to_string());
-  EXPECT_EQ(provider_events(*provider_).value("end_session.success", 0), 1);
+  EXPECT_EQ(provider_->events().value("end_session.success", 0), 1);
 }
 
 }  // namespace

@@ -239,6 +239,59 @@ void use_test_browser(ScopedEnv &env, const std::string &action, const std::stri
   env.set("NATIVEAUTH_TEST_BROWSER_LOG", log_file);
 }
 
+nlohmann::json ProviderProcess::events() const {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return nlohmann::json::object();
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET /__test/events HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n\r\n";
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      char chunk[4096];
+      ssize_t n = 0;
+      while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) response.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  const auto body = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.1 200", 0) != 0 || body == std::string::npos) return nlohmann::json::object();
+  auto doc = nlohmann::json::parse(response.substr(body + 4), nullptr, false);
+  return doc.is_object() ? doc : nlohmann::json::object();
+}
+
+ProcessRun run_process(std::vector<std::string> argv, const std::string &input) {
+  TempDir tmp;
+  const std::string in_path = tmp.file("in"), out_path = tmp.file("out"), err_path = tmp.file("err");
+  std::ofstream(in_path, std::ios::binary) << input;
+  std::vector<char *> args;
+  for (auto &a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int in = open(in_path.c_str(), O_RDONLY);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ProcessRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  return r;
+}
+
 std::uint16_t unused_loopback_port() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;

@@ -3,6 +3,8 @@
 // and the headless "system browser" configured through $BROWSER exactly as a user's browser would be.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -47,6 +49,11 @@ class ProviderProcess {
   int port() const { return port_; }
   /// Origin without the issuer path, e.g. "http://127.0.0.1:41234".
   std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// The provider's /__test/events counters (tests/support/README.md), asked on its own port over plain
+  /// HTTP; an empty object when they cannot be read.
+  nlohmann::json events() const;
+  /// How many refresh_token grants succeeded so far; -1 when the counters cannot be read.
+  int refresh_grants() const { return events()["grant.success"].value("refresh_token", -1); }
   /// Where the provider's stderr goes (shown when a test fails).
   const std::string &log_path() const { return log_path_; }
 
@@ -121,5 +128,16 @@ std::uint16_t unused_loopback_port();
 bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout);
 
 std::string read_file(const std::string &path);
+
+/// What a child process did: its exit code (128 + the signal when one ended it) and what it wrote.
+struct ProcessRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs `argv` (argv[0] looked up on PATH when it has no slash) with `input` on its stdin (so not a
+/// terminal), stdout and stderr captured in files (no pipe that could fill and block it), and waits.
+ProcessRun run_process(std::vector<std::string> argv, const std::string &input = "");
 
 }  // namespace nativeauth::testing
