@@ -253,6 +253,15 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// The refresh of the one caller that leads a flight: runs refresh(), hands its result to the waiters,
   /// then delivers its events.
   Result<AccessToken> lead_refresh(RefreshFlight &mine, const Freshness &want, bool force);
+  /// The slot as it is under its lock, and this client's state from before: where refresh() and
+  /// forget_access_token() start. `record` is nullopt when the slot is empty (signed out here or
+  /// elsewhere); a session this client still held is then published away and `signed_out` queued.
+  struct LockedSlot {
+    std::unique_ptr<platform::SlotLock> held;
+    std::shared_ptr<const SessionState> mine;
+    std::optional<core::SessionRecord> record;
+  };
+  Result<LockedSlot> lock_and_read_slot(const platform::SlotKey &key, PendingEvents &events);
   /// Under the slot lock: re-reads the slot, adopts what another process stored, or redeems the refresh token.
   Result<AccessToken> refresh(const Freshness &want, bool force, PendingEvents &events);
   /// The slot's tokens when they will do (ADR 3): written by another process since `started` (the

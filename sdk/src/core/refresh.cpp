@@ -129,16 +129,14 @@ Result<AccessToken> Client::Impl::lead_refresh(RefreshFlight &mine, const Freshn
   return result;
 }
 
-Result<AccessToken> Client::Impl::refresh(const Freshness &want, bool force, PendingEvents &events) {
-  const platform::SlotKey key = slot();
-  const auto started = platform.clock->now();
+Result<Client::Impl::LockedSlot> Client::Impl::lock_and_read_slot(const platform::SlotKey &key, PendingEvents &events) {
+  LockedSlot out;
   auto held = platform.locks->acquire(key, lock_timeout);
   if (!held) return std::move(held).error();
-
-  std::shared_ptr<const SessionState> mine;
+  out.held = std::move(*held);
   {
     std::lock_guard<std::mutex> lock(state_mutex);
-    mine = current;
+    out.mine = current;
   }
   // Under the lock, the slot is the truth: another process may have rotated, or signed out.
   auto loaded = platform.store->load(key);
@@ -146,15 +144,26 @@ Result<AccessToken> Client::Impl::refresh(const Freshness &want, bool force, Pen
   if (!loaded->has_value()) {
     // Erased: signed out here or elsewhere. Even our own unsaved rotation must not bring it back (a
     // failed store leaves the old record in place, so an empty slot can only mean a sign-out).
-    if (mine) {
+    if (out.mine) {
       publish(nullptr);
-      events.push_back(event(SessionEventKind::signed_out, mine->record.session.claims.subject()));
+      events.push_back(event(SessionEventKind::signed_out, out.mine->record.session.claims.subject()));
     }
-    return sign_in_required("no session for this app: sign in first");
+    return out;
   }
   auto parsed = core::parse_session_record(**loaded, key);
   if (!parsed) return std::move(parsed).error();
-  core::SessionRecord record = std::move(*parsed);
+  out.record = std::move(*parsed);
+  return out;
+}
+
+Result<AccessToken> Client::Impl::refresh(const Freshness &want, bool force, PendingEvents &events) {
+  const platform::SlotKey key = slot();
+  const auto started = platform.clock->now();
+  auto slot_now = lock_and_read_slot(key, events);
+  if (!slot_now) return std::move(slot_now).error();
+  if (!slot_now->record) return sign_in_required("no session for this app: sign in first");
+  const std::shared_ptr<const SessionState> &mine = slot_now->mine;
+  core::SessionRecord &record = *slot_now->record;
   const auto now = platform.clock->now();
 
   if (mine && mine->dirty && mine->record.session.issued_at >= record.session.issued_at) {

@@ -38,28 +38,11 @@ Result<bool> Client::reject_access_token(const SecretString &token) {
 
 Result<bool> Client::Impl::forget_access_token(const SecretString &token, PendingEvents &events) {
   const platform::SlotKey key = slot();
-  auto held = platform.locks->acquire(key, lock_timeout);
-  if (!held) return std::move(held).error();
-
-  std::shared_ptr<const SessionState> mine;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex);
-    mine = current;
-  }
-  // Under the lock, the slot is the truth (as in refresh.cpp).
-  auto loaded = platform.store->load(key);
-  if (!loaded) return std::move(loaded).error();
-  if (!loaded->has_value()) {
-    // Signed out here or elsewhere: nothing to forget, and nothing of the slot stays in memory.
-    if (mine) {
-      publish(nullptr);
-      events.push_back(event(SessionEventKind::signed_out, mine->record.session.claims.subject()));
-    }
-    return false;
-  }
-  auto parsed = core::parse_session_record(**loaded, key);
-  if (!parsed) return std::move(parsed).error();
-  core::SessionRecord record = std::move(*parsed);
+  auto slot_now = lock_and_read_slot(key, events);
+  if (!slot_now) return std::move(slot_now).error();
+  if (!slot_now->record) return false;  // signed out: nothing to forget, nothing of the slot in memory
+  const std::shared_ptr<const SessionState> &mine = slot_now->mine;
+  core::SessionRecord &record = *slot_now->record;
 
   // Our own rotation that the store refused is newer than the slot and was never handed out; the next
   // access_token() stores it, which replaces the refused token. Rewriting the slot now would lose it.
