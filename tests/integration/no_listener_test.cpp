@@ -22,34 +22,13 @@
 namespace nativeauth {
 namespace {
 
+using testing::param;
 using testing::ProviderProcess;
+using testing::replace_param;
 using testing::ScopedEnv;
+using testing::something_listens;
 using testing::TempDir;
 using Json = nlohmann::json;
-
-/// Whether anything accepts connections on 127.0.0.1:`port`.
-bool something_listens(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool connected = connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0;
-  close(fd);
-  return connected;
-}
-
-std::string param(const std::string &url, const std::string &name) {
-  std::smatch m;
-  return std::regex_search(url, m, std::regex("[?&]" + name + "=([^&#]*)")) ? m[1].str() : std::string();
-}
-
-std::string replace_param(std::string url, const std::string &name, const std::string &value) {
-  const auto at = url.find(name + "=");
-  const auto start = at + name.size() + 1;
-  const auto end = url.find('&', start);
-  return url.replace(start, end == std::string::npos ? std::string::npos : end - start, value);
-}
 
 class NoListener : public ::testing::Test {
  protected:

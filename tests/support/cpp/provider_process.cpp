@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -306,6 +307,30 @@ std::uint16_t unused_loopback_port() {
   }
   close(fd);
   return port;
+}
+
+bool something_listens(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0;
+  close(fd);
+  return connected;
+}
+
+std::string param(const std::string &url, const std::string &name) {
+  std::smatch m;
+  return std::regex_search(url, m, std::regex("[?&]" + name + "=([^&#]*)")) ? m[1].str() : std::string();
+}
+
+std::string replace_param(std::string url, const std::string &name, const std::string &value) {
+  const auto at = url.find(name + "=");
+  const auto start = at + name.size() + 1;
+  const auto end = url.find('&', start);
+  return url.replace(start, end == std::string::npos ? std::string::npos : end - start, value);
 }
 
 bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout) {

@@ -124,6 +124,14 @@ void use_test_browser(ScopedEnv &env, const std::string &action, const std::stri
 /// registers a fixed redirect port at the provider. Another process could take it before the test does.
 std::uint16_t unused_loopback_port();
 
+/// Whether anything accepts connections on 127.0.0.1:`port`.
+bool something_listens(int port);
+
+/// The value of query parameter `name` in `url` as it stands there (not decoded); empty when absent.
+std::string param(const std::string &url, const std::string &name);
+/// `url` with the value of query parameter `name` (which must be there) replaced by `value`.
+std::string replace_param(std::string url, const std::string &name, const std::string &value);
+
 /// Waits until `path` exists (the browser writes it atomically when it finishes); false on timeout.
 bool wait_for_file(const std::string &path, std::chrono::milliseconds timeout);
 
