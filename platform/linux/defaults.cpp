@@ -8,9 +8,13 @@
 #include <nativeauth/memory_store.hpp>
 #include <nativeauth/version.hpp>
 
+#include <cstdlib>
+
 #include "libcurl/curl_transport.hpp"
 #include "linux/browser_launcher.hpp"
 #include "linux/clock.hpp"
+#include "linux/kernel_keyring.hpp"
+#include "linux/token_cache.hpp"
 #include "posix/loopback_listener.hpp"
 #include "posix/redirect_relay.hpp"
 #include "posix/slot_lock.hpp"
@@ -29,6 +33,17 @@ Result<std::shared_ptr<CredentialStore>> default_store(const ClientOptions &opti
     case StorageKind::memory: return std::shared_ptr<CredentialStore>(std::make_shared<MemoryCredentialStore>());
   }
   return make_error(ErrorCode::invalid_argument, "ClientOptions::storage is not a StorageKind");
+}
+
+/// The kernel keyring's access-token cache, for a store this platform made that outlives the process,
+/// unless the app or the user (NATIVEAUTH_NO_KEYRING_CACHE) turned it off. An app's own store gets none:
+/// what it keeps, and for whom, is the app's to say.
+Result<std::shared_ptr<TokenCache>> default_token_cache(const ClientOptions &options) {
+  if (!options.token_cache || options.storage == StorageKind::memory || std::getenv("NATIVEAUTH_NO_KEYRING_CACHE")) {
+    return std::shared_ptr<TokenCache>();
+  }
+  if (auto bad = kernel_keyring::ring_setting_error()) return std::move(*bad);
+  return linux_platform::make_kernel_keyring_token_cache(kernel_keyring::ring_from_environment());
 }
 
 }  // namespace
@@ -58,6 +73,11 @@ Result<Defaults> complete(Platform given, const ClientOptions &options) {
     auto store = default_store(options);
     if (!store) return std::move(store).error();
     p.store = std::move(*store);
+    if (!p.token_cache) {
+      auto cache = default_token_cache(options);
+      if (!cache) return std::move(cache).error();
+      p.token_cache = std::move(*cache);
+    }
     if (options.storage == StorageKind::file) {
       out.warnings.emplace_back(
           "sessions are kept in files protected only by file permissions (the file store was chosen)");

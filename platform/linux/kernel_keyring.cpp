@@ -56,8 +56,11 @@ Result<KeySerial> find(Ring ring, const std::string &description) {
                               reinterpret_cast<unsigned long>("user"),
                               reinterpret_cast<unsigned long>(description.c_str()), 0);
   if (id >= 0) return static_cast<KeySerial>(id);
-  // ENOKEY: none; EKEYEXPIRED / EKEYREVOKED: one that is gone in all but name.
-  if (errno == ENOKEY || errno == EKEYEXPIRED || errno == EKEYREVOKED) return KeySerial{0};
+  // ENOKEY: none; EKEYEXPIRED / EKEYREVOKED: one that is gone in all but name. ENOSYS / EPERM: no key
+  // retention service here (an old kernel, a container's seccomp profile): no key can have been added.
+  if (errno == ENOKEY || errno == EKEYEXPIRED || errno == EKEYREVOKED || errno == ENOSYS || errno == EPERM) {
+    return KeySerial{0};
+  }
   return failure("searching for a key", errno);
 }
 

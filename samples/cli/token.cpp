@@ -24,17 +24,17 @@ int print_token(nativeauth::Client &client, const nativeauth::AccessToken &token
     std::cout << "Authorization: " << token.token_type << ' ' << token.value.reveal() << std::endl;
     return kOk;
   }
-  // The session as stored with this token (access_token() stored it first): its ID token and scopes.
-  auto session = client.load_session();
-  if (!session || !session->has_value()) {
-    const nativeauth::Error e = session ? nativeauth::make_error(nativeauth::ErrorCode::sign_in_required,
-                                                                 "the session was signed out meanwhile")
-                                        : session.error();
-    print_error("token", e);
-    return exit_code_for(e);
-  }
-  const nativeauth::Session &s = **session;
   if (form == TokenForm::id_token) {
+    // The session as stored with this token (access_token() stored it first): its ID token.
+    auto session = client.load_session();
+    if (!session || !session->has_value()) {
+      const nativeauth::Error e = session ? nativeauth::make_error(nativeauth::ErrorCode::sign_in_required,
+                                                                   "the session was signed out meanwhile")
+                                          : session.error();
+      print_error("token", e);
+      return exit_code_for(e);
+    }
+    const nativeauth::Session &s = **session;
     if (s.id_token.empty()) {
       const auto e = nativeauth::make_error(nativeauth::ErrorCode::sign_in_required,
                                             "this session holds no ID token; sign in again to get one");
@@ -53,7 +53,7 @@ int print_token(nativeauth::Client &client, const nativeauth::AccessToken &token
         0,
         std::chrono::duration_cast<std::chrono::seconds>(*token.expires_at - std::chrono::system_clock::now()).count());
   }
-  j["scopes"] = s.scopes;
+  j["scopes"] = token.scopes;
   std::string text = j.dump();
   std::cout << text << std::endl;
   nativeauth::secure_wipe(text.data(), text.size());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `nativeauth` CLI end to end: real provider, headless Chromium as $BROWSER, exit codes 0/2/3/4/5.
 #include "libcurl/curl_transport.hpp"
+#include "linux/kernel_keyring.hpp"
+#include "linux/token_cache.hpp"
 #include "provider_process.hpp"
 
 #include <nativeauth/nativeauth.hpp>
@@ -224,6 +226,9 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
     doc["issued_at"] = now - 3590;
     doc["issued_at_ms"] = (now - 3590) * 1000;
     ASSERT_TRUE((*store)->save(key, nativeauth::SecretString(doc.dump())));
+    // Written behind the SDK's back, so the access-token cache (which the SDK keeps in step) must go too.
+    ASSERT_TRUE(nativeauth::kernel_keyring::remove(nativeauth::kernel_keyring::ring_from_environment(),
+                                                   nativeauth::linux_platform::token_cache_description(key)));
   }
   const std::vector<std::string> token_args = {"token",          "--issuer",  provider_->issuer(), "--client-id",
                                                "nativeauth-cli", "--profile", "concurrent"};

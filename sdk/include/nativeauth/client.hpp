@@ -26,6 +26,8 @@ struct AccessToken {
   std::string token_type = "Bearer";
   /// When the token expires; nullopt when the provider did not say (no expires_in).
   std::optional<std::chrono::system_clock::time_point> expires_at;
+  /// The scopes the token was granted (Session::scopes).
+  std::vector<std::string> scopes;
 };
 
 /// What sign_out() did, step by step. A failed remote step never leaves local tokens behind.

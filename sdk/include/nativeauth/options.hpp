@@ -72,6 +72,11 @@ struct ClientOptions {
   KeychainOptions keychain;
   /// Options of the file store (StorageKind::file).
   FileStoreOptions file_store;
+  /// Also keep the access token (with its expiry, type and scopes; never the refresh token) in the
+  /// platform's per-user memory cache, so that access_token() in a new process answers without loading
+  /// the store (Linux: the kernel keyring, docs/storage.md). Off here, or with the environment variable
+  /// NATIVEAUTH_NO_KEYRING_CACHE set to anything, and nothing is cached or read from there.
+  bool token_cache = true;
 
   /// access_token() refreshes when the access token has less than this left, but never in the first half of
   /// its lifetime: for a token shorter-lived than twice the margin (say 8 s), half its lifetime counts instead.

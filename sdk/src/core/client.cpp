@@ -6,6 +6,7 @@
 
 #include "core/lock_wait.hpp"
 #include "core/platform_defaults.hpp"
+#include "core/token_cache.hpp"
 #include "core/url.hpp"
 
 namespace nativeauth {
@@ -105,6 +106,11 @@ Result<Client> Client::create(ClientOptions options) {
                         "this platform has no loopback listener; supply one or use an app-handled redirect URI");
     }
     if (!p.locks) return make_error(ErrorCode::invalid_configuration, "this platform has no slot locks; supply one");
+    if (!options.token_cache) impl->platform.token_cache.reset();
+    if (impl->platform.token_cache) {
+      impl->platform.store = core::keep_cache_in_step(p.store, p.token_cache, p.clock, options.refresh_margin,
+                                                      impl->log);
+    }
     for (const auto &warning : defaults->warnings) impl->log.warning(warning);
     impl->lock_timeout = core::lock_wait(options);
     impl->options = std::move(options);

@@ -3,7 +3,7 @@
 // file: construction (client.cpp), the browser sign-in (sign_in.cpp), redirects and the loopback handler
 // (redirects.cpp), the device flow (device_flow.cpp), "token response → validated session → store →
 // publish" (tokens_to_session.cpp), claims from the UserInfo endpoint (userinfo.cpp), refresh (refresh.cpp),
-// a token an API refused (reject_token.cpp), sign-out (sign_out.cpp), events (events.cpp), slot reads
+// a token an API refused (reject_token.cpp), the access-token cache a new process reads first (token_cache.cpp), sign-out (sign_out.cpp), events (events.cpp), slot reads
 // (slots.cpp), scope checks (scopes.cpp). Not here: any of their logic.
 #pragma once
 
@@ -292,6 +292,11 @@ struct __attribute__((visibility("hidden"))) Client::Impl {
   /// "signed out" and queues `ended` with `reason`.
   void end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,
                    PendingEvents &events);
+
+  // --- token_cache.cpp
+  /// In a process that holds no session yet: the slot's access token from the platform's token cache
+  /// when it is there, is the slot's and satisfies `want`; else nullopt (the store is read as before).
+  std::optional<AccessToken> cached_token(const Freshness &want);
 
   // --- reject_token.cpp
   /// Under the slot lock: forgets `token` when the slot (or this client's unstored rotation) still holds

@@ -83,12 +83,21 @@ Result<AccessToken> Client::access_token(const AccessTokenOptions &options) {
     // Slow path: one refresh in flight per Client; everyone else waits for its result.
     std::shared_ptr<RefreshFlight> flight;
     bool leader = false;
+    bool holds_session = false;
     {
       std::lock_guard<std::mutex> lock(impl.state_mutex);
       if (!options.force_refresh && impl.current &&
           fresh_enough(*impl.current, clock.now(), clock.steady_now(), want)) {
         return copy_token(impl.current->token);
       }
+      holds_session = impl.current != nullptr;
+    }
+    // A process that has not read the slot yet asks the token cache first (token_cache.cpp).
+    if (!options.force_refresh && !holds_session) {
+      if (auto cached = impl.cached_token(want)) return std::move(*cached);
+    }
+    {
+      std::lock_guard<std::mutex> lock(impl.state_mutex);
       if (impl.flight) {
         flight = impl.flight;
       } else {

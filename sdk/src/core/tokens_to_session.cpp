@@ -23,6 +23,7 @@ AccessToken token_of(const Session &s) {
   t.value = s.access_token.clone();
   t.token_type = s.token_type.empty() ? "Bearer" : s.token_type;
   t.expires_at = s.access_token_expiry;
+  t.scopes = s.scopes;
   return t;
 }
 
@@ -39,7 +40,7 @@ void set_deadlines(SessionState &state, const platform::Clock &clock) {
 }
 
 AccessToken copy_token(const AccessToken &t) {
-  return AccessToken{t.value.clone(), t.token_type, t.expires_at};  // built in place: no move-assignments
+  return AccessToken{t.value.clone(), t.token_type, t.expires_at, t.scopes};  // built in place: no move-assignments
 }
 
 Result<AccessToken> copy_token_result(const Result<AccessToken> &r) {

@@ -11,6 +11,7 @@
 #include <nativeauth/platform/loopback_listener.hpp>
 #include <nativeauth/platform/redirect_relay.hpp>
 #include <nativeauth/platform/slot_lock.hpp>
+#include <nativeauth/platform/token_cache.hpp>
 
 #include <memory>
 
@@ -30,6 +31,9 @@ struct Platform {
   /// Default: the OS's (Linux: Unix sockets). Used only with an app-handled redirect URI; none (e.g. on
   /// mobile, where the host app hands the redirect over itself): no forwarding between instances.
   std::shared_ptr<RedirectRelay> relay;
+  /// Default (Linux, with a store that persists and ClientOptions::token_cache): the kernel keyring's
+  /// access-token cache; elsewhere none. None: every new process reads the store.
+  std::shared_ptr<TokenCache> token_cache;
 };
 
 /// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
