@@ -72,6 +72,8 @@ struct ClientOptions {
   KeychainOptions keychain;
   /// Options of the file store (StorageKind::file).
   FileStoreOptions file_store;
+  /// Options of the passphrase-protected store (StorageKind::encrypted_file).
+  EncryptedStoreOptions encrypted_store;
 
   /// access_token() refreshes when the access token has less than this left, but never in the first half of
   /// its lifetime: for a token shorter-lived than twice the margin (say 8 s), half its lifetime counts instead.
