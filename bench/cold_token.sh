@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # A cold `nativeauth token` process reading a fresh token from the keychain, beside `secret-tool lookup`
 # of the same item (the floor: a process that loads libsecret/GLib, joins the session bus and reads one
-# secret). Target (docs/performance.md): nativeauth ≤ 1.2 × secret-tool.
+# secret). Target (docs/performance.md): nativeauth ≤ 1.2 × secret-tool. Also `nativeauth token --storage
+# encrypted-file` after `nativeauth unlock` (the passphrase-protected store: a file, the kernel keyring, AES-GCM),
+# target ≤ 0.5 × secret-tool; NATIVEAUTH_NO_KEYRING_CACHE=1 is set for every run so that the stores themselves
+# are timed, not an access-token cache in the kernel keyring.
 #
 #   bench/cold_token.sh [--runs N] [--cli PATH] [--baseline PATH]
 #
@@ -16,6 +19,7 @@
 # relocate, static initializers, argument parsing; no keychain) — after 3 warm-up pairs. Interleaving
 # means a machine that gets busier meanwhile slows every column alike. Medians are printed, then one
 # machine-readable line:  RESULT cold_token nativeauth_ms=… secret_tool_ms=… version_ms=… ratio=…
+# encrypted_ms=… encrypted_ratio=…
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=30
@@ -75,6 +79,17 @@ mkdir -p "$NATIVEAUTH_TEST_BROWSER_PROFILE"
 for ((i = 0; i < 1200; i++)); do [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] && break; sleep 0.05; done
 [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] || { echo "cold_token: the browser did not finish" >&2; exit 1; }
 
+# The same sign-in into the encrypted store, unlocked once; its key in a session keyring of this script's
+# own (keyctl new_session), so the user's @u is not touched.
+export NATIVEAUTH_NO_KEYRING_CACHE=1 XDG_STATE_HOME=$work/state NATIVEAUTH_KEYRING=session
+keyctl new_session > /dev/null
+printf 'cold-token bench passphrase\n' | "$cli" unlock --for 1h > "$work/unlock.out" 2>&1 ||
+  { cat "$work/unlock.out" >&2; echo "cold_token: nativeauth unlock failed" >&2; exit 1; }
+rm -f "$NATIVEAUTH_TEST_BROWSER_RESULT"
+"$cli" login --issuer "$issuer" --client-id "$client_id" --storage encrypted-file --timeout 120 > "$work/login2.out" 2>&1 ||
+  { cat "$work/login2.out" "$work/browser.log" >&2; echo "cold_token: login --storage encrypted-file failed" >&2; exit 1; }
+for ((i = 0; i < 1200; i++)); do [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] && break; sleep 0.05; done
+
 # From here on nothing may need the network.
 exec {prov_in}>&-
 prov_in=
@@ -86,6 +101,8 @@ token=(token --issuer "$issuer" --client-id "$client_id")
 lookup=(lookup issuer "$issuer" client_id "$client_id" profile "$profile")
 record=$(secret-tool "${lookup[@]}") || { echo "cold_token: secret-tool finds no item" >&2; exit 1; }
 printed=$("$cli" "${token[@]}") || { echo "cold_token: nativeauth token failed" >&2; exit 1; }
+encrypted=("${token[@]}" --storage encrypted-file)
+[[ -n $("$cli" "${encrypted[@]}") ]] || { echo "cold_token: token --storage encrypted-file printed no token" >&2; exit 1; }
 [[ -n $printed && $record == *"\"access_token\":\"$printed\""* ]] ||
   { echo "cold_token: nativeauth token did not print the stored access token" >&2; exit 1; }
 if [[ -n $baseline ]]; then
@@ -105,15 +122,16 @@ time_us() {
   out=$((10#$t1 - 10#$t0))
 }
 
-a=() b=() c=() d=()
+a=() b=() c=() d=() e=()
 for ((i = -3; i < runs; i++)); do
   time_us x "$cli" "${token[@]}"
   time_us y secret-tool "${lookup[@]}"
   time_us z "$cli" --version
+  time_us v "$cli" "${encrypted[@]}"
   w=0
   [[ -z $baseline ]] || time_us w "$baseline" "${token[@]}"
   ((i < 0)) && continue  # warm-up: page cache, dynamic loader cache
-  a+=("$x") b+=("$y") c+=("$z") d+=("$w")
+  a+=("$x") b+=("$y") c+=("$z") d+=("$w") e+=("$v")
 done
 
 median_ms() {  # median of microsecond values, in ms with 2 decimals
@@ -121,11 +139,14 @@ median_ms() {  # median of microsecond values, in ms with 2 decimals
 }
 na=$(median_ms "${a[@]}") st=$(median_ms "${b[@]}") ver=$(median_ms "${c[@]}")
 ratio=$(awk -v a="$na" -v b="$st" 'BEGIN {printf "%.2f", a / b}')
+enc=$(median_ms "${e[@]}")
+enc_ratio=$(awk -v a="$enc" -v b="$st" 'BEGIN {printf "%.2f", a / b}')
 printf 'cold process, %d interleaved runs each (medians):\n' "$runs"
 printf '  nativeauth token            %8s ms\n' "$na"
 printf '  secret-tool lookup (floor)  %8s ms\n' "$st"
 printf '  nativeauth --version        %8s ms   (start-up alone, no keychain)\n' "$ver"
 printf '  ratio token / secret-tool   %8s     (target <= 1.2)\n' "$ratio"
+printf '  token, encrypted-file store %8s ms   (after `unlock`; ratio %s, target <= 0.5)\n' "$enc" "$enc_ratio"
 if [[ -n $baseline ]]; then
   base=$(median_ms "${d[@]}")
   printf '  baseline nativeauth token   %8s ms   (%s; ratio %s)\n' "$base" "$baseline" \
@@ -133,4 +154,4 @@ if [[ -n $baseline ]]; then
 fi
 printf '  shared objects initialized by nativeauth token: %d (%s)\n' "$(grep -c . <<<"$loaded")" \
   "${lazy:+among them: $lazy}${lazy:-neither libcurl nor libcrypto}"
-echo "RESULT cold_token nativeauth_ms=$na secret_tool_ms=$st version_ms=$ver ratio=$ratio${baseline:+ baseline_ms=$base}"
+echo "RESULT cold_token nativeauth_ms=$na secret_tool_ms=$st version_ms=$ver ratio=$ratio encrypted_ms=$enc encrypted_ratio=$enc_ratio${baseline:+ baseline_ms=$base}"

@@ -63,7 +63,7 @@ NATIVEAUTH_API Result<std::shared_ptr<platform::CredentialStore>> make_keychain_
 NATIVEAUTH_API Result<std::shared_ptr<platform::CredentialStore>> make_file_store(const FileStoreOptions &options = {});
 
 /// The passphrase-protected store (docs/storage.md, "Headless servers"). Creating it touches nothing; each
-/// call reads the unlocked key from the OS (Linux: the user's kernel keyring, @u) and fails with
+/// call reads the unlocked key from the OS (Linux: the user's kernel keyring, `@u`) and fails with
 /// ErrorCode::storage_locked, saying to run `nativeauth unlock`, while the store is locked. A record that
 /// does not decrypt (changed, cut, moved from another slot) is ErrorCode::storage_corrupt naming its file.
 /// ErrorCode::storage_unavailable where the platform has no such store.
