@@ -4,7 +4,9 @@
 # process that loads libsecret/GLib, joins the session bus and reads one secret) and a C program that only
 # starts and exits (the process floor). Two ways to the token are timed: from the kernel-keyring access-token
 # cache (the usual case; targets ≤ 0.35 × secret-tool and ≤ 2.0 × the C floor), and with the cache off
-# (NATIVEAUTH_NO_KEYRING_CACHE=1: the keychain is read; target ≤ 1.15 × secret-tool). `oidc-token` (Debian
+# (NATIVEAUTH_NO_KEYRING_CACHE=1: the keychain is read; target ≤ 1.15 × secret-tool). Also `nativeauth token
+# --storage encrypted-file` after `nativeauth unlock` with the cache off (the passphrase-protected store itself:
+# a file, the key from the kernel keyring, AES-GCM; target ≤ 0.5 × secret-tool). `oidc-token` (Debian
 # oidc-agent) is timed too when NATIVEAUTH_BENCH_OIDC_TOKEN names an account that oidc-agent holds (it needs
 # a running agent with an account set up by oidc-gen; see docs/performance.md).
 #
@@ -20,7 +22,8 @@
 # nativeauth --version (start-up alone: load, relocate, static initializers, argument parsing; no keychain)
 # — after 3 warm-up rounds. Interleaving means a machine that gets busier meanwhile slows every column
 # alike. Medians are printed, then one machine-readable line:
-#   RESULT cold_token nativeauth_ms=… miss_ms=… secret_tool_ms=… floor_ms=… version_ms=… ratio=… miss_ratio=… floor_ratio=…
+#   RESULT cold_token nativeauth_ms=… miss_ms=… secret_tool_ms=… floor_ms=… version_ms=… ratio=… miss_ratio=…
+#   floor_ratio=… encrypted_ms=… encrypted_ratio=…
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=30
@@ -80,6 +83,15 @@ mkdir -p "$NATIVEAUTH_TEST_BROWSER_PROFILE"
 for ((i = 0; i < 1200; i++)); do [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] && break; sleep 0.05; done
 [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] || { echo "cold_token: the browser did not finish" >&2; exit 1; }
 
+# The same sign-in into the encrypted store, unlocked once (its key goes to keyring-env's session keyring).
+export XDG_STATE_HOME=$work/state
+printf 'cold-token bench passphrase\n' | "$cli" unlock --for 1h > "$work/unlock.out" 2>&1 ||
+  { cat "$work/unlock.out" >&2; echo "cold_token: nativeauth unlock failed" >&2; exit 1; }
+rm -f "$NATIVEAUTH_TEST_BROWSER_RESULT"
+"$cli" login --issuer "$issuer" --client-id "$client_id" --storage encrypted-file --timeout 120 > "$work/login2.out" 2>&1 ||
+  { cat "$work/login2.out" "$work/browser.log" >&2; echo "cold_token: login --storage encrypted-file failed" >&2; exit 1; }
+for ((i = 0; i < 1200; i++)); do [[ -e $NATIVEAUTH_TEST_BROWSER_RESULT ]] && break; sleep 0.05; done
+
 # From here on nothing may need the network.
 exec {prov_in}>&-
 prov_in=
@@ -91,6 +103,8 @@ token=(token --issuer "$issuer" --client-id "$client_id")
 lookup=(lookup issuer "$issuer" client_id "$client_id" profile "$profile")
 record=$(secret-tool "${lookup[@]}") || { echo "cold_token: secret-tool finds no item" >&2; exit 1; }
 printed=$("$cli" "${token[@]}") || { echo "cold_token: nativeauth token failed" >&2; exit 1; }
+encrypted=(env NATIVEAUTH_NO_KEYRING_CACHE=1 "$cli" "${token[@]}" --storage encrypted-file)
+[[ -n $("${encrypted[@]}") ]] || { echo "cold_token: token --storage encrypted-file printed no token" >&2; exit 1; }
 [[ -n $printed && $record == *"\"access_token\":\"$printed\""* ]] ||
   { echo "cold_token: nativeauth token did not print the stored access token" >&2; exit 1; }
 if [[ -n $baseline ]]; then
@@ -121,31 +135,35 @@ DBUS_SESSION_BUS_ADDRESS=unix:path=$work/no-bus "$cli" "${token[@]}" > /dev/null
 oidc_account=${NATIVEAUTH_BENCH_OIDC_TOKEN:-}
 [[ -z $oidc_account ]] || command -v oidc-token > /dev/null || oidc_account=
 
-a=() b=() c=() d=() e=() f=() g=()
+a=() b=() c=() d=() e=() f=() g=() h=()
 for ((i = -3; i < runs; i++)); do
   time_us x "$cli" "${token[@]}"
   time_us m env NATIVEAUTH_NO_KEYRING_CACHE=1 "$cli" "${token[@]}"
   time_us y secret-tool "${lookup[@]}"
   time_us fl "$work/floor"
   time_us z "$cli" --version
+  time_us v "${encrypted[@]}"
   w=0 o=0
   [[ -z $baseline ]] || time_us w "$baseline" "${token[@]}"
   [[ -z $oidc_account ]] || time_us o oidc-token "$oidc_account"
   ((i < 0)) && continue  # warm-up: page cache, dynamic loader cache
-  a+=("$x") b+=("$y") c+=("$z") d+=("$w") e+=("$m") f+=("$fl") g+=("$o")
+  a+=("$x") b+=("$y") c+=("$z") d+=("$w") e+=("$m") f+=("$fl") g+=("$o") h+=("$v")
 done
 
 median_ms() {  # median of microsecond values, in ms with 2 decimals
   printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f", m / 1000}'
 }
 na=$(median_ms "${a[@]}") st=$(median_ms "${b[@]}") ver=$(median_ms "${c[@]}")
-miss=$(median_ms "${e[@]}") floor=$(median_ms "${f[@]}")
+miss=$(median_ms "${e[@]}") floor=$(median_ms "${f[@]}") enc=$(median_ms "${h[@]}")
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 ratio=$(ratio_of "$na" "$st") miss_ratio=$(ratio_of "$miss" "$st") floor_ratio=$(ratio_of "$na" "$floor")
+enc_ratio=$(ratio_of "$enc" "$st")
 printf 'cold process, %d interleaved runs each (medians):\n' "$runs"
 printf '  nativeauth token (kernel-keyring cache)  %8s ms   %s x secret-tool (target <= 0.35), %s x the C floor (target <= 2.0)\n' \
   "$na" "$ratio" "$floor_ratio"
 printf '  nativeauth token (cache off: keychain)   %8s ms   %s x secret-tool (target <= 1.15)\n' "$miss" "$miss_ratio"
+printf '  nativeauth token (encrypted-file store)  %8s ms   %s x secret-tool (after unlock, cache off; target <= 0.5)\n' \
+  "$enc" "$enc_ratio"
 printf '  secret-tool lookup                       %8s ms\n' "$st"
 printf '  a C program that starts and exits        %8s ms\n' "$floor"
 printf '  nativeauth --version                     %8s ms   (start-up alone, no keychain)\n' "$ver"
@@ -164,4 +182,4 @@ fi
 printf '  shared objects initialized by nativeauth token: %d (%s)\n' "$(grep -c . <<<"$loaded")" \
   "${lazy:+among them: $lazy}${lazy:-none of libcurl, libcrypto, libsecret, GLib}"
 echo "RESULT cold_token nativeauth_ms=$na miss_ms=$miss secret_tool_ms=$st floor_ms=$floor version_ms=$ver" \
-  "ratio=$ratio miss_ratio=$miss_ratio floor_ratio=$floor_ratio${baseline:+ baseline_ms=$base}"
+  "ratio=$ratio miss_ratio=$miss_ratio floor_ratio=$floor_ratio encrypted_ms=$enc encrypted_ratio=$enc_ratio${baseline:+ baseline_ms=$base}"

@@ -21,7 +21,8 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
   find_package(CURL REQUIRED)
   set(NATIVEAUTH_PLATFORM_SOURCES ${_common}
-    linux/browser_launcher.cpp linux/clock.cpp linux/defaults.cpp linux/kernel_keyring.cpp linux/token_cache.cpp linux/url_scheme.cpp
+    linux/browser_launcher.cpp linux/clock.cpp linux/defaults.cpp linux/encrypted_store_host.cpp
+    linux/kernel_keyring.cpp linux/token_cache.cpp linux/url_scheme.cpp
     posix/file_store.cpp posix/loopback_listener.cpp posix/redirect_relay.cpp posix/slot_lock.cpp posix/spawn.cpp
     libcurl/curl_transport.cpp)
   set(NATIVEAUTH_PLATFORM_LIBS "")

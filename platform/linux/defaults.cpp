@@ -31,6 +31,7 @@ Result<std::shared_ptr<CredentialStore>> default_store(const ClientOptions &opti
     }
     case StorageKind::file: return make_file_store(options.file_store);
     case StorageKind::memory: return std::shared_ptr<CredentialStore>(std::make_shared<MemoryCredentialStore>());
+    case StorageKind::encrypted_file: return make_encrypted_file_store(options.encrypted_store);
   }
   return make_error(ErrorCode::invalid_argument, "ClientOptions::storage is not a StorageKind");
 }

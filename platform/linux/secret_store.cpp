@@ -88,11 +88,13 @@ using platform::SlotKey;
 
 constexpr std::size_t kMaxRecordSize = std::size_t{1} << 20;  // the file store's limit too
 
-// The one message for "there is no keychain here": what is missing, and the two ways forward.
+// The one message for "there is no keychain here": what is missing, and the three ways forward.
 std::string no_service(const std::string &cause) {
   return "no Secret Service is running (" + cause +
-         "; is gnome-keyring or KeePassXC running in this session?); or choose the file store explicitly: "
-         "nativeauth --storage file (StorageKind::file)";
+         "; the keychain needs gnome-keyring or KeePassXC running in this session). Without one, choose a store "
+         "explicitly: --storage encrypted-file, then `nativeauth unlock` (StorageKind::encrypted_file: encrypted "
+         "with a passphrase, for headless servers), or --storage file (StorageKind::file: protected only by "
+         "file permissions)";
 }
 
 const SecretSchema *slot_schema() {

@@ -11,6 +11,7 @@ namespace cli {
 std::optional<nativeauth::StorageKind> parse_storage(const std::string &name) {
   if (name == "keychain") return nativeauth::StorageKind::keychain;
   if (name == "file") return nativeauth::StorageKind::file;
+  if (name == "encrypted-file") return nativeauth::StorageKind::encrypted_file;
   return std::nullopt;
 }
 
@@ -19,9 +20,12 @@ const char *storage_name(nativeauth::StorageKind kind) {
     case nativeauth::StorageKind::keychain: return "keychain";
     case nativeauth::StorageKind::file: return "file";
     case nativeauth::StorageKind::memory: return "memory";
+    case nativeauth::StorageKind::encrypted_file: return "encrypted-file";
   }
   return "?";
 }
+
+std::vector<std::string> storage_names() { return {"keychain", "encrypted-file", "file"}; }
 
 nativeauth::ClientOptions client_options(const Target &target) {
   nativeauth::ClientOptions options;

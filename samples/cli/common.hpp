@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cli {
 
@@ -20,9 +21,11 @@ struct Target {
   std::string redirect_uri;
 };
 
-/// "keychain" or "file"; nullopt for anything else.
+/// "keychain", "encrypted-file" or "file"; nullopt for anything else.
 std::optional<nativeauth::StorageKind> parse_storage(const std::string &name);
 const char *storage_name(nativeauth::StorageKind kind);
+/// What --storage and NATIVEAUTH_STORAGE accept.
+std::vector<std::string> storage_names();
 
 /// Client options for a target (the file store's warning is printed by the caller).
 nativeauth::ClientOptions client_options(const Target &target);

@@ -23,7 +23,8 @@ void explain(const Target &target, const std::string &what) {
 std::string login_command(const Target &target) {
   std::string cmd = "nativeauth login --issuer " + target.issuer + " --client-id " + target.client_id;
   if (target.profile != "default") cmd += " --profile " + target.profile;
-  if (target.storage == nativeauth::StorageKind::file) cmd += " --storage file";
+  if (target.storage != nativeauth::StorageKind::keychain)
+    cmd += std::string(" --storage ") + storage_name(target.storage);
   return cmd;
 }
 

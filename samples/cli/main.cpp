@@ -14,6 +14,7 @@
 #include "status.hpp"
 #include "terminal.hpp"
 #include "token.hpp"
+#include "unlock.hpp"
 
 #include <nativeauth/version.hpp>
 
@@ -46,8 +47,9 @@ struct TargetFlags {
                     "Profile in $XDG_CONFIG_HOME/nativeauth/config.json, and the session slot (default: default)")
         ->type_name("NAME");
     cmd->add_option("--storage", storage,
-                    "Where sessions are kept: keychain (default) or file (0600 files; or NATIVEAUTH_STORAGE)")
-        ->check(CLI::IsMember({"keychain", "file"}));
+                    "Where sessions are kept: keychain (default), encrypted-file (a passphrase; see `unlock`) or "
+                    "file (0600 files); or NATIVEAUTH_STORAGE")
+        ->check(CLI::IsMember(cli::storage_names()));
   }
 };
 
@@ -74,7 +76,7 @@ std::optional<int> resolve(const TargetFlags &flags, bool need_client, cli::Targ
   const std::string storage = flags.storage ? *flags.storage : env("NATIVEAUTH_STORAGE").value_or("keychain");
   const auto kind = cli::parse_storage(storage);
   if (!kind) {
-    std::cerr << "nativeauth: --storage must be keychain or file, not '" << storage << "'\n";
+    std::cerr << "nativeauth: --storage must be keychain, encrypted-file or file, not '" << storage << "'\n";
     return cli::kUsage;
   }
   target->storage = *kind;
@@ -144,6 +146,10 @@ struct Commands {
   TargetFlags git_target;
   cli::GitCredentialArgs git;
   CLI::App *git_cmd = nullptr;
+
+  cli::UnlockArgs unlock;
+  CLI::App *unlock_cmd = nullptr;
+  CLI::App *lock_cmd = nullptr;
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -296,6 +302,18 @@ void add_git_credential(CLI::App &app, Commands &c) {
   c.git_cmd->add_option("action", c.git.action, "get, store or erase (others are ignored)")->required();
 }
 
+/// `unlock` and `lock`: the passphrase-protected store's key in and out of the kernel keyring (unlock.hpp).
+void add_unlock_and_lock(CLI::App &app, Commands &c) {
+  c.unlock_cmd = app.add_subcommand(
+      "unlock", "Ask the encrypted store's passphrase once and keep its key in the kernel keyring for a while");
+  c.unlock_cmd
+      ->add_option("--for", c.unlock.duration,
+                   "How long the key stays (90s, 15m, 8h, 1d; default 8h); the passphrase is read from the terminal, "
+                   "or one line of stdin when it is not one")
+      ->type_name("DURATION");
+  c.lock_cmd = app.add_subcommand("lock", "Remove the encrypted store's key from the kernel keyring now");
+}
+
 /// `login`: flags over the profile's defaults, then the sign-in.
 int run_login_command(Commands &c) {
   cli::Profile profile;
@@ -356,6 +374,9 @@ int dispatch(const CLI::App &app, Commands &c) {
     if (auto rc = resolve(c.git_target, true, &c.git.target, &profile, &client_given)) return *rc;
     return cli::run_git_credential(c.git, std::cin, std::cout);
   }
+  if (c.unlock_cmd->parsed() || c.lock_cmd->parsed()) {
+    return c.unlock_cmd->parsed() ? cli::run_unlock(c.unlock) : cli::run_lock();
+  }
   if (c.logout_cmd->parsed()) {
     if (auto rc = resolve(c.logout_target, true, &c.logout.target, &profile, &client_given)) return *rc;
     c.logout.port = c.logout_port ? *c.logout_port : profile.port.value_or(0);  // as `login --port`
@@ -380,6 +401,7 @@ int main(int argc, char **argv) {
   add_logout(app, commands);
   add_kubectl_credential(app, commands);
   add_git_credential(app, commands);
+  add_unlock_and_lock(app, commands);
   add_generated_docs(app, commands);
   try {
     app.parse(argc, argv);

@@ -97,7 +97,10 @@ void expect_unavailable(const std::vector<Outcome> &outcomes, const std::string 
   for (const auto &o : outcomes) {
     EXPECT_EQ(o.code, ErrorCode::storage_unavailable) << o.op << ": " << o.message;
     EXPECT_NE(o.message.find("Secret Service"), std::string::npos) << o.op << ": " << o.message;
-    EXPECT_NE(o.message.find("nativeauth --storage file"), std::string::npos) << o.op << ": " << o.message;
+    // The ways forward, all of them: a Secret Service, the encrypted store with `unlock`, the plain file store.
+    for (const char *option : {"--storage encrypted-file", "`nativeauth unlock`", "--storage file"}) {
+      EXPECT_NE(o.message.find(option), std::string::npos) << o.op << ": " << option << " missing: " << o.message;
+    }
     EXPECT_NE(o.message.find(cause), std::string::npos) << o.op << ": " << o.message;
     EXPECT_EQ(o.message.find("must-not-appear"), std::string::npos) << o.op << ": " << o.message;
     EXPECT_LT(o.elapsed, kTimeout + std::chrono::seconds(2)) << o.op;

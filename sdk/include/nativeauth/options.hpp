@@ -72,6 +72,8 @@ struct ClientOptions {
   KeychainOptions keychain;
   /// Options of the file store (StorageKind::file).
   FileStoreOptions file_store;
+  /// Options of the passphrase-protected store (StorageKind::encrypted_file).
+  EncryptedStoreOptions encrypted_store;
   /// Also keep the access token (with its expiry, type and scopes; never the refresh token) in the
   /// platform's per-user memory cache, so that access_token() in a new process answers without loading
   /// the store (Linux: the kernel keyring, docs/storage.md). Off here, or with the environment variable

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, constant-time compare and JWS verification.
+// The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, JWS verification, scrypt and AES-256-GCM.
 //
 // libcrypto is loaded on first use, not at start-up (NATIVEAUTH_CRYPTO_DLOPEN, set by CMake on ELF
 // platforms; docs/adr/0008). Most runs of an app answer a still-fresh token from the keychain and call
@@ -27,6 +27,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -55,11 +56,17 @@ namespace {
   X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(i2d_ECDSA_SIG)                                      \
   X(ERR_pop_to_mark) X(ERR_set_mark)                                                                         \
   X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) X(EVP_MD_CTX_free) X(EVP_MD_CTX_new)          \
+  X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_aes_256_gcm)                     \
+  X(EVP_DecryptFinal_ex) X(EVP_DecryptInit_ex) X(EVP_DecryptUpdate)                                          \
+  X(EVP_EncryptFinal_ex) X(EVP_EncryptInit_ex) X(EVP_EncryptUpdate)                                          \
+  X(EVP_KDF_CTX_free) X(EVP_KDF_CTX_new) X(EVP_KDF_derive) X(EVP_KDF_fetch) X(EVP_KDF_free)                  \
   X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey)                           \
   X(EVP_PKEY_CTX_set_rsa_mgf1_md_name) X(EVP_PKEY_CTX_set_rsa_padding) X(EVP_PKEY_CTX_set_rsa_pss_saltlen)   \
   X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init) X(EVP_PKEY_public_check) X(EVP_sha256)     \
   X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) X(OSSL_PARAM_BLD_push_octet_string) \
   X(OSSL_PARAM_BLD_push_utf8_string) X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free)                           \
+  X(OSSL_PARAM_construct_end) X(OSSL_PARAM_construct_octet_string) X(OSSL_PARAM_construct_uint32)            \
+  X(OSSL_PARAM_construct_uint64)                                                                             \
   X(RAND_bytes)
 // clang-format on
 
@@ -149,6 +156,19 @@ struct EcdsaSigFree {
   void operator()(ECDSA_SIG *p) const noexcept { ossl().ECDSA_SIG_free(p); }
 };
 
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX *p) const noexcept { ossl().EVP_CIPHER_CTX_free(p); }
+};
+struct KdfFree {
+  void operator()(EVP_KDF *p) const noexcept { ossl().EVP_KDF_free(p); }
+};
+struct KdfCtxFree {
+  void operator()(EVP_KDF_CTX *p) const noexcept { ossl().EVP_KDF_CTX_free(p); }
+};
+
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+using KdfPtr = std::unique_ptr<EVP_KDF, KdfFree>;
+using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, KdfCtxFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
@@ -439,6 +459,99 @@ Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std
   if (auto ready = library_ready(); !ready) return ready;
   ErrorQueueScope errors;
   return verify_impl(alg, key, signing_input, signature);
+}
+
+Result<SecretString> scrypt(const SecretString &passphrase, const Bytes &salt, const ScryptParameters &p,
+                            std::size_t length) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
+  ErrorQueueScope errors;
+  KdfPtr kdf(ossl().EVP_KDF_fetch(nullptr, "SCRYPT", nullptr));
+  KdfCtxPtr ctx(kdf ? ossl().EVP_KDF_CTX_new(kdf.get()) : nullptr);
+  if (!ctx) return fail(ErrorCode::internal, "OpenSSL has no scrypt (is its default provider installed?)");
+  // OSSL_PARAM_construct_octet_string takes non-const pointers but only reads them.
+  std::string pass(passphrase.reveal());
+  util::WipeOnExit wipe_pass(pass);
+  Bytes salt_copy = salt;
+  std::uint64_t n = p.n;
+  std::uint32_t r = p.r, par = p.p;
+  std::uint64_t maxmem = kScryptMaxMemory;
+  const OSSL_PARAM params[] = {
+      ossl().OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, pass.data(), pass.size()),
+      ossl().OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt_copy.data(), salt_copy.size()),
+      ossl().OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+      ossl().OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+      ossl().OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &par),
+      ossl().OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
+      ossl().OSSL_PARAM_construct_end(),
+  };
+  std::string out(length, '\0');
+  if (ossl().EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char *>(&out[0]), out.size(), params) != 1) {
+    util::wipe(out);
+    // Parameters are checked by the caller; what is left is memory (the bound above) or a broken library.
+    return fail(ErrorCode::internal, "OpenSSL's scrypt failed (N=" + std::to_string(p.n) +
+                                         ", r=" + std::to_string(p.r) + ", p=" + std::to_string(p.p) + ")");
+  }
+  return SecretString(std::move(out));
+}
+
+Result<std::string> aes_256_gcm_seal(const SecretString &key, const Bytes &nonce, std::string_view aad,
+                                     std::string_view plaintext) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
+  if (key.size() != 32 || nonce.size() != kGcmNonceSize || plaintext.size() > static_cast<std::size_t>(INT_MAX) ||
+      aad.size() > static_cast<std::size_t>(INT_MAX)) {
+    return fail(ErrorCode::internal, "AES-256-GCM: a key of 32 bytes and a nonce of 12 are required");
+  }
+  ErrorQueueScope errors;
+  CipherCtxPtr ctx(ossl().EVP_CIPHER_CTX_new());
+  std::string out(plaintext.size() + kGcmTagSize, '\0');
+  auto *o = reinterpret_cast<unsigned char *>(&out[0]);
+  int len = 0, tail = 0;
+  // NIST SP 800-38D §5.2.1.1: a 96-bit IV is used as is; the default IV length of EVP_aes_256_gcm is 12.
+  const bool ok = ctx &&
+                  ossl().EVP_EncryptInit_ex(ctx.get(), ossl().EVP_aes_256_gcm(), nullptr, bytes_of(key.reveal()),
+                                            nonce.data()) == 1 &&
+                  ossl().EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes_of(aad), static_cast<int>(aad.size())) ==
+                      1 &&
+                  ossl().EVP_EncryptUpdate(ctx.get(), o, &len, bytes_of(plaintext),
+                                           static_cast<int>(plaintext.size())) == 1 &&
+                  ossl().EVP_EncryptFinal_ex(ctx.get(), o + len, &tail) == 1 &&
+                  static_cast<std::size_t>(len + tail) == plaintext.size() &&
+                  ossl().EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagSize),
+                                             o + plaintext.size()) == 1;
+  if (!ok) return fail(ErrorCode::internal, "OpenSSL could not encrypt with AES-256-GCM");
+  return out;
+}
+
+Result<std::optional<SecretString>> aes_256_gcm_open(const SecretString &key, const Bytes &nonce, std::string_view aad,
+                                                     std::string_view sealed) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
+  if (key.size() != 32 || nonce.size() != kGcmNonceSize || sealed.size() > static_cast<std::size_t>(INT_MAX) ||
+      aad.size() > static_cast<std::size_t>(INT_MAX)) {
+    return fail(ErrorCode::internal, "AES-256-GCM: a key of 32 bytes and a nonce of 12 are required");
+  }
+  if (sealed.size() < kGcmTagSize) return std::optional<SecretString>();
+  ErrorQueueScope errors;
+  const std::size_t size = sealed.size() - kGcmTagSize;
+  // EVP_CTRL_GCM_SET_TAG takes a non-const pointer; the tag is copied, never written through.
+  std::string tag(sealed.substr(size));
+  std::string out(size, '\0');
+  util::WipeOnExit wipe_out(out);
+  auto *o = reinterpret_cast<unsigned char *>(&out[0]);
+  CipherCtxPtr ctx(ossl().EVP_CIPHER_CTX_new());
+  int len = 0, tail = 0;
+  const bool set_up = ctx &&
+                      ossl().EVP_DecryptInit_ex(ctx.get(), ossl().EVP_aes_256_gcm(), nullptr, bytes_of(key.reveal()),
+                                                nonce.data()) == 1 &&
+                      ossl().EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes_of(aad), static_cast<int>(aad.size())) ==
+                          1 &&
+                      ossl().EVP_DecryptUpdate(ctx.get(), o, &len, bytes_of(sealed), static_cast<int>(size)) == 1 &&
+                      ossl().EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagSize),
+                                                 &tag[0]) == 1;
+  if (!set_up) return fail(ErrorCode::internal, "OpenSSL could not decrypt with AES-256-GCM");
+  // SP 800-38D §7.2: nothing of the plaintext is released unless the tag verifies (`out` is wiped).
+  if (ossl().EVP_DecryptFinal_ex(ctx.get(), o + len, &tail) != 1) return std::optional<SecretString>();
+  std::string plain(out.data(), static_cast<std::size_t>(len + tail));
+  return std::optional<SecretString>(SecretString(std::move(plain)));
 }
 
 namespace detail {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The core's view of cryptography. The implementation (crypto.cpp) is the only code that sees OpenSSL.
+// The core's view of cryptography (randomness, hashes, JWS verification, scrypt and AES-256-GCM). The implementation (crypto.cpp) is the only code that sees OpenSSL.
 #pragma once
 
 #include <nativeauth/result.hpp>
+#include <nativeauth/secret.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,38 @@ struct JwkPublicKey {
 /// Messages never include key or signature bytes.
 Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,
                               const Bytes &signature);
+
+/// scrypt's cost parameters (RFC 7914 §2): N (CPU/memory cost, a power of 2 above 1), r (block size), p
+/// (parallelisation). Memory used: about 128 * N * r bytes.
+struct ScryptParameters {
+  std::uint64_t n = 0;
+  std::uint32_t r = 0;
+  std::uint32_t p = 0;
+};
+
+/// The most memory scrypt may use here (OpenSSL's maxmem_bytes): 64 MiB, so a machine with little memory
+/// (a container, a CI runner) can always unlock, and a tampered parameter file cannot ask for more.
+inline constexpr std::uint64_t kScryptMaxMemory = std::uint64_t{64} << 20;
+
+/// RFC 7914 scrypt of `passphrase` and `salt`: `length` bytes of key (EVP_KDF "SCRYPT", OpenSSL 3).
+/// Errors: ErrorCode::internal when OpenSSL refuses the parameters (more than kScryptMaxMemory) or fails.
+Result<SecretString> scrypt(const SecretString &passphrase, const Bytes &salt, const ScryptParameters &parameters,
+                            std::size_t length);
+
+inline constexpr std::size_t kGcmNonceSize = 12;  ///< NIST SP 800-38D §8.2: 96-bit nonces
+inline constexpr std::size_t kGcmTagSize = 16;    ///< the full 128-bit tag
+
+/// AES-256-GCM (NIST SP 800-38D) of `plaintext` under the 32-byte `key` and the 12-byte `nonce`, with
+/// `aad` authenticated but not encrypted: ciphertext followed by the 16-byte tag. A nonce must never be
+/// used twice with one key (callers draw it from random_bytes()). Errors: ErrorCode::internal.
+Result<std::string> aes_256_gcm_seal(const SecretString &key, const Bytes &nonce, std::string_view aad,
+                                     std::string_view plaintext);
+
+/// Reverses aes_256_gcm_seal(): the plaintext, or nullopt when `sealed` does not authenticate under this
+/// key, nonce and `aad` (a wrong key, a changed byte, a cut tag). Nothing of an unauthenticated plaintext
+/// is returned. Errors: ErrorCode::internal (OpenSSL missing or failing, wrong key or nonce size).
+Result<std::optional<SecretString>> aes_256_gcm_open(const SecretString &key, const Bytes &nonce, std::string_view aad,
+                                                     std::string_view sealed);
 
 namespace detail {
 /// For tests: loads `soname` as libcrypto into a throw-away table (the process-wide one is untouched)
