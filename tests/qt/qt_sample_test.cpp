@@ -179,7 +179,7 @@ class QtSampleTest : public QObject {
   void signInShowsTheUserAndCallApiGets200WhileTheLoopRuns();
   void theWindowFollowsTheCliRefreshingAndSigningOutTheSameSlot();
   void cancelDuringSignInLeavesItSignedOutAndResponsive();
-  void customSchemeRedirectComesBackThroughASecondInstance();
+  void customSchemeRedirectsComeBackThroughASecondInstance();
 
  private:
   App open_app(const QString &profile, QStringList extra = {});
@@ -344,7 +344,7 @@ void QtSampleTest::cancelDuringSignInLeavesItSignedOutAndResponsive() {
   QCOMPARE(app.label("name"), QString());
 }
 
-void QtSampleTest::customSchemeRedirectComesBackThroughASecondInstance() {
+void QtSampleTest::customSchemeRedirectsComeBackThroughASecondInstance() {
   TempDir dir, data, config, runtime;
   ScopedEnv env;
   use_browser(env, dir, "login");
@@ -382,6 +382,19 @@ void QtSampleTest::customSchemeRedirectComesBackThroughASecondInstance() {
   const auto result = nlohmann::json::parse(nativeauth::testing::read_file(dir.file("result.json")), nullptr, false);
   QVERIFY(result.value("custom_scheme", false));
   QCOMPARE(result.value("scheme_handler_exit", -1), 0);
+
+  // Sign out: the provider's logout page sends the browser to com.example.nativeauth-qt:/logout, which
+  // comes back the same way to the waiting sign_out().
+  QFile::remove(QString::fromStdString(dir.file("result.json")));
+  env.set("NATIVEAUTH_TEST_BROWSER_ACTION", "logout");
+  QTest::mouseClick(app.button("sign_out"), Qt::LeftButton);
+  QCOMPARE(app.state(), State::signing_out);
+  QVERIFY(wait_while(*app.controller, State::signing_out, kSignInMs));
+  QCOMPARE(app.state(), State::signed_out);
+  QVERIFY2(app.status().contains("1 session(s) erased on this computer, 1 refresh token(s) revoked, provider "
+                                 "session ended."),
+           qPrintable(app.status()));
+  QCOMPARE(app.label("name"), QString());
 
   auto removal = slot;
   removal.insert(removal.begin(), {NATIVEAUTH_QT_SAMPLE, "--unregister-scheme"});
