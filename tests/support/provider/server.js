@@ -375,12 +375,14 @@ const clientDefaults = {
   response_types: ['code'],
   grant_types: ['authorization_code', 'refresh_token',
     ...(args['no-device-flow'] ? [] : ['urn:ietf:params:oauth:grant-type:device_code'])],
-  redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'com.example.app:/callback'],
+  redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'com.example.app:/callback',
+    'com.example.nativeauth-qt:/callback'],
   post_logout_redirect_uris: exactPostLogout || [
     'http://127.0.0.1/logout',
     'http://[::1]/logout',
     'http://127.0.0.1/callback',
     'com.example.app:/logout',
+    'com.example.nativeauth-qt:/logout',
   ],
   id_token_signed_response_alg: alg,
 };
