@@ -44,7 +44,8 @@ Result<std::shared_ptr<TokenCache>> default_token_cache(const ClientOptions &opt
     return std::shared_ptr<TokenCache>();
   }
   if (auto bad = kernel_keyring::ring_setting_error()) return std::move(*bad);
-  return linux_platform::make_kernel_keyring_token_cache(kernel_keyring::ring_from_environment());
+  return linux_platform::make_kernel_keyring_token_cache(kernel_keyring::ring_from_environment(),
+                                                         linux_platform::token_cache_store_name(options.storage));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "core/platform_encrypted_store.hpp"
 
 #include "linux/kernel_keyring.hpp"
+#include "linux/token_cache.hpp"
 #include "posix/fd.hpp"
 #include "posix/file_store.hpp"
 #include "posix/private_fs.hpp"
@@ -137,6 +138,12 @@ class LinuxHost final : public EncryptedStoreHost {
     return kernel_keyring::get(ring_, name);
   }
   Result<void> remove_key(const std::string &name) override { return kernel_keyring::remove(ring_, name); }
+  Result<void> drop_cached_tokens() override {
+    auto dropped = kernel_keyring::remove_matching(
+        ring_, linux_platform::token_cache_prefix(linux_platform::token_cache_store_name(StorageKind::encrypted_file)));
+    if (!dropped) return std::move(dropped).error();
+    return {};
+  }
 
  private:
   // The checked directory; an empty UniqueFd when it does not exist.

@@ -9,11 +9,13 @@
 
 #include "util/secrets.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include <linux/keyctl.h>
 #include <sys/syscall.h>
@@ -124,6 +126,35 @@ Result<void> remove(Ring ring, const std::string &description) {
     return failure("invalidating a key", errno);
   }
   return {};
+}
+
+Result<int> remove_matching(Ring ring, const std::string &prefix) {
+  std::vector<KeySerial> ids(512);
+  const long n = keyctl_call(KEYCTL_READ, static_cast<unsigned long>(ring_id(ring)),
+                             reinterpret_cast<unsigned long>(ids.data()), ids.size() * sizeof(KeySerial));
+  if (n < 0) {
+    if (errno == ENOSYS || errno == EPERM || errno == ENOKEY) return 0;
+    return failure("listing a keyring", errno);
+  }
+  ids.resize(std::min(ids.size(), static_cast<std::size_t>(n) / sizeof(KeySerial)));
+  int removed = 0;
+  for (const KeySerial id : ids) {
+    char buf[4200] = {};  // "type;uid;gid;perm;" + a description of up to 4095 bytes
+    const long len = keyctl_call(KEYCTL_DESCRIBE, static_cast<unsigned long>(id), reinterpret_cast<unsigned long>(buf),
+                                 sizeof buf);
+    if (len <= 0 || static_cast<std::size_t>(len) > sizeof buf) continue;  // gone meanwhile, or not ours to see
+    // "type;uid;gid;perm;description": the description follows the fourth ';'.
+    const std::string_view described(buf);
+    std::size_t from = 0;
+    for (int field = 0; field < 4 && from != std::string_view::npos; ++field) {
+      const std::size_t semicolon = described.find(';', from);
+      from = semicolon == std::string_view::npos ? semicolon : semicolon + 1;
+    }
+    if (from == std::string_view::npos || described.rfind("user;", 0) != 0) continue;
+    if (described.substr(from).rfind(prefix, 0) != 0) continue;
+    if (keyctl_call(KEYCTL_INVALIDATE, static_cast<unsigned long>(id)) == 0) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace nativeauth::kernel_keyring

@@ -41,4 +41,8 @@ Result<std::optional<SecretString>> get(Ring ring, const std::string &descriptio
 /// Invalidates the key `description` in `ring` at once; none is not an error.
 Result<void> remove(Ring ring, const std::string &description);
 
+/// Invalidates every user-type key directly in `ring` whose description starts with `prefix`; returns how
+/// many. A keyring the kernel does not offer here (ENOSYS, EPERM) holds none.
+Result<int> remove_matching(Ring ring, const std::string &prefix);
+
 }  // namespace nativeauth::kernel_keyring

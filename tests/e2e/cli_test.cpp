@@ -228,7 +228,8 @@ TEST_F(Cli, EightConcurrentTokenProcessesCauseExactlyOneGrant) {
     ASSERT_TRUE((*store)->save(key, nativeauth::SecretString(doc.dump())));
     // Written behind the SDK's back, so the access-token cache (which the SDK keeps in step) must go too.
     ASSERT_TRUE(nativeauth::kernel_keyring::remove(nativeauth::kernel_keyring::ring_from_environment(),
-                                                   nativeauth::linux_platform::token_cache_description(key)));
+                                                   nativeauth::linux_platform::token_cache_description("keychain",
+                                                                                                       key)));
   }
   const std::vector<std::string> token_args = {"token",          "--issuer",  provider_->issuer(), "--client-id",
                                                "nativeauth-cli", "--profile", "concurrent"};

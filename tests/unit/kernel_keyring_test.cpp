@@ -93,6 +93,23 @@ TEST_F(KernelKeyring, TheKernelDropsAKeyAfterItsTimeout) {
   EXPECT_TRUE(gone) << "the key outlived its one-second timeout by 10 s";
 }
 
+TEST_F(KernelKeyring, RemoveMatchingTakesExactlyTheKeysWithThePrefix) {
+  ASSERT_TRUE(kk::put(kk::Ring::session, "nativeauth-test:drop:a", SecretString("1"), 60s));
+  ASSERT_TRUE(kk::put(kk::Ring::session, "nativeauth-test:drop:b", SecretString("2"), 60s));
+  ASSERT_TRUE(kk::put(kk::Ring::session, "nativeauth-test:keep:c", SecretString("3"), 60s));
+  auto removed = kk::remove_matching(kk::Ring::session, "nativeauth-test:drop:");
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 2);
+  for (const char *gone : {"nativeauth-test:drop:a", "nativeauth-test:drop:b"}) {
+    auto got = kk::get(kk::Ring::session, gone);
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(got->has_value()) << gone;
+  }
+  auto kept = kk::get(kk::Ring::session, "nativeauth-test:keep:c");
+  ASSERT_TRUE(kept && kept->has_value());
+  ASSERT_TRUE(kk::remove(kk::Ring::session, "nativeauth-test:keep:c"));
+}
+
 TEST_F(KernelKeyring, ABadRingSettingIsAnError) {
   ::setenv("NATIVEAUTH_KEYRING", "everyone", 1);
   auto e = kk::ring_setting_error();

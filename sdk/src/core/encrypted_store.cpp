@@ -169,7 +169,9 @@ Result<void> lock_encrypted_store(const EncryptedStoreOptions &options) {
   auto parameters = read_parameters(**host);
   if (!parameters) return std::move(parameters).error();
   if (!parameters->has_value()) return {};
-  return (*host)->remove_key(core::encrypted::key_name(**parameters));
+  if (auto removed = (*host)->remove_key(core::encrypted::key_name(**parameters)); !removed) return removed;
+  // Locked means no token without the passphrase: the access-token cache's copies go too.
+  return (*host)->drop_cached_tokens();
 }
 
 }  // namespace nativeauth

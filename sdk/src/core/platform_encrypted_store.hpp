@@ -45,6 +45,10 @@ class EncryptedStoreHost {
   virtual Result<void> put_key(const std::string &name, const SecretString &key, std::chrono::seconds lifetime) = 0;
   virtual Result<std::optional<SecretString>> get_key(const std::string &name) = 0;
   virtual Result<void> remove_key(const std::string &name) = 0;
+
+  /// Drops every access token the platform's token cache holds for sessions in encrypted stores (so that
+  /// after lock_encrypted_store() no token is handed out without the passphrase); none is not an error.
+  virtual Result<void> drop_cached_tokens() = 0;
 };
 
 /// This platform's host for `options` (directory resolved, nothing touched yet). ErrorCode::storage_unavailable
