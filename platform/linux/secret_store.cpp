@@ -445,7 +445,7 @@ class SecretServiceStore final : public platform::CredentialStore {
   }
 
   // By object path, not through SecretItem proxies: SearchItems, then GetSecrets for the first unlocked
-  // match, the two messages secret-tool lookup sends. lib().secret_service_search_sync() built a proxy per
+  // match, the two messages secret-tool lookup sends. secret_service_search_sync() built a proxy per
   // match (GetAll, AddMatch/RemoveMatch, ...: 8 messages in all, ~1 ms of a cold `nativeauth token`,
   // docs/performance.md). Neither call unlocks anything: SearchItems reports locked matches apart, and
   // GetSecrets is only asked for unlocked ones. (secret_service_lookup_sync would Unlock, i.e. prompt.)
