@@ -13,7 +13,8 @@
 # `nativeauth login` against the dev provider through the headless test browser, stops the provider
 # (a fresh token needs no network; a refresh attempt would now fail loudly), then times N interleaved
 # pairs of runs — nativeauth token, secret-tool lookup, and nativeauth --version (start-up alone: load,
-# relocate, static initializers, argument parsing; no keychain) — after 3 warm-up pairs. Interleaving
+# relocate, static initializers, argument parsing; no keychain), and with --baseline that CLI's token and
+# --version — after 3 warm-up pairs. Interleaving
 # means a machine that gets busier meanwhile slows every column alike. Medians are printed, then one
 # machine-readable line:  RESULT cold_token nativeauth_ms=… secret_tool_ms=… version_ms=… ratio=…
 set -euo pipefail
@@ -94,6 +95,10 @@ fi
 # What the token path loads (the dynamic loader's own account): libcurl and libcrypto should not be there.
 loaded=$(LD_DEBUG=libs "$cli" "${token[@]}" 2>&1 >/dev/null | sed -nE 's/.*calling init: (.*)/\1/p' | sort -u)
 lazy=$( (grep -oE 'lib(curl|crypto)\.so[.0-9]*' <<<"$loaded" || true) | sort -u | tr '\n' ' ')
+# Start-up alone should not load the keychain's libraries either (libsecret and GLib: docs/adr/0009).
+loaded_version=$(LD_DEBUG=libs "$cli" --version 2>&1 >/dev/null | sed -nE 's/.*calling init: (.*)/\1/p' | sort -u)
+glib_version=$( (grep -oE 'lib(secret-1|gio-2\.0|gobject-2\.0|glib-2\.0)\.so[.0-9]*' <<<"$loaded_version" || true) |
+  sort -u | tr '\n' ' ')
 
 # time_us VAR COMMAND...: runs COMMAND with its output discarded; fails the script if it fails.
 time_us() {
@@ -105,15 +110,16 @@ time_us() {
   out=$((10#$t1 - 10#$t0))
 }
 
-a=() b=() c=() d=()
+a=() b=() c=() d=() e=()
 for ((i = -3; i < runs; i++)); do
   time_us x "$cli" "${token[@]}"
   time_us y secret-tool "${lookup[@]}"
   time_us z "$cli" --version
-  w=0
+  w=0 v=0
   [[ -z $baseline ]] || time_us w "$baseline" "${token[@]}"
+  [[ -z $baseline ]] || time_us v "$baseline" --version
   ((i < 0)) && continue  # warm-up: page cache, dynamic loader cache
-  a+=("$x") b+=("$y") c+=("$z") d+=("$w")
+  a+=("$x") b+=("$y") c+=("$z") d+=("$w") e+=("$v")
 done
 
 median_ms() {  # median of microsecond values, in ms with 2 decimals
@@ -130,7 +136,10 @@ if [[ -n $baseline ]]; then
   base=$(median_ms "${d[@]}")
   printf '  baseline nativeauth token   %8s ms   (%s; ratio %s)\n' "$base" "$baseline" \
     "$(awk -v a="$base" -v b="$st" 'BEGIN {printf "%.2f", a / b}')"
+  printf '  baseline nativeauth --version %6s ms\n' "$(median_ms "${e[@]}")"
 fi
 printf '  shared objects initialized by nativeauth token: %d (%s)\n' "$(grep -c . <<<"$loaded")" \
   "${lazy:+among them: $lazy}${lazy:-neither libcurl nor libcrypto}"
+printf '  shared objects initialized by nativeauth --version: %d (%s)\n' "$(grep -c . <<<"$loaded_version")" \
+  "${glib_version:+among them: $glib_version}${glib_version:-no libsecret or GLib}"
 echo "RESULT cold_token nativeauth_ms=$na secret_tool_ms=$st version_ms=$ver ratio=$ratio${baseline:+ baseline_ms=$base}"
