@@ -32,12 +32,18 @@ access tokens silently.
 This package holds the nativeauth command-line tool, the C++17 library
 libnativeauth, its headers, and its CMake and pkg-config files.")
 # Shared-library dependencies of the CLI and the library, as dpkg-shlibdeps finds them
-# (libsecret-1-0, libstdc++6, ...). It cannot see libcurl or libcrypto: the library dlopens
-# libcurl.so.4 on its first request (docs/adr/0005) and libcrypto.so.3 (package libssl3) on its
-# first cryptographic call (docs/adr/0008), so both are named here by hand.
+# (libstdc++6, libqrencode4, ...). It cannot see what the library dlopens, so those are named here by
+# hand: libcurl.so.4 on its first request (docs/adr/0005), libcrypto.so.3 (package libssl3) on its
+# first cryptographic call (docs/adr/0008), and libsecret-1.so.0 with GLib's libgio, libgobject and
+# libglib on the keychain's first call (docs/adr/0009). The minimum versions are those of the newest
+# function the SDK resolves from each (libsecret 0.18: secret_service_encode_dbus_secret; GLib 2.28:
+# g_list_free_full), what dpkg-shlibdeps would have derived from their symbols files.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${CMAKE_INSTALL_FULL_LIBDIR}")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.88), libssl3 (>= 3.0.0)")
+if(NATIVEAUTH_WITH_LIBSECRET)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libsecret-1-0 (>= 0.18), libglib2.0-0 (>= 2.28)")
+endif()
 # A shlibs file, and the ldconfig trigger for libnativeauth.so.0 (CPack's own postinst also runs
 # ldconfig, which lintian reports as a warning; harmless).
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

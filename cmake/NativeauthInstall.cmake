@@ -29,13 +29,10 @@ else()
   set(NATIVEAUTH_PACKAGE_LINKS_CRYPTO OFF)
 endif()
 find_package(Threads REQUIRED)  # for CMAKE_USE_PTHREADS_INIT below (sdk/CMakeLists.txt links Threads::Threads)
-if(NOT DEFINED NATIVEAUTH_WITH_LIBSECRET)
-  set(NATIVEAUTH_WITH_LIBSECRET OFF)
-endif()
-
 # The libraries. nativeauth's exported interface carries the install include dir and, for a static
-# build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to Threads::Threads, dl (or OpenSSL::Crypto and
-# CURL::libcurl off ELF) and PkgConfig::LIBSECRET (see sdk/CMakeLists.txt). The C ABI library (nativeauth_c,
+# build, NATIVEAUTH_STATIC plus $<LINK_ONLY:> links to Threads::Threads and dl (or OpenSSL::Crypto and
+# CURL::libcurl off ELF; see sdk/CMakeLists.txt). libsecret is never a link dependency: it is dlopened
+# on the keychain's first call (docs/adr/0009). The C ABI library (nativeauth_c,
 # sdk/src/capi) joins the same export set as nativeauth::c.
 install(TARGETS nativeauth nativeauth_c EXPORT nativeauthTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
@@ -69,18 +66,19 @@ install(FILES
 # --static). A static archive cannot be linked without them, and `pkg-config --static` is unusable
 # on Debian (libcurl.pc's Libs.private names -dev packages nobody installs), so a static build
 # lists them as plain Requires/Libs. They are the static archive's real link interface, the same as
-# the CMake package's: libsecret-1 when built with it, the dynamic loader and threads; not libcurl or
-# libcrypto on ELF, where they are dlopened (docs/adr/0005, docs/adr/0008). nlohmann_json is
-# header-only: never needed.
+# the CMake package's: the dynamic loader and threads; not libcurl, libcrypto or libsecret-1 on ELF,
+# where they are dlopened (docs/adr/0005, 0008, 0009). Listing libsecret-1 in Requires.private, as
+# before ADR 9, would be wrong now: nothing in either library refers to a libsecret or GLib symbol, and
+# pkg-config would make every consumer install libsecret-1-dev for headers and flags it never uses.
+# That the keychain needs libsecret-1.so.0 at run time is a runtime dependency, which pkg-config cannot
+# express: the Debian package declares it (cmake/NativeauthCPack.cmake). nlohmann_json is header-only:
+# never needed.
 set(_nativeauth_pc_deps "")
 if(NATIVEAUTH_PACKAGE_LINKS_CURL)
   list(APPEND _nativeauth_pc_deps libcurl)
 endif()
 if(NATIVEAUTH_PACKAGE_LINKS_CRYPTO)
   list(APPEND _nativeauth_pc_deps libcrypto)
-endif()
-if(NATIVEAUTH_WITH_LIBSECRET)
-  list(APPEND _nativeauth_pc_deps libsecret-1)
 endif()
 list(JOIN _nativeauth_pc_deps " " _nativeauth_pc_deps)
 set(_nativeauth_pc_libs "")

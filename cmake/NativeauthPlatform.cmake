@@ -27,14 +27,15 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     libcurl/curl_transport.cpp)
   set(NATIVEAUTH_PLATFORM_LIBS "")
   if(NATIVEAUTH_WITH_LIBSECRET)
+    # Headers only: libsecret and GLib are loaded on the keychain's first call (docs/adr/0009);
+    # platform/CMakeLists.txt adds PkgConfig::LIBSECRET's include directories, nothing links it.
     pkg_check_modules(LIBSECRET REQUIRED IMPORTED_TARGET GLOBAL libsecret-1)
-    list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/secret_store.cpp)
-    list(APPEND NATIVEAUTH_PLATFORM_LIBS PkgConfig::LIBSECRET)
+    list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/secret_store.cpp linux/libsecret_loader.cpp)
   else()
     list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/no_keychain.cpp)
   endif()
-  # ELF: libcurl and libcrypto are loaded on first use, not linked (docs/adr/0005, docs/adr/0008); only
-  # their headers are used at build time.
+  # ELF: libcurl, libcrypto and libsecret are loaded on first use, not linked (docs/adr/0005, 0008,
+  # 0009); only their headers are used at build time.
   set(NATIVEAUTH_PLATFORM_DEFINES NATIVEAUTH_CURL_DLOPEN)
   set(NATIVEAUTH_CURL_LINK ${CMAKE_DL_LIBS})
   set(NATIVEAUTH_CRYPTO_SOURCES src/crypto/crypto.cpp)

@@ -49,8 +49,8 @@ class NativeauthConan(ConanFile):
 
     def requirements(self):
         # libcurl and OpenSSL stay private to a shared libnativeauth; nlohmann_json is header-only
-        # and compiled in. On Linux libcurl and OpenSSL's libcrypto are dlopened at run time
-        # (docs/adr/0005, docs/adr/0008), but their headers are still needed and their libraries
+        # and compiled in. On Linux libcurl, OpenSSL's libcrypto and libsecret are dlopened at run
+        # time (docs/adr/0005, 0008, 0009), but their headers are still needed and their libraries
         # must be present.
         self.requires("libcurl/[>=7.88 <9]")
         self.requires("openssl/[>=3 <4]")

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // make_keychain_store() on Linux: one Secret Service item per slot, through libsecret's SecretService API.
 //
+// libsecret and GLib are loaded by the store's first call, not linked (linux/libsecret_loader.hpp,
+// docs/adr/0009): every libsecret/GLib function here is called through lib(), and a missing library is
+// ErrorCode::storage_unavailable naming the package to install. A direct call would link libsecret again
+// (nm -D --undefined-only of libnativeauth.so would list a g_* or secret_* symbol).
+//
 // Schema io.nativeauth.Slot (SECRET_SCHEMA_NONE: every search also matches the schema name):
 //   attribute xdg:schema  "io.nativeauth.Slot"; libsecret adds it on store and matches it on search, so
 //                         items of other applications that happen to use the same attribute names are
@@ -58,6 +63,8 @@
 #include <nativeauth/secret.hpp>
 #include <nativeauth/storage.hpp>
 
+#include "linux/libsecret_loader.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -73,18 +80,14 @@
 #include <utility>
 #include <vector>
 
-#include <gio/gio.h>
-// The object-path API (secret-paths.h: secret_service_search_for_dbus_paths_sync,
-// secret_service_get_secret_for_dbus_path_sync) is declared only for code that acknowledges it as
-// "unstable". It is what libsecret's own stable lookup and search are built on and has not changed
-// since libsecret 0.18 (2014); why it is used anyway: docs/storage.md, "Reading without proxies".
-#define SECRET_API_SUBJECT_TO_CHANGE 1
-#include <libsecret/secret.h>
-
 namespace nativeauth {
 namespace {
 
 using platform::SlotKey;
+
+// libsecret and GLib, loaded by the store's first call (SecretServiceStore::guarded). Only valid once
+// secret_library() succeeded: every GLib object below comes from a call through this table.
+const linux_platform::SecretApi &lib() { return *linux_platform::secret_library().api; }
 
 constexpr std::size_t kMaxRecordSize = std::size_t{1} << 20;  // the file store's limit too
 
@@ -114,33 +117,33 @@ const SecretSchema *slot_schema() {
 // Ownership of what GLib hands out
 
 struct ObjectUnref {
-  void operator()(gpointer object) const { g_object_unref(object); }
+  void operator()(gpointer object) const { lib().g_object_unref(object); }
 };
 template <typename T>
 using ObjectPtr = std::unique_ptr<T, ObjectUnref>;
 
 struct ErrorFree {
-  void operator()(GError *error) const { g_error_free(error); }
+  void operator()(GError *error) const { lib().g_error_free(error); }
 };
 using ErrorPtr = std::unique_ptr<GError, ErrorFree>;
 
 struct HashTableUnref {
-  void operator()(GHashTable *table) const { g_hash_table_unref(table); }
+  void operator()(GHashTable *table) const { lib().g_hash_table_unref(table); }
 };
 using HashTablePtr = std::unique_ptr<GHashTable, HashTableUnref>;
 
 struct ObjectListFree {
-  void operator()(GList *list) const { g_list_free_full(list, g_object_unref); }
+  void operator()(GList *list) const { lib().g_list_free_full(list, lib().g_object_unref); }
 };
 using ObjectListPtr = std::unique_ptr<GList, ObjectListFree>;
 
 struct StrvFree {
-  void operator()(gchar **strv) const { g_strfreev(strv); }
+  void operator()(gchar **strv) const { lib().g_strfreev(strv); }
 };
 using StrvPtr = std::unique_ptr<gchar *, StrvFree>;
 
 struct ValueUnref {
-  void operator()(SecretValue *value) const { secret_value_unref(value); }
+  void operator()(SecretValue *value) const { lib().secret_value_unref(value); }
 };
 using ValuePtr = std::unique_ptr<SecretValue, ValueUnref>;
 
@@ -151,7 +154,7 @@ class ErrorOut {
   explicit operator bool() const { return raw_ != nullptr; }
   ErrorPtr take() { return ErrorPtr(std::exchange(raw_, nullptr)); }
   ~ErrorOut() {
-    if (raw_) g_error_free(raw_);
+    if (raw_) lib().g_error_free(raw_);
   }
 
  private:
@@ -160,22 +163,22 @@ class ErrorOut {
 
 // String attributes, borrowing the key's strings for the duration of one call.
 HashTablePtr attributes(const SlotKey &key) {
-  HashTablePtr table(g_hash_table_new(g_str_hash, g_str_equal));
-  g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
-  g_hash_table_insert(table.get(), const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
-  g_hash_table_insert(table.get(), const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
+  HashTablePtr table(lib().g_hash_table_new(lib().g_str_hash, lib().g_str_equal));
+  lib().g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(key.issuer.c_str()));
+  lib().g_hash_table_insert(table.get(), const_cast<char *>("client_id"), const_cast<char *>(key.client_id.c_str()));
+  lib().g_hash_table_insert(table.get(), const_cast<char *>("profile"), const_cast<char *>(key.profile.c_str()));
   return table;
 }
 
 HashTablePtr issuer_attributes(const std::string &issuer) {
-  HashTablePtr table(g_hash_table_new(g_str_hash, g_str_equal));
-  g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(issuer.c_str()));
+  HashTablePtr table(lib().g_hash_table_new(lib().g_str_hash, lib().g_str_equal));
+  lib().g_hash_table_insert(table.get(), const_cast<char *>("issuer"), const_cast<char *>(issuer.c_str()));
   return table;
 }
 
 // D-Bus strings are UTF-8 without NUL; GVariant would refuse anything else with a critical warning.
 bool dbus_string(const std::string &s) {
-  return s.find('\0') == std::string::npos && g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+  return s.find('\0') == std::string::npos && lib().g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
 }
 
 Result<void> check_text(const std::string &value, const char *what) {
@@ -214,12 +217,12 @@ class Call {
  public:
   // verb: what the caller was doing, e.g. "save the session"; a string literal.
   Call(const char *verb, std::chrono::milliseconds budget)
-      : verb_(verb), budget_(budget), cancellable_(g_cancellable_new()) {
+      : verb_(verb), budget_(budget), cancellable_(lib().g_cancellable_new()) {
     timer_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_for(lock, budget_, [this] { return done_; })) {
         expired_ = true;
-        g_cancellable_cancel(cancellable_.get());  // thread-safe; GIO completes the call in its context
+        lib().g_cancellable_cancel(cancellable_.get());  // thread-safe; GIO completes the call in its context
       }
     });
   }
@@ -240,10 +243,11 @@ class Call {
   // keychain", except for running out of time.
   Result<ObjectPtr<SecretService>> connect() {
     ErrorOut err;
-    ObjectPtr<GDBusConnection> bus(g_bus_get_sync(G_BUS_TYPE_SESSION, cancellable(), err.out()));
+    ObjectPtr<GDBusConnection> bus(lib().g_bus_get_sync(G_BUS_TYPE_SESSION, cancellable(), err.out()));
     if (!bus) return fail(Stage::bus, err.take());
-    g_dbus_connection_set_exit_on_close(bus.get(), FALSE);
-    ObjectPtr<SecretService> service(secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, cancellable(), err.out()));
+    lib().g_dbus_connection_set_exit_on_close(bus.get(), FALSE);
+    ObjectPtr<SecretService> service(lib().secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, cancellable(),
+                                                                   err.out()));
     if (!service) return fail(Stage::service, err.take());
     return service;
   }
@@ -251,7 +255,7 @@ class Call {
   // The default collection, or an error saying why it cannot take or show items now.
   Result<ObjectPtr<SecretCollection>> default_collection(SecretService *service) {
     ErrorOut err;
-    ObjectPtr<SecretCollection> collection(secret_collection_for_alias_sync(
+    ObjectPtr<SecretCollection> collection(lib().secret_collection_for_alias_sync(
         service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, cancellable(), err.out()));
     if (err) return fail(Stage::operation, err.take());
     if (!collection) {
@@ -260,7 +264,7 @@ class Call {
                    "in Passwords and Keys), or choose the file store explicitly: nativeauth --storage file "
                    "(StorageKind::file)");
     }
-    if (secret_collection_get_locked(collection.get())) return locked_collection();
+    if (lib().secret_collection_get_locked(collection.get())) return locked_collection();
     return collection;
   }
 
@@ -290,7 +294,7 @@ class Call {
       return error(ErrorCode::internal, "libsecret refused the call without an error");
     }
     const std::string text = gerror->message ? gerror->message : "unknown error";
-    if (g_error_matches(gerror.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED) || expired()) {
+    if (lib().g_error_matches(gerror.get(), lib().g_io_error_quark(), G_IO_ERROR_CANCELLED) || expired()) {
       if (stage == Stage::bus) {
         return error(ErrorCode::storage_unavailable,
                      no_service("the D-Bus session bus did not answer within " + seconds_text(budget_)));
@@ -302,16 +306,16 @@ class Call {
                    true);
     }
     if (stage == Stage::bus) {
-      const char *address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
+      const char *address = lib().g_getenv("DBUS_SESSION_BUS_ADDRESS");
       const std::string where = address && *address ? std::string(" at ") + address
                                                     : std::string(" (DBUS_SESSION_BUS_ADDRESS is not set)");
       return error(ErrorCode::storage_unavailable, no_service("there is no D-Bus session bus" + where + ": " + text));
     }
-    if (gerror->domain == G_DBUS_ERROR) {
+    if (gerror->domain == lib().g_dbus_error_quark()) {
       switch (gerror->code) {
         case G_DBUS_ERROR_SERVICE_UNKNOWN:
         case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
-          secret_service_disconnect();
+          lib().secret_service_disconnect();
           return error(ErrorCode::storage_unavailable,
                        no_service("nothing owns org.freedesktop.secrets on the session bus"));
         case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
@@ -322,10 +326,10 @@ class Call {
         case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
         case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
         case G_DBUS_ERROR_SPAWN_NO_MEMORY:
-          secret_service_disconnect();
+          lib().secret_service_disconnect();
           return error(ErrorCode::storage_unavailable, no_service("starting org.freedesktop.secrets failed: " + text));
         case G_DBUS_ERROR_DISCONNECTED:
-          secret_service_disconnect();
+          lib().secret_service_disconnect();
           return error(ErrorCode::storage_unavailable, no_service("the session bus connection was lost: " + text));
         case G_DBUS_ERROR_NO_REPLY:
         case G_DBUS_ERROR_TIMEOUT:
@@ -337,11 +341,11 @@ class Call {
         default: break;
       }
     }
-    if (g_error_matches(gerror.get(), G_IO_ERROR, G_IO_ERROR_CLOSED)) {
-      secret_service_disconnect();
+    if (lib().g_error_matches(gerror.get(), lib().g_io_error_quark(), G_IO_ERROR_CLOSED)) {
+      lib().secret_service_disconnect();
       return error(ErrorCode::storage_unavailable, no_service("the session bus connection was closed: " + text));
     }
-    if (g_error_matches(gerror.get(), SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
+    if (lib().g_error_matches(gerror.get(), lib().secret_error_get_quark(), SECRET_ERROR_IS_LOCKED) ||
         text.find("locked") != std::string::npos) {
       return error(ErrorCode::storage_locked,
                    "the keyring is locked (" + text +
@@ -350,7 +354,7 @@ class Call {
                    true);
     }
     if (stage == Stage::service) {
-      secret_service_disconnect();
+      lib().secret_service_disconnect();
       return error(ErrorCode::storage_unavailable, no_service("opening org.freedesktop.secrets failed: " + text));
     }
     return error(ErrorCode::storage_unavailable, "the Secret Service failed: " + text);
@@ -374,7 +378,7 @@ class Call {
 
 // The value of an item's attribute, or nullopt.
 std::optional<std::string> attribute(GHashTable *attrs, const char *name) {
-  const auto *value = static_cast<const char *>(g_hash_table_lookup(attrs, name));
+  const auto *value = static_cast<const char *>(lib().g_hash_table_lookup(attrs, name));
   if (!value) return std::nullopt;
   return std::string(value);
 }
@@ -407,6 +411,12 @@ class SecretServiceStore final : public platform::CredentialStore {
   template <typename T, typename F>
   Result<T> guarded(const char *verb, F &&body) {
     try {
+      // Loaded here, on the first call, never when the store is made: a process that holds a keychain
+      // store but answers without it (or only prints its version) maps no GLib at all.
+      if (const auto &library = linux_platform::secret_library(); !library.api) {
+        return make_error(ErrorCode::storage_unavailable,
+                          std::string("keychain: cannot ") + verb + ": " + library.problem);
+      }
       Call call(verb, options_.timeout);
       return body(call);
     } catch (const std::exception &e) {
@@ -428,9 +438,9 @@ class SecretServiceStore final : public platform::CredentialStore {
     ErrorOut err;
     gchar **unlocked = nullptr;
     gchar **locked = nullptr;
-    const gboolean searched = secret_service_search_for_dbus_paths_sync(service, slot_schema(), attrs.get(),
-                                                                        call.cancellable(), &unlocked, &locked,
-                                                                        err.out());
+    const gboolean searched = lib().secret_service_search_for_dbus_paths_sync(service, slot_schema(), attrs.get(),
+                                                                              call.cancellable(), &unlocked, &locked,
+                                                                              err.out());
     Paths paths{StrvPtr(unlocked), StrvPtr(locked)};
     if (!searched || err) return call.fail(Stage::operation, err.take());
     return paths;
@@ -450,12 +460,12 @@ class SecretServiceStore final : public platform::CredentialStore {
     const StrvPtr &unlocked = found->unlocked;
     ErrorOut err;
     for (gchar **path = unlocked.get(); path != nullptr && *path != nullptr; ++path) {
-      ValuePtr value(secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(),
-                                                                  err.out()));
+      ValuePtr value(lib().secret_service_get_secret_for_dbus_path_sync(service->get(), *path, call.cancellable(),
+                                                                        err.out()));
       if (err) return call.fail(Stage::operation, err.take());
       if (!value) continue;  // gone (or locked) since the search: the next match, else as if not found
       gsize length = 0;
-      const gchar *data = secret_value_get(value.get(), &length);
+      const gchar *data = lib().secret_value_get(value.get(), &length);
       return std::optional<SecretString>(SecretString(std::string(data, length)));
     }
     if (found->any_locked()) return call.locked_item();
@@ -474,7 +484,7 @@ class SecretServiceStore final : public platform::CredentialStore {
     }
     auto service = call.connect();
     if (!service) return std::move(service).error();
-    ValuePtr value(secret_value_new(record.reveal().data(), static_cast<gssize>(record.size()), "text/plain"));
+    ValuePtr value(lib().secret_value_new(record.reveal().data(), static_cast<gssize>(record.size()), "text/plain"));
 
     // The slot's items, if it has any: where a refresh writes, there is one, and it is unlocked.
     auto found = search_paths(call, service->get(), key);
@@ -491,9 +501,9 @@ class SecretServiceStore final : public platform::CredentialStore {
     const std::string label = make_label(key);
     HashTablePtr attrs = attributes(key);
     ErrorOut err;
-    if (!secret_service_store_sync(service->get(), slot_schema(), attrs.get(),
-                                   g_dbus_proxy_get_object_path(G_DBUS_PROXY(collection->get())), label.c_str(),
-                                   value.get(), call.cancellable(), err.out())) {
+    if (!lib().secret_service_store_sync(service->get(), slot_schema(), attrs.get(),
+                                         lib().g_dbus_proxy_get_object_path(&collection->get()->parent), label.c_str(),
+                                         value.get(), call.cancellable(), err.out())) {
       return call.fail(Stage::operation, err.take());
     }
     return {};
@@ -504,24 +514,24 @@ class SecretServiceStore final : public platform::CredentialStore {
   // Every match is written, not just the first: load() reads the first unlocked match in the
   // service's order, and duplicates (the slot in two collections) must never disagree.
   Result<bool> set_secrets(Call &call, SecretService *service, gchar **paths, SecretValue *value) {
-    GDBusProxy *proxy = G_DBUS_PROXY(service);
+    GDBusProxy *proxy = &service->parent;
     for (gchar **path = paths; *path != nullptr; ++path) {
       ErrorOut err;
       // (oayays), floating: the call's parameter tuple takes it; encrypted when the session is.
-      GVariant *secret = secret_service_encode_dbus_secret(service, value);
+      GVariant *secret = lib().secret_service_encode_dbus_secret(service, value);
       if (!secret) return call.error(ErrorCode::internal, "libsecret could not encode the secret");
-      GVariant *reply = g_dbus_connection_call_sync(g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy),
-                                                    *path, "org.freedesktop.Secret.Item", "SetSecret",
-                                                    g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE_UNIT,
-                                                    G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, call.cancellable(), err.out());
+      GVariant *reply = lib().g_dbus_connection_call_sync(
+          lib().g_dbus_proxy_get_connection(proxy), lib().g_dbus_proxy_get_name(proxy), *path,
+          "org.freedesktop.Secret.Item", "SetSecret", lib().g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE_UNIT,
+          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, call.cancellable(), err.out());
       if (reply) {
-        g_variant_unref(reply);
+        lib().g_variant_unref(reply);
         continue;
       }
       ErrorPtr gerror = err.take();
-      if (g_error_matches(gerror.get(), SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT) ||
-          g_error_matches(gerror.get(), G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
-          g_error_matches(gerror.get(), G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+      if (lib().g_error_matches(gerror.get(), lib().secret_error_get_quark(), SECRET_ERROR_NO_SUCH_OBJECT) ||
+          lib().g_error_matches(gerror.get(), lib().g_dbus_error_quark(), G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+          lib().g_error_matches(gerror.get(), lib().g_dbus_error_quark(), G_DBUS_ERROR_UNKNOWN_METHOD)) {
         return false;
       }
       return call.fail(Stage::operation, std::move(gerror));
@@ -535,8 +545,8 @@ class SecretServiceStore final : public platform::CredentialStore {
     if (!service) return std::move(service).error();
     HashTablePtr attrs = attributes(key);
     ErrorOut err;
-    ObjectListPtr items(secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
-                                                   call.cancellable(), err.out()));
+    ObjectListPtr items(lib().secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
+                                                         call.cancellable(), err.out()));
     if (err) return call.fail(Stage::operation, err.take());
     if (!items) {
       auto collection = call.default_collection(service->get());
@@ -544,10 +554,10 @@ class SecretServiceStore final : public platform::CredentialStore {
       return {};
     }
     for (GList *l = items.get(); l != nullptr; l = l->next) {
-      if (secret_item_get_locked(SECRET_ITEM(l->data))) return call.locked_item();
+      if (lib().secret_item_get_locked(static_cast<SecretItem *>(l->data))) return call.locked_item();
     }
     for (GList *l = items.get(); l != nullptr; l = l->next) {
-      if (!secret_item_delete_sync(SECRET_ITEM(l->data), call.cancellable(), err.out())) {
+      if (!lib().secret_item_delete_sync(static_cast<SecretItem *>(l->data), call.cancellable(), err.out())) {
         return call.fail(Stage::operation, err.take());
       }
     }
@@ -561,12 +571,12 @@ class SecretServiceStore final : public platform::CredentialStore {
     if (!service) return std::move(service).error();
     HashTablePtr attrs = issuer_attributes(issuer);
     ErrorOut err;
-    ObjectListPtr items(secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
-                                                   call.cancellable(), err.out()));
+    ObjectListPtr items(lib().secret_service_search_sync(service->get(), slot_schema(), attrs.get(), SECRET_SEARCH_ALL,
+                                                         call.cancellable(), err.out()));
     if (err) return call.fail(Stage::operation, err.take());
     std::vector<SlotKey> slots;
     for (GList *l = items.get(); l != nullptr; l = l->next) {
-      HashTablePtr item_attrs(secret_item_get_attributes(SECRET_ITEM(l->data)));
+      HashTablePtr item_attrs(lib().secret_item_get_attributes(static_cast<SecretItem *>(l->data)));
       if (!item_attrs) continue;
       auto item_issuer = attribute(item_attrs.get(), "issuer");
       auto client_id = attribute(item_attrs.get(), "client_id");

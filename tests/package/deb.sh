@@ -34,8 +34,8 @@ else
   echo "deb: cmake consumer FAILED (log: $out/cmake.log)"; tail -n 15 "$out/cmake.log" | sed 's/^/  /'; status=1
 fi
 
-# pkg-config: the package's nativeauth.pc says prefix=/usr; the sysroot maps it to ROOT. Its private
-# requirements (libsecret-1) come from the host, as a -dev package's would.
+# pkg-config: the package's nativeauth.pc says prefix=/usr; the sysroot maps it to ROOT. It requires no
+# other .pc file (libcurl, libcrypto and libsecret are dlopened: docs/adr/0005, 0008, 0009).
 pcdir=$(dirname "$(find "$rootfs/usr/lib" -name nativeauth.pc -path '*/pkgconfig/*' -print -quit)")
 if {
      cflags=$(PKG_CONFIG_SYSROOT_DIR=$rootfs PKG_CONFIG_PATH=$pcdir pkg-config --cflags nativeauth) &&

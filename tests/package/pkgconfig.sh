@@ -52,7 +52,8 @@ if pkg-config --exists nativeauth-c; then
   # A shared C ABI library hides everything behind it: C apps get no libsecret/glib include paths. (A
   # static one requires nativeauth outright, and with it their flags.)
   if [[ -e $libdir/libnativeauth_c.so ]]; then
-    [[ $ccflags != *glib* && $ccflags != *secret* ]] || { echo "pkgconfig.sh: nativeauth-c's Cflags pull in $ccflags" >&2; exit 1; }
+    # (The include directories' names, not bare words: a prefix path may contain "secret".)
+    [[ $ccflags != *glib-2.0* && $ccflags != *libsecret-1* ]] || { echo "pkgconfig.sh: nativeauth-c's Cflags pull in $ccflags" >&2; exit 1; }
   fi
   # shellcheck disable=SC2086
   cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$out/package_test_c" "$here/main.c" $ccflags $clibs
