@@ -14,7 +14,10 @@
 #include <nativeauth/nativeauth.hpp>
 
 #include "core/record.hpp"
+#include "core/token_cache.hpp"
 #include "crypto/crypto.hpp"
+#include "linux/kernel_keyring.hpp"
+#include "linux/token_cache.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,6 +34,8 @@
 
 #include <fcntl.h>
 #include <link.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +309,23 @@ TEST(LazyLibraries, TheCliLoadsLibsecretOnlyForCommandsThatReadTheKeychain) {
   ASSERT_EQ(token.exit_code, 0) << describe(token);
   EXPECT_EQ(token.out, "token-from-a-file\n");
   expect_nothing_lazy_initialised(token);
+
+  // `nativeauth token` on the keychain, answered from the kernel-keyring access-token cache (filled here as
+  // the SDK fills it, in a session keyring of this test's own): no keychain library at all, and no bus.
+  ASSERT_GE(::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0UL, 0UL, 0UL, 0UL), 0);
+  auto cache = nativeauth::linux_platform::make_kernel_keyring_token_cache(nativeauth::kernel_keyring::Ring::session,
+                                                                           "keychain");
+  ASSERT_TRUE(cache->put(key, nativeauth::core::cache_entry(key, fresh_session(options, "token-from-the-kernel")),
+                         std::chrono::seconds(3600)));
+  std::vector<std::string> cached_env = cli_env(home);
+  cached_env.insert(cached_env.end(),
+                    {"NATIVEAUTH_KEYRING=session", "DBUS_SESSION_BUS_ADDRESS=unix:path=" + home.path() + "/no-bus"});
+  const ChildRun cached = run_traced(
+      {NATIVEAUTH_CLI, "token", "--storage", "keychain", "--issuer", issuer, "--client-id", client_id}, cached_env);
+  ASSERT_EQ(cached.exit_code, 0) << describe(cached);
+  EXPECT_EQ(cached.out, "token-from-the-kernel\n");
+  expect_nothing_lazy_initialised(cached);
+  ASSERT_TRUE(cache->remove(key));
 
   const ChildRun version = run_traced({NATIVEAUTH_CLI, "--version"}, cli_env(home));
   ASSERT_EQ(version.exit_code, 0) << describe(version);
