@@ -55,7 +55,12 @@ void write_environment_and_files(std::ostringstream &s) {
       {"NATIVEAUTH_ISSUER", "The issuer when --issuer is not given."},
       {"NATIVEAUTH_CLIENT_ID", "The client id when --client-id is not given."},
       {"NATIVEAUTH_PROFILE", "The profile (and session slot) when --profile is not given."},
-      {"NATIVEAUTH_STORAGE", "keychain or file, when --storage is not given."},
+      {"NATIVEAUTH_STORAGE", "keychain, encrypted-file or file, when --storage is not given."},
+      {"NATIVEAUTH_NO_KEYRING_CACHE",
+       "When set, access tokens are neither kept in nor read from the kernel keyring (Linux); every token "
+       "command reads the store."},
+      {"NATIVEAUTH_KEYRING", "user (default) or session: the kernel keyring that holds cached access tokens "
+                             "and the unlocked encrypted store's key."},
       {"NATIVEAUTH_REDIRECT_URI", "A registered custom-scheme redirect URI for login and handle-redirect."},
       {"BROWSER", "The program that opens the sign-in page instead of the desktop's default browser."},
       {"NO_COLOR", "When set, nothing is printed in colour (the QR code of login --device included)."},
