@@ -8,6 +8,8 @@
 
 #include "core/record.hpp"
 #include "libcurl/curl_transport.hpp"
+#include "linux/kernel_keyring.hpp"
+#include "linux/token_cache.hpp"
 #include "oidc/discovery.hpp"
 #include "provider_process.hpp"
 
@@ -605,6 +607,9 @@ TEST_F(Fault, EightTokenProcessesOnAShortLivedSessionMakeOneGrant) {
   record->session.access_token_expiry = std::chrono::system_clock::now() - 1s;
   ASSERT_TRUE(store_->save(key, core::serialize_session(record->session, record->token_endpoint,
                                                         record->unknown_members, record->written_at)));
+  // Written behind the SDK's back, so the access-token cache (which the SDK keeps in step) must go too.
+  ASSERT_TRUE(kernel_keyring::remove(kernel_keyring::ring_from_environment(),
+                                     linux_platform::token_cache_description("keychain", key)));
   ASSERT_TRUE(provider_events("POST", "/__test/events/reset").is_object());
   (void)proxy_->drain_events();
 
