@@ -20,6 +20,9 @@ bool is_terminal(int fd);
 /// The absolute path of the running program, for a scheme registration; nullopt when the OS will not say.
 std::optional<std::string> own_program_path();
 
+/// Where the user's configuration lives: $XDG_CONFIG_HOME, else ~/.config (POSIX); %APPDATA% (Windows). UTF-8.
+std::string config_directory();
+
 /// `t` as "YYYY-MM-DDTHH:MM:SSZ".
 std::string utc_text(std::chrono::system_clock::time_point t);
 

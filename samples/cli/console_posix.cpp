@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -27,6 +28,13 @@ std::optional<std::string> own_program_path() {
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return std::nullopt;
   return std::string(self, static_cast<std::size_t>(n));
+}
+
+std::string config_directory() {
+  const char *xdg = std::getenv("XDG_CONFIG_HOME");
+  if (xdg && *xdg) return xdg;
+  const char *home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.config";
 }
 
 std::string utc_text(std::chrono::system_clock::time_point t) {

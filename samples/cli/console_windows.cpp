@@ -72,6 +72,15 @@ std::optional<std::string> own_program_path() {
   return std::nullopt;
 }
 
+std::string config_directory() {
+  // The environment's copy of the user's roaming application data folder (FOLDERID_RoamingAppData), read
+  // as UTF-16 so that a non-ASCII user name survives.
+  wchar_t buffer[32768];
+  const DWORD n = GetEnvironmentVariableW(L"APPDATA", buffer, static_cast<DWORD>(std::size(buffer)));
+  if (n == 0 || n >= std::size(buffer)) return ".";
+  return to_utf8(buffer, static_cast<int>(n));
+}
+
 std::string utc_text(std::chrono::system_clock::time_point t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
