@@ -11,8 +11,26 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cli::console {
+
+/// Sets up the standard streams before anything is printed: on Windows, UTF-8 to a console and no CR added
+/// before LF (scripts read `token` output byte for byte, as they do from gh or kubectl); nothing on POSIX.
+void prepare_standard_streams();
+
+/// The program's arguments in UTF-8: argv as given on POSIX; on Windows, the UTF-16 command line split the
+/// way CommandLineToArgvW splits it (argv there is in the ANSI code page, which loses characters).
+class Arguments {
+ public:
+  Arguments(int argc, char **argv);
+  int argc() const { return static_cast<int>(pointers_.size()) - 1; }
+  char **argv() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<char *> pointers_;
+};
 
 /// Whether file descriptor `fd` (0 stdin, 1 stdout, 2 stderr) is a terminal (a console on Windows).
 bool is_terminal(int fd);

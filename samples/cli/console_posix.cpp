@@ -21,6 +21,13 @@
 
 namespace cli::console {
 
+void prepare_standard_streams() {}
+
+Arguments::Arguments(int argc, char **argv) : values_(argv, argv + argc) {
+  for (auto &value : values_) pointers_.push_back(value.data());
+  pointers_.push_back(nullptr);
+}
+
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 
 std::optional<std::string> own_program_path() {

@@ -7,7 +7,9 @@
 #include "util/secrets.hpp"
 
 #include <condition_variable>
+#include <cstdio>
 #include <ctime>
+#include <cwchar>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -19,6 +21,10 @@
 #define NOMINMAX
 #endif
 #include <windows.h>
+
+#include <fcntl.h>
+#include <io.h>
+#include <shellapi.h>
 
 namespace cli::console {
 namespace {
@@ -54,6 +60,25 @@ BOOL WINAPI on_console_event(DWORD event) {
 }
 
 }  // namespace
+
+void prepare_standard_streams() {
+  (void)_setmode(_fileno(stdout), _O_BINARY);
+  (void)_setmode(_fileno(stderr), _O_BINARY);
+  if (is_terminal(1) || is_terminal(2)) SetConsoleOutputCP(CP_UTF8);
+}
+
+Arguments::Arguments(int argc, char **argv) {
+  int count = 0;
+  wchar_t **wide = CommandLineToArgvW(GetCommandLineW(), &count);
+  if (wide == nullptr) {
+    values_.assign(argv, argv + argc);
+  } else {
+    for (int i = 0; i < count; ++i) values_.push_back(to_utf8(wide[i], static_cast<int>(std::wcslen(wide[i]))));
+    LocalFree(wide);
+  }
+  for (auto &value : values_) pointers_.push_back(value.data());
+  pointers_.push_back(nullptr);
+}
 
 bool is_terminal(int fd) {
   DWORD mode = 0;
