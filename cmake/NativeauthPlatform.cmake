@@ -42,10 +42,16 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   set(NATIVEAUTH_CRYPTO_DLOPEN ON)
   set(NATIVEAUTH_CRYPTO_LINK ${CMAKE_DL_LIBS})
 elseif(WIN32)
+  # Windows' own libraries stand where libcurl, OpenSSL and libsecret stand on Linux: WinHTTP, CNG (bcrypt),
+  # Credential Manager (advapi32), Winsock; nothing to ship beside nativeauth.dll (platform/windows/README.md).
   set(NATIVEAUTH_PLATFORM windows)
-  message(FATAL_ERROR
-    "nativeauth: the Windows build has no HTTP transport, crypto backend, loopback listener, browser launcher "
-    "or default platform yet; its parts (platform/windows) are built and tested by scripts/test-windows")
+  set(NATIVEAUTH_PLATFORM_SOURCES ${_common}
+    windows/browser_launcher.cpp windows/credential_store.cpp windows/defaults.cpp windows/loopback_listener.cpp
+    windows/no_file_store.cpp windows/redirect_relay.cpp windows/slot_lock.cpp windows/url_scheme.cpp
+    windows/winhttp_transport.cpp)
+  set(NATIVEAUTH_PLATFORM_LIBS winhttp ws2_32 shell32 advapi32 bcrypt)
+  set(NATIVEAUTH_CRYPTO_SOURCES src/crypto/crypto_cng.cpp)
+  set(NATIVEAUTH_CRYPTO_LINK bcrypt)
 elseif(APPLE)
   set(NATIVEAUTH_PLATFORM apple)
   message(FATAL_ERROR

@@ -2,7 +2,8 @@
 // Helpers shared by the CLI's commands.
 #include "common.hpp"
 
-#include <ctime>
+#include "console.hpp"
+
 #include <iostream>
 #include <sstream>
 
@@ -62,13 +63,6 @@ std::string describe_duration(std::chrono::seconds s) {
   return os.str();
 }
 
-std::string utc(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc(std::chrono::system_clock::time_point t) { return console::utc_text(t); }
 
 }  // namespace cli

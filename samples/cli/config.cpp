@@ -2,26 +2,23 @@
 // Reading named profiles from the CLI's config file.
 #include "config.hpp"
 
+#include "console.hpp"
+
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace cli {
 
-std::string config_path() {
-  const char *xdg = std::getenv("XDG_CONFIG_HOME");
-  if (xdg && *xdg) return std::string(xdg) + "/nativeauth/config.json";
-  const char *home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.config/nativeauth/config.json";
-}
+std::string config_path() { return console::config_directory() + "/nativeauth/config.json"; }
 
 Profile load_profile(const std::string &name, bool *found, std::string *error) {
   *found = false;
   Profile p;
   const std::string path = config_path();
-  std::ifstream in(path);
+  std::ifstream in(std::filesystem::u8path(path));
   if (!in) return p;
   std::stringstream ss;
   ss << in.rdbuf();

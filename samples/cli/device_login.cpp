@@ -9,8 +9,6 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <unistd.h>
-
 #ifdef NATIVEAUTH_HAVE_QRENCODE
 #include <qrencode.h>
 #endif
@@ -78,7 +76,7 @@ std::optional<nativeauth::Result<nativeauth::Session>> device_sign_in(const Logi
     if (code.verification_uri_complete) {
       std::cerr << "Or open this link, which has the code filled in:\n\n  " << *code.verification_uri_complete
                 << "\n\n";
-      const std::string qr = qr_code_text(*code.verification_uri_complete, colours_allowed(STDERR_FILENO));
+      const std::string qr = qr_code_text(*code.verification_uri_complete, colours_allowed(2));
       if (!qr.empty()) {
         std::cerr << "Or scan it:\n";
         write_trusted(std::cerr, qr);  // its colours are the CLI's own escape sequences

@@ -4,13 +4,13 @@
 // parses stdout and shows the plugin's stderr to its user.
 #include "kubectl_credential.hpp"
 
+#include "console.hpp"
+
 #include "exit_codes.hpp"
 #include "kubectl_exec.hpp"
 
 #include <cstdlib>
 #include <iostream>
-
-#include <unistd.h>
 
 namespace cli {
 namespace {
@@ -137,7 +137,7 @@ void apply_profile(const Profile &profile, KubectlArgs *args) {
 
 int run_kubectl_credential(const KubectlArgs &args) {
   std::string why;
-  const auto info = kube::parse_exec_info(std::getenv("KUBERNETES_EXEC_INFO"), isatty(0) == 1, &why);
+  const auto info = kube::parse_exec_info(std::getenv("KUBERNETES_EXEC_INFO"), console::is_terminal(0), &why);
   if (!info) {
     std::cerr << "nativeauth kubectl-credential: " << why << '\n';
     return kUsage;

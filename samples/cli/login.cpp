@@ -2,6 +2,7 @@
 // `nativeauth login`: progress and the URL on stderr, who signed in on stdout, never a token.
 #include "login.hpp"
 
+#include "console.hpp"
 #include "device_login.hpp"
 #include "exit_codes.hpp"
 #include "paste_login.hpp"
@@ -10,45 +11,11 @@
 
 #include "util/strings.hpp"
 
-#include <csignal>
 #include <iostream>
 #include <thread>
 
-#include <pthread.h>
-
 namespace cli {
 namespace {
-
-/// Ctrl-C / SIGTERM cancel the sign-in cleanly (the listener closes, the exit code says so).
-/// Signals are taken by a thread with sigwait, so no work happens in a signal handler.
-class SignalCanceller {
- public:
-  explicit SignalCanceller(nativeauth::Client &client) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    thread_ = std::thread([this, &client] {
-      int sig = 0;
-      while (sigwait(&set_, &sig) == 0) {
-        if (sig == SIGUSR1) return;
-        std::cerr << "\nCancelling sign-in…\n";
-        client.cancel();
-      }
-    });
-  }
-  ~SignalCanceller() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t set_{};
-  sigset_t old_{};
-  std::thread thread_;
-};
 
 /// The sign-in request's parameters, shared by the browser and the paste-back flows.
 nativeauth::SignInOptions request_options(const LoginArgs &args) {
@@ -89,7 +56,11 @@ bool loopback_redirect(const LoginArgs &args) {
 /// The flow: --paste, --device, or by itself in an SSH session without a display the device flow, else
 /// paste-back when the provider has none; otherwise (and with --browser) the browser on this machine.
 nativeauth::Result<nativeauth::Session> sign_in_by_flow(const LoginArgs &args, nativeauth::Client &client) {
-  SignalCanceller canceller(client);
+  // Ctrl-C / SIGTERM cancel the sign-in cleanly (the listener closes, the exit code says so).
+  const console::InterruptHandler canceller([&client] {
+    std::cerr << "\nCancelling sign-in…\n";
+    client.cancel();
+  });
   if (args.paste) return paste_sign_in(args, client, request_options(args), false);
   if (args.device || (!args.browser && remote_without_display())) {
     auto by_device = device_sign_in(args, client, !args.device);

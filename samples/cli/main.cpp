@@ -4,6 +4,7 @@
 #include "common.hpp"
 #include "completion.hpp"
 #include "config.hpp"
+#include "console.hpp"
 #include "exit_codes.hpp"
 #include "git_credential.hpp"
 #include "kubectl_credential.hpp"
@@ -388,6 +389,7 @@ int dispatch(const CLI::App &app, Commands &c) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  cli::console::prepare_standard_streams();
   cli::guard_terminal_output();  // before anything is printed: nothing from outside acts on the terminal
   CLI::App app{"nativeauth: sign in to an OpenID Connect provider from the command line"};
   app.set_version_flag("--version", std::string("nativeauth ") + nativeauth::version());
@@ -404,7 +406,8 @@ int main(int argc, char **argv) {
   add_unlock_and_lock(app, commands);
   add_generated_docs(app, commands);
   try {
-    app.parse(argc, argv);
+    cli::console::Arguments arguments(argc, argv);
+    app.parse(arguments.argc(), arguments.argv());
   } catch (const CLI::ParseError &e) {
     const int rc = app.exit(e);
     return rc == 0 ? cli::kOk : cli::kUsage;

@@ -1,52 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 // `nativeauth login --paste`: the sign-in runs on a worker thread waiting for handle_redirect(); this
-// thread reads pasted lines from stdin and hands them over, woken through a pipe when the sign-in ends.
+// thread reads pasted lines from stdin and hands them over, woken (console::PasteInput) when the sign-in ends.
 #include "paste_login.hpp"
+
+#include "console.hpp"
 
 #include "util/hex.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <thread>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
 namespace cli {
 namespace {
 
 constexpr std::size_t kMaxLine = 16 * 1024;  // far above any redirect URL; a longer line is not one
 
-/// Wakes the reading thread: 'u' the URL is shown (the sign-in waits for a redirect), 'd' the sign-in ended.
-class Wakeup {
- public:
-  Wakeup() {
-    if (pipe2(fds_, O_CLOEXEC) != 0) fds_[0] = fds_[1] = -1;
-  }
-  ~Wakeup() {
-    for (int fd : fds_) {
-      if (fd >= 0) close(fd);
-    }
-  }
-  Wakeup(const Wakeup &) = delete;
-  Wakeup &operator=(const Wakeup &) = delete;
-  bool ok() const { return fds_[0] >= 0; }
-  int fd() const { return fds_[0]; }
-  void notify(char what) const {
-    while (write(fds_[1], &what, 1) < 0 && errno == EINTR) {
-    }
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
+// The reading thread is woken through console::PasteInput: 'u' the URL is shown (the sign-in waits for a
+// redirect), 'd' the sign-in ended.
 
 void show_instructions(const LoginArgs &args, const std::string &url, const std::string &redirect_uri) {
   std::cerr << "To sign in to " << args.target.issuer << ", open this URL in a browser on any machine:\n\n  " << url
@@ -62,27 +38,22 @@ void show_instructions(const LoginArgs &args, const std::string &url, const std:
 /// Reads pasted lines from stdin while the sign-in waits, and hands each to the client.
 class PasteReader {
  public:
-  PasteReader(nativeauth::Client &client, const Wakeup &wake, std::mutex &mutex, const std::string &redirect_uri)
+  PasteReader(nativeauth::Client &client, console::PasteInput &wake, std::mutex &mutex, const std::string &redirect_uri)
       : client_(client), wake_(wake), mutex_(mutex), redirect_uri_(redirect_uri) {}
 
-  /// Returns once the sign-in ended ('d' on the pipe).
+  /// Returns once the sign-in ended (a 'd' note).
   void run() {
     std::string pending;
     nativeauth::util::WipeOnExit wipe_pending(pending);
     for (;;) {
-      pollfd fds[2] = {{wake_.fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-      const nfds_t count = shown_ && reading_ ? 2 : 1;
-      if (poll(fds, count, -1) < 0) {
-        if (errno == EINTR) continue;
-        stop("could not wait for input (" + std::string(std::strerror(errno)) + ")");
+      const auto woken = wake_.wait(shown_ && reading_);
+      if (woken.note == '\0') {
+        stop("could not wait for input");
         continue;
       }
-      if (fds[0].revents != 0) {
-        char what = 0;
-        if (read(wake_.fd(), &what, 1) == 1 && what == 'd') return;
-        shown_ = shown_ || what == 'u';
-      }
-      if (count == 2 && fds[1].revents != 0) read_some(pending);
+      if (woken.note == 'd') return;
+      shown_ = shown_ || woken.note == 'u';
+      if (woken.input) read_some(pending);
     }
   }
 
@@ -90,9 +61,9 @@ class PasteReader {
   /// One read from stdin: complete lines are handed over; end of input cancels.
   void read_some(std::string &pending) {
     char buf[4096];
-    const ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
-    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (got <= 0) {
+    const long got = wake_.read(buf, sizeof buf);
+    if (got < 0) return;
+    if (got == 0) {
       if (!pending.empty()) take_line(pending);  // a last line without a newline
       nativeauth::util::wipe(pending);
       if (reading_) stop("the input ended before an address was pasted");
@@ -166,7 +137,7 @@ class PasteReader {
   }
 
   nativeauth::Client &client_;
-  const Wakeup &wake_;
+  console::PasteInput &wake_;
   std::mutex &mutex_;
   const std::string &redirect_uri_;  ///< guarded by mutex_
   bool shown_ = false;
@@ -225,11 +196,8 @@ std::string redirect_uri_of(std::string_view url) {
 
 nativeauth::Result<nativeauth::Session> paste_sign_in(const LoginArgs &args, nativeauth::Client &client,
                                                       nativeauth::SignInOptions options, bool automatic) {
-  Wakeup wake;
-  if (!wake.ok()) {
-    return nativeauth::make_error(nativeauth::ErrorCode::internal,
-                                  std::string("could not create a pipe: ") + std::strerror(errno));
-  }
+  console::PasteInput wake;
+  if (!wake.ok()) return nativeauth::make_error(nativeauth::ErrorCode::internal, wake.error());
   if (automatic) {
     std::cerr << "So nativeauth signs in by paste-back: open the URL below on any machine, then paste back the "
                  "address the browser ends on (--browser uses a browser on this machine instead).\n";

@@ -3,14 +3,13 @@
 // waiting `nativeauth login` and exits. `nativeauth register-scheme`: sets that up for the user.
 #include "redirect.hpp"
 
+#include "console.hpp"
+
 #include "exit_codes.hpp"
 
 #include <nativeauth/nativeauth.hpp>
 
-#include <climits>
 #include <iostream>
-
-#include <unistd.h>
 
 namespace cli {
 
@@ -36,22 +35,15 @@ int run_register_scheme(const SchemeArgs &args) {
     std::cerr << "Unregistered nativeauth as the handler of " << args.scheme << ": URLs.\n";
     return kOk;
   }
-  char self[PATH_MAX] = {};
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
+  const auto self = console::own_program_path();
+  if (!self) {
     std::cerr << "nativeauth: cannot find this program's own path\n";
     return kFailure;
   }
   nativeauth::UrlSchemeHandler handler;
   handler.scheme = args.scheme;
-  handler.command = {std::string(self, static_cast<std::size_t>(n)),
-                     "handle-redirect",
-                     "--issuer",
-                     args.target.issuer,
-                     "--client-id",
-                     args.target.client_id,
-                     "--profile",
-                     args.target.profile};
+  handler.command = {*self,         "handle-redirect",     "--issuer",  args.target.issuer,
+                     "--client-id", args.target.client_id, "--profile", args.target.profile};
   handler.display_name = "nativeauth sign-in (" + args.target.client_id + ")";
   auto registered = nativeauth::register_url_scheme(handler);
   if (!registered) {

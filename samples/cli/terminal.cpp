@@ -3,6 +3,8 @@
 // each line before it passes. Whole lines, so a UTF-8 character split across two writes is still seen whole.
 #include "terminal.hpp"
 
+#include "console.hpp"
+
 #include "util/quote.hpp"
 #include "util/secrets.hpp"
 
@@ -11,8 +13,6 @@
 #include <streambuf>
 #include <string>
 #include <string_view>
-
-#include <unistd.h>
 
 namespace cli {
 namespace {
@@ -115,7 +115,9 @@ bool colours_allowed(bool is_terminal, const char *no_color, const char *term) {
   return !(term && std::string_view(term) == "dumb");
 }
 
-bool colours_allowed(int fd) { return colours_allowed(isatty(fd) == 1, std::getenv("NO_COLOR"), std::getenv("TERM")); }
+bool colours_allowed(int fd) {
+  return colours_allowed(console::is_terminal(fd), std::getenv("NO_COLOR"), std::getenv("TERM"));
+}
 
 void write_trusted(std::ostream &stream, std::string_view text) {
   EscapingBuffer *gate = stream.rdbuf() == g_out ? g_out : stream.rdbuf() == g_err ? g_err : nullptr;

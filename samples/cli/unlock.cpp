@@ -6,92 +6,30 @@
 #include "unlock.hpp"
 
 #include "common.hpp"
+#include "console.hpp"
 #include "exit_codes.hpp"
 #include "util/secrets.hpp"
 
 #include <nativeauth/storage.hpp>
 
 #include <cctype>
-#include <csignal>
 #include <iostream>
-
-#include <fcntl.h>
-#include <termios.h>
-#include <unistd.h>
 
 namespace cli {
 namespace {
 
-// The terminal whose echo is off, and how it was, for the signal handler to put back.
-int g_tty = -1;
-struct termios g_saved {};
-
-extern "C" void restore_and_reraise(int sig) {
-  if (g_tty >= 0) (void)::tcsetattr(g_tty, TCSAFLUSH, &g_saved);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-/// One line from `fd` into `out` (without the newline); false at end of input before any newline or byte.
-bool read_line(int fd, std::string &out) {
-  char c = 0;
-  bool any = false;
-  for (;;) {
-    const ssize_t n = ::read(fd, &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return any;
-    any = true;
-    if (c == '\n') return true;
-    nativeauth::util::reserve_wiping(out, out.size() + 1);
-    out += c;
-  }
-}
-
-/// Asks on the terminal with echo off; nullopt when there is no terminal or nothing was typed.
-std::optional<nativeauth::SecretString> ask_on_tty(const char *prompt) {
-  const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (tty < 0) return std::nullopt;
-  struct termios saved {};
-  const bool is_tty = ::tcgetattr(tty, &saved) == 0;
-  if (is_tty) {
-    g_tty = tty;
-    g_saved = saved;
-    std::signal(SIGINT, restore_and_reraise);
-    std::signal(SIGTERM, restore_and_reraise);
-    std::signal(SIGHUP, restore_and_reraise);
-    struct termios quiet = saved;
-    quiet.c_lflag &= static_cast<tcflag_t>(~(ECHO | ECHONL));
-    (void)::tcsetattr(tty, TCSAFLUSH, &quiet);
-  }
-  (void)!::write(tty, prompt, std::char_traits<char>::length(prompt));
-  std::string line;
-  nativeauth::util::WipeOnExit wiped(line);
-  const bool got = read_line(tty, line);
-  if (is_tty) {
-    (void)::tcsetattr(tty, TCSAFLUSH, &saved);
-    g_tty = -1;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    std::signal(SIGHUP, SIG_DFL);
-  }
-  (void)!::write(tty, "\n", 1);
-  ::close(tty);
-  if (!got) return std::nullopt;
-  return nativeauth::SecretString(std::string(line));
-}
-
 /// The passphrase: from the terminal (twice when `confirm`), or one line of stdin.
 std::optional<nativeauth::SecretString> read_passphrase(bool confirm, bool *mismatch) {
-  if (::isatty(0) != 1) {
+  if (!console::is_terminal(0)) {
     std::string line;
     nativeauth::util::WipeOnExit wiped(line);
-    if (!read_line(0, line)) return std::nullopt;
+    if (!console::read_stdin_line(line)) return std::nullopt;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return nativeauth::SecretString(std::string(line));
   }
-  auto first = ask_on_tty(confirm ? "New passphrase for the encrypted store: " : "Passphrase: ");
+  auto first = console::ask_hidden(confirm ? "New passphrase for the encrypted store: " : "Passphrase: ");
   if (!first || !confirm) return first;
-  auto second = ask_on_tty("The same passphrase again: ");
+  auto second = console::ask_hidden("The same passphrase again: ");
   if (!second || *second != *first) {
     *mismatch = true;
     return std::nullopt;

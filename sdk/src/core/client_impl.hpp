@@ -96,8 +96,14 @@ struct DeviceWait {
   Error ran_out() const;
 };
 
-// Hidden although Client is exported: its members are internals, never ABI.
-struct __attribute__((visibility("hidden"))) Client::Impl {
+// Hidden although Client is exported: its members are internals, never ABI. (ELF only: a DLL exports
+// what is marked dllexport and nothing else, so Windows needs no marker.)
+#if defined(__GNUC__) && !defined(_WIN32)
+#define NATIVEAUTH_INTERNAL_TYPE __attribute__((visibility("hidden")))
+#else
+#define NATIVEAUTH_INTERNAL_TYPE
+#endif
+struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   ClientOptions options;
   /// How long to wait for the slot lock: options.lock_timeout, or derived from the timeouts (lock_wait.hpp).
   std::chrono::milliseconds lock_timeout{0};
