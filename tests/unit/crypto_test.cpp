@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests of crypto.hpp: CSPRNG, SHA-256, and JWS verification for every alg.
+// Unit tests of crypto.hpp's OpenSSL backend with keys made by OpenSSL at run time: JWS verification for every
+// alg, OpenSSL's error queue and the loading of libcrypto. The backend-neutral tests on fixed data (CSPRNG,
+// SHA-256, published JWS vectors, AES-256-GCM, scrypt) are crypto_vectors_test.cpp, linked into the same binary.
 
 #include "crypto/crypto.hpp"
 
@@ -31,23 +33,6 @@ using nativeauth::Result;
 
 Bytes to_bytes(const std::string &s) { return Bytes(s.begin(), s.end()); }
 Bytes b64(const std::string &s) { return to_bytes(nt::base64url_decode(s)); }
-
-std::string hex(const std::array<std::uint8_t, 32> &digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0x0f];
-  }
-  return out;
-}
-
-/// sha256() as hex; a failure fails the test and reads as no digest.
-std::string sha_hex(std::string_view message) {
-  Result<std::array<std::uint8_t, 32>> digest = crypto::sha256(message);
-  EXPECT_TRUE(digest.has_value()) << digest.error().to_string();
-  return digest ? hex(*digest) : std::string("(no digest)");
-}
 
 /// The SDK's view of a JWK, decoded with the test-side codec.
 JwkPublicKey to_key(const nlohmann::json &jwk) {
@@ -144,38 +129,6 @@ const nt::TestKey &p521() {
 const nt::TestKey &p521_other() {
   static const nt::TestKey k = nt::TestKey::ec("P-521");
   return k;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// random_bytes, sha256 (comparing and wiping secrets: util_test.cpp)
-
-TEST(RandomBytes, ReturnsTheRequestedLength) {
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{16}, std::size_t{32}, std::size_t{1000}}) {
-    Result<Bytes> r = crypto::random_bytes(n);
-    ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->size(), n);
-  }
-}
-
-TEST(RandomBytes, TwoCallsDiffer) {
-  Result<Bytes> a = crypto::random_bytes(32);
-  Result<Bytes> b = crypto::random_bytes(32);
-  ASSERT_TRUE(a.has_value());
-  ASSERT_TRUE(b.has_value());
-  EXPECT_NE(*a, *b);  // a false failure has probability 2^-256
-  EXPECT_NE(*a, Bytes(32, 0));
-}
-
-// FIPS 180-2 Appendix B.1 and B.2, and the empty message.
-TEST(Sha256, MatchesPublishedVectors) {
-  EXPECT_EQ(sha_hex(("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha_hex(("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha_hex(("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
-
-TEST(Sha256, DiffersForADifferentMessage) {
-  EXPECT_NE(sha_hex(("abd")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -514,71 +467,6 @@ TEST(VerifySignature, KeepsErrorsThatWereQueuedBeforeTheCall) {
   EXPECT_EQ(ERR_GET_LIB(first), ERR_LIB_USER);
   EXPECT_EQ(ERR_GET_REASON(first), 42);
   EXPECT_EQ(ERR_get_error(), 0UL) << "verify_signature's own errors were left behind";
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Published vectors: RFC 7515 Appendix A.2 (RS256) and A.3 (ES256)
-
-// The payload both examples sign: {"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}
-constexpr const char *kRfc7515Payload =
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
-
-JwkPublicKey rfc7515_a2_key() {
-  JwkPublicKey key;
-  key.kty = "RSA";
-  key.n = b64("ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL"
-              "-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e"
-              "-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9"
-              "_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ");
-  key.e = b64("AQAB");
-  return key;
-}
-const char *const kRfc7515A2Signature =
-    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_"
-    "O8W2Fp5jujGbds9uJdbF9C"
-    "UAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_"
-    "eSN9383LcOLn6_"
-    "dO--xi12jzDwusC-"
-    "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0i"
-    "gcN_IoypGlUPQGe77Rw";
-
-JwkPublicKey rfc7515_a3_key() {
-  JwkPublicKey key;
-  key.kty = "EC";
-  key.crv = "P-256";
-  key.x = b64("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
-  key.y = b64("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
-  return key;
-}
-const char *const kRfc7515A3Signature =
-    "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
-
-TEST(Rfc7515, AppendixA2Rs256Verifies) {
-  const std::string input = std::string("eyJhbGciOiJSUzI1NiJ9.") + kRfc7515Payload;
-  EXPECT_TRUE(Succeeds(verify("RS256", rfc7515_a2_key(), input, b64(kRfc7515A2Signature))));
-}
-
-TEST(Rfc7515, AppendixA2WithAlteredPayloadFails) {
-  std::string input = std::string("eyJhbGciOiJSUzI1NiJ9.") + kRfc7515Payload;
-  input.back() = 'R';
-  EXPECT_TRUE(FailsWith(verify("RS256", rfc7515_a2_key(), input, b64(kRfc7515A2Signature)),
-                        ErrorCode::id_token_signature));
-  // And the same bytes claimed as PS256: a PKCS#1 v1.5 signature is no PSS signature.
-  EXPECT_TRUE(FailsWith(verify("PS256", rfc7515_a2_key(), std::string("eyJhbGciOiJSUzI1NiJ9.") + kRfc7515Payload,
-                               b64(kRfc7515A2Signature)),
-                        ErrorCode::id_token_signature));
-}
-
-TEST(Rfc7515, AppendixA3Es256Verifies) {
-  const std::string input = std::string("eyJhbGciOiJFUzI1NiJ9.") + kRfc7515Payload;
-  EXPECT_TRUE(Succeeds(verify("ES256", rfc7515_a3_key(), input, b64(kRfc7515A3Signature))));
-}
-
-TEST(Rfc7515, AppendixA3WithAlteredPayloadFails) {
-  std::string input = std::string("eyJhbGciOiJFUzI1NiJ9.") + kRfc7515Payload;
-  input.back() = 'R';
-  EXPECT_TRUE(FailsWith(verify("ES256", rfc7515_a3_key(), input, b64(kRfc7515A3Signature)),
-                        ErrorCode::id_token_signature));
 }
 
 // ---------------------------------------------------------------------------------------------------------

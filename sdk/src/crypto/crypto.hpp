@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The core's view of cryptography (randomness, hashes, JWS verification, scrypt and AES-256-GCM). The implementation (crypto.cpp) is the only code that sees OpenSSL.
+// The core's view of cryptography (randomness, hashes, JWS verification, scrypt and AES-256-GCM). One implementation
+// per backend, the only code that sees a crypto library: crypto.cpp (OpenSSL 3) and, on Windows, crypto_cng.cpp
+// (BCrypt/CNG). Both give the same results, error codes and messages (tests/unit/crypto_vectors_test.cpp).
 #pragma once
 
 #include <nativeauth/result.hpp>
@@ -17,14 +19,15 @@ namespace nativeauth::crypto {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// Each function loads libcrypto 3 on its first call (on ELF platforms; docs/adr/0008). When it is
-// missing or is not OpenSSL 3, they return ErrorCode::internal saying what to install. Comparing and
-// wiping secrets needs no library: util/secrets.hpp.
+// With OpenSSL, each function loads libcrypto 3 on its first call (on ELF platforms; docs/adr/0008). When it is
+// missing or is not OpenSSL 3, they return ErrorCode::internal saying what to install. CNG is part of Windows
+// and linked (bcrypt.dll). Comparing and wiping secrets needs no library: util/secrets.hpp.
 
-/// `n` bytes from OpenSSL's CSPRNG (RAND_bytes). ErrorCode::internal if the RNG fails.
+/// `n` bytes from the backend's CSPRNG (OpenSSL's RAND_bytes; BCryptGenRandom with the system-preferred RNG).
+/// ErrorCode::internal if the RNG fails.
 Result<Bytes> random_bytes(std::size_t n);
 
-/// SHA-256 of `data`. ErrorCode::internal only if OpenSSL is missing or broken.
+/// SHA-256 of `data`. ErrorCode::internal only if the crypto library is missing or broken.
 Result<std::array<std::uint8_t, 32>> sha256(std::string_view data);
 
 /// A public key as a JWK describes it (RFC 7517/7518 §6), members already base64url-decoded.
@@ -55,12 +58,13 @@ struct ScryptParameters {
   std::uint32_t p = 0;
 };
 
-/// The most memory scrypt may use here (OpenSSL's maxmem_bytes): 64 MiB, so a machine with little memory
+/// The most memory scrypt may use here (OpenSSL's maxmem_bytes, and the same rule in crypto_cng.cpp): 64 MiB, so a machine with little memory
 /// (a container, a CI runner) can always unlock, and a tampered parameter file cannot ask for more.
 inline constexpr std::uint64_t kScryptMaxMemory = std::uint64_t{64} << 20;
 
-/// RFC 7914 scrypt of `passphrase` and `salt`: `length` bytes of key (EVP_KDF "SCRYPT", OpenSSL 3).
-/// Errors: ErrorCode::internal when OpenSSL refuses the parameters (more than kScryptMaxMemory) or fails.
+/// RFC 7914 scrypt of `passphrase` and `salt`: `length` bytes of key (EVP_KDF "SCRYPT" in OpenSSL 3; written
+/// out over BCryptDeriveKeyPBKDF2 for CNG, which has no scrypt). Errors: ErrorCode::internal when the parameters
+/// are refused (more than kScryptMaxMemory) or the library fails.
 Result<SecretString> scrypt(const SecretString &passphrase, const Bytes &salt, const ScryptParameters &parameters,
                             std::size_t length);
 
@@ -75,14 +79,14 @@ Result<std::string> aes_256_gcm_seal(const SecretString &key, const Bytes &nonce
 
 /// Reverses aes_256_gcm_seal(): the plaintext, or nullopt when `sealed` does not authenticate under this
 /// key, nonce and `aad` (a wrong key, a changed byte, a cut tag). Nothing of an unauthenticated plaintext
-/// is returned. Errors: ErrorCode::internal (OpenSSL missing or failing, wrong key or nonce size).
+/// is returned. Errors: ErrorCode::internal (the library missing or failing, wrong key or nonce size).
 Result<std::optional<SecretString>> aes_256_gcm_open(const SecretString &key, const Bytes &nonce, std::string_view aad,
                                                      std::string_view sealed);
 
 namespace detail {
 /// For tests: loads `soname` as libcrypto into a throw-away table (the process-wide one is untouched)
 /// and returns what would be reported, or "" when it would be usable. Where libcrypto is linked rather
-/// than loaded (not ELF), always "".
+/// than loaded (not ELF, and CNG), always "".
 std::string library_problem(const char *soname);
 }  // namespace detail
 
