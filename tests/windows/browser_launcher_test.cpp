@@ -9,7 +9,6 @@
 // to a program that does not exist: a real association, the way a browser registers itself.
 #include "windows/browser_launcher.hpp"
 
-#include "gtest_summary.hpp"
 #include "windows/win32.hpp"
 
 // clang-format off: need <windows.h> (win32.hpp) first
@@ -451,6 +450,5 @@ int record_args() {
 int main(int argc, char **argv) {
   if (argc >= 2 && std::strcmp(argv[1], "--record-args") == 0) return record_args();
   ::testing::InitGoogleTest(&argc, argv);
-  wintest::add_summary_line();
   return RUN_ALL_TESTS();
 }

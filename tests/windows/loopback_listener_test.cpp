@@ -5,7 +5,6 @@
 // (shown with a real child, this exe started again with --hold).
 #include "windows/loopback_listener.hpp"
 
-#include "gtest_summary.hpp"
 #include "windows/win32.hpp"
 
 // clang-format off: need <windows.h> (win32.hpp) first
@@ -944,6 +943,5 @@ int main(int argc, char **argv) {
   WSADATA data{};
   if (WSAStartup(MAKEWORD(2, 2), &data) != 0) return 2;
   ::testing::InitGoogleTest(&argc, argv);
-  wintest::add_summary_line();
   return RUN_ALL_TESTS();
 }
