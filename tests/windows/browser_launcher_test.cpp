@@ -86,7 +86,9 @@ std::atomic<int> g_counter{0};
 class LauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::wstring run = std::to_wstring(GetCurrentProcessId()) + L"-" + std::to_wstring(++g_counter);
+    // Wine reuses small process ids from run to run: the tick count keeps names apart.
+    const std::wstring run = std::to_wstring(GetCurrentProcessId()) + L"-" + std::to_wstring(GetTickCount64()) + L"-" +
+                             std::to_wstring(++g_counter);
     dir_ = fs::temp_directory_path() / (L"nativeauth-browser-" + run);
     fs::create_directories(dir_);
     record_ = dir_ / L"args.txt";
@@ -98,8 +100,12 @@ class LauncherTest : public ::testing::Test {
   }
   void TearDown() override {
     if (event_ != nullptr) CloseHandle(event_);
+    // A copy of this exe that ran as the browser cannot be deleted until that process has exited, which
+    // nothing signals (the launcher keeps no handle): poll for the removal, bounded.
+    const ULONGLONG until = GetTickCount64() + kWaitMs;
     std::error_code ec;
-    fs::remove_all(dir_, ec);
+    while (fs::remove_all(dir_, ec), fs::exists(dir_) && GetTickCount64() < until) Sleep(20);
+    EXPECT_FALSE(fs::exists(dir_)) << "left behind: " << dir_.string();
   }
 
   // The arguments the recorder got, once it has run; nullopt if it did not run within the bound.
