@@ -31,7 +31,7 @@ set(NATIVEAUTH_HOST_HEADERS /usr/include CACHE PATH "Where the host's nlohmann/ 
 set(NATIVEAUTH_GOOGLETEST_SOURCE /usr/src/googletest CACHE PATH "GoogleTest's sources, built for the target")
 
 # Link the C and C++ runtimes and winpthread statically: nativeauth.dll and the programs then need only
-# Windows' own DLLs (kernel32, advapi32, winhttp, ws2_32, bcrypt, shell32, crypt32).
+# Windows' own DLLs (kernel32, advapi32, winhttp, ws2_32, bcrypt, shell32, ole32, crypt32).
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
 set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static")

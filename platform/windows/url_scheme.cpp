@@ -63,26 +63,6 @@ bool is_absolute_path(const std::wstring &p) {
   return p.size() >= 3 && slash(p[0]) && slash(p[1]) && !slash(p[2]);
 }
 
-// One argument after the program, as CommandLineToArgvW and the C runtimes split it back.
-std::wstring quote_argument(const std::wstring &arg) {
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) return arg;
-  std::wstring out = L"\"";
-  std::size_t backslashes = 0;
-  for (const wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    // Backslashes are literal unless a quote follows them: then each one is doubled, and \" is the quote.
-    out.append(c == L'"' ? 2 * backslashes + 1 : backslashes, L'\\');
-    backslashes = 0;
-    out += c;
-  }
-  out.append(2 * backslashes, L'\\');  // before the closing quote
-  out += L'"';
-  return out;
-}
-
 Result<std::wstring> command_line(const std::vector<std::string> &command) {
   const auto bad = [](const std::string &why) { return make_error(ErrorCode::invalid_argument, why); };
   if (command.empty()) return bad("the handler command must start with an absolute program path");
@@ -100,7 +80,7 @@ Result<std::wstring> command_line(const std::vector<std::string> &command) {
         return bad("the handler command must start with an absolute program path (C:\\... or \\\\server\\...)");
       line += L"\"" + *wide + L"\"";
     } else {
-      line += L" " + quote_argument(*wide);
+      line += L" " + windows::quote_argument(*wide);
     }
   }
   return line + L" \"%1\"";

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the Windows parts share: UTF-8 <-> UTF-16, Win32 error text, the user's SID, an owner-only security
-// descriptor, and the FNV-1a slot names every platform computes alike.
+// What the Windows parts share: UTF-8 <-> UTF-16, Win32 error text, command-line quoting, the user's SID, an
+// owner-only security descriptor, and the FNV-1a slot names every platform computes alike.
 #pragma once
 
 #include <nativeauth/error.hpp>
@@ -64,6 +64,28 @@ inline std::string system_message(DWORD code) {
     text.pop_back();
   if (text.empty()) text = "unknown error";
   return text + " (error " + std::to_string(code) + ")";
+}
+
+/// One argument after the program, quoted so that CommandLineToArgvW and the C runtimes split it back to
+/// exactly `arg`: left bare unless it is empty or has a space, tab, line break or quote; then quoted, every
+/// quote escaped as \" and the backslashes just before a quote or the closing quote doubled.
+inline std::wstring quote_argument(const std::wstring &arg) {
+  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) return arg;
+  std::wstring out = L"\"";
+  std::size_t backslashes = 0;
+  for (const wchar_t c : arg) {
+    if (c == L'\\') {
+      ++backslashes;
+      continue;
+    }
+    // Backslashes are literal unless a quote follows them: then each one is doubled, and \" is the quote.
+    out.append(c == L'"' ? 2 * backslashes + 1 : backslashes, L'\\');
+    backslashes = 0;
+    out += c;
+  }
+  out.append(2 * backslashes, L'\\');  // before the closing quote
+  out += L'"';
+  return out;
 }
 
 /// Closes a kernel handle (nullptr and INVALID_HANDLE_VALUE are both "none").
