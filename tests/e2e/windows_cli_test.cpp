@@ -191,5 +191,18 @@ TEST_F(WindowsCli, ConcurrentTokenProcessesMakeExactlyOneGrant) {
   EXPECT_EQ(tokens.size(), 1u) << "all printed the same token";
 }
 
+// The file stores do not exist on Windows yet: asking for one is the "store cannot be used" exit (5) with a
+// message naming the store that works, never a silent fall-back to another store.
+TEST_F(WindowsCli, FileStoresSayTheyAreNotAvailable) {
+  for (const std::string storage : {"file", "encrypted-file"}) {
+    auto args = slot("token", "files");
+    args.insert(args.end(), {"--storage", storage});
+    const ProcessRun r = run(args);
+    EXPECT_EQ(r.exit_code, 5) << storage << ": " << r.err;
+    EXPECT_NE(r.err.find("not available on Windows"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Credential Manager"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace nativeauth::testing
