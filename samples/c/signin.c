@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A C program that signs in through the nativeauth C ABI on Linux: the system browser ($BROWSER,
+/* A C program that signs in through the nativeauth C ABI on Linux and Windows: the system browser ($BROWSER,
    xdg-open), a loopback redirect, the session in the keychain (or memory), then an access token.
      nativeauth-c-sample ISSUER CLIENT_ID [--memory] [--sign-out] [--verbose]
    It prints who signed in and when the token expires — never the token itself. */

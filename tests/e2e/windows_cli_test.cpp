@@ -191,6 +191,19 @@ TEST_F(WindowsCli, ConcurrentTokenProcessesMakeExactlyOneGrant) {
   EXPECT_EQ(tokens.size(), 1u) << "all printed the same token";
 }
 
+// A C program on nativeauth_c.dll (samples/c, built for Windows beside nativeauth.exe) signs in through the
+// C ABI: the DLL's exports, its default platform and the keychain store behind it, from C.
+TEST_F(WindowsCli, TheCSampleSignsInThroughTheCAbiDll) {
+  const std::string cli = env_or_empty("NATIVEAUTH_WINDOWS_CLI");
+  const std::string sample = cli.substr(0, cli.find_last_of('/') + 1) + "nativeauth-c-sample.exe";
+  const ProcessRun r = run_process({env_or_empty("NATIVEAUTH_WINE"), sample, provider_->issuer(), "nativeauth-test"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << browser_log();
+  EXPECT_NE(r.out.find("(C ABI 1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("signed in as alice (Alice Example)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("access token: "), std::string::npos) << r.out;
+  EXPECT_FALSE(std::regex_search(r.out + r.err, kJwt)) << r.out << r.err;
+}
+
 // The file stores do not exist on Windows yet: asking for one is the "store cannot be used" exit (5) with a
 // message naming the store that works, never a silent fall-back to another store.
 TEST_F(WindowsCli, FileStoresSayTheyAreNotAvailable) {
