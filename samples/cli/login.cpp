@@ -84,6 +84,7 @@ int run_login(const LoginArgs &args) {
   if (!args.scope.empty()) options.scopes = nativeauth::util::split_spaces(args.scope);
   options.redirect.port = args.port;
   options.redirect.ipv6 = args.ipv6;
+  if (args.par) options.pushed_authorization = nativeauth::PushedAuthorization::always;
   auto client = nativeauth::Client::create(std::move(options));
   if (!client) {
     print_error("sign-in failed", client.error());

@@ -29,6 +29,8 @@ struct LoginArgs {
   /// else (`kubectl-credential`'s ExecCredential).
   std::ostream *report = nullptr;
   bool paste = false;  ///< --paste: paste-back sign-in (paste_login.hpp)
+  /// --par: push the authorization request first (RFC 9126), even when the provider does not require it.
+  bool par = false;
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).

@@ -187,6 +187,16 @@ void add_login_paste(Commands &c) {
       ->excludes(cmd->get_option("--browser"));
 }
 
+/// `login --par`: Pushed Authorization Requests (RFC 9126) even when the provider does not require them; call
+/// after add_login().
+void add_login_par(Commands &c) {
+  CLI::App *cmd = c.login_cmd;
+  cmd->add_flag("--par", c.login.args.par,
+                "Push the sign-in request to the provider first (RFC 9126), so the browser gets only a reference "
+                "to it; used by itself when the provider requires it")
+      ->excludes(cmd->get_option("--device"));
+}
+
 void add_handle_redirect(CLI::App &app, Commands &c) {
   c.forward_cmd = app.add_subcommand("handle-redirect",
                                      "Hand a redirect URL to the `login` waiting for it (run by the OS)");
@@ -397,6 +407,7 @@ int main(int argc, char **argv) {
   Commands commands;
   add_login(app, commands);
   add_login_paste(commands);
+  add_login_par(commands);
   add_handle_redirect(app, commands);
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);

@@ -67,14 +67,39 @@ static void args(void) {
   o.host = &host;
   NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   NA_CHECK(last_mentions("nativeauth_host.version is 7"));
-  NA_CHECK_RC(nativeauth_client_options_init(&init, 2), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 3), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  /* Version 1 callers have a struct that ends before pushed_authorization: nothing is written there. */
+  memset(&init, 0xAB, sizeof init);
   NA_CHECK_RC(nativeauth_client_options_init(&init, 1), 0);
   NA_CHECK(init.version == 1 && init.log_level == NATIVEAUTH_LOG_INFO && init.issuer == NULL);
+  NA_CHECK(init.pushed_authorization == (int32_t)0xABABABABu);
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 2), 0);
+  NA_CHECK(init.version == 2 && init.pushed_authorization == NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED);
   NA_CHECK_RC(nativeauth_host_init(&host, 99), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   NA_CHECK_RC(nativeauth_host_init(&host, NATIVEAUTH_HOST_VERSION), 0);
   NA_CHECK_RC(nativeauth_sign_in_options_init(&so, 0), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   NA_CHECK_RC(nativeauth_sign_in_options_init(&so, 1), 0);
   NA_CHECK(so.max_age_s < 0);
+  {
+    /* pushed_authorization (version 2): an unknown value is refused; a version 1 struct has no such field,
+       so whatever lies there is never read. */
+    nativeauth_client_options po = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+    nativeauth_client *pc = NULL;
+    po.issuer = kIssuer;
+    po.client_id = "nativeauth-test";
+    po.storage = NATIVEAUTH_STORAGE_MEMORY;
+    po.pushed_authorization = 7;
+    NA_CHECK_RC(nativeauth_client_new(&pc, &po), NATIVEAUTH_E_INVALID_ARGUMENT);
+    NA_CHECK(last_mentions("pushed_authorization 7"));
+    po.version = 1;
+    NA_CHECK_RC(nativeauth_client_new(&pc, &po), 0);
+    nativeauth_client_free(pc);
+    pc = NULL;
+    po.version = NATIVEAUTH_CLIENT_OPTIONS_VERSION;
+    po.pushed_authorization = NATIVEAUTH_PUSHED_AUTHORIZATION_ALWAYS;
+    NA_CHECK_RC(nativeauth_client_new(&pc, &po), 0);
+    nativeauth_client_free(pc);
+  }
 
   /* Store callbacks come as a set of four. */
   host.load_slot = NULL;

@@ -35,6 +35,37 @@ TEST(Discovery, ParsesMetadata) {
   EXPECT_EQ(m->id_token_signing_alg_values_supported, std::vector<std::string>{"ES256"});
 }
 
+TEST(Discovery, ReadsPushedAuthorizationRequests) {
+  // RFC 9126 §5: absent means no PAR endpoint, and PAR not required.
+  auto none = parse_provider_metadata(doc("https://idp.example"), "https://idp.example");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->pushed_authorization_request_endpoint.empty());
+  EXPECT_FALSE(none->require_pushed_authorization_requests);
+
+  auto required = parse_provider_metadata(
+      doc("https://idp.example",
+          R"(,"pushed_authorization_request_endpoint":"https://idp.example/par","require_pushed_authorization_requests":true)"),
+      "https://idp.example");
+  ASSERT_TRUE(required) << required.error().message;
+  EXPECT_EQ(required->pushed_authorization_request_endpoint, "https://idp.example/par");
+  EXPECT_TRUE(required->require_pushed_authorization_requests);
+
+  // Not a boolean: the default (false), as for every boolean of the metadata.
+  auto odd = parse_provider_metadata(doc("https://idp.example", R"(,"require_pushed_authorization_requests":"true")"),
+                                     "https://idp.example");
+  ASSERT_TRUE(odd) << odd.error().message;
+  EXPECT_FALSE(odd->require_pushed_authorization_requests);
+
+  // The PAR endpoint carries the whole authorization request: https (or loopback http) like every endpoint.
+  auto insecure = parse_provider_metadata(doc("https://idp.example",
+                                              R"(,"pushed_authorization_request_endpoint":"http://idp.example/par")"),
+                                          "https://idp.example");
+  ASSERT_FALSE(insecure);
+  EXPECT_EQ(insecure.error().code, ErrorCode::insecure_url);
+  EXPECT_NE(insecure.error().message.find("pushed_authorization_request_endpoint"), std::string::npos)
+      << insecure.error().message;
+}
+
 TEST(Discovery, IssuerMustMatchExactly) {
   for (const char *configured : {"https://idp.example/t/", "https://idp.example/T", "https://idp.example"}) {
     auto m = parse_provider_metadata(doc("https://idp.example/t"), configured);

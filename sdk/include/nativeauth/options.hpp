@@ -47,6 +47,21 @@ struct RedirectOptions {
   std::string post_logout_uri;
 };
 
+/// Whether Client::sign_in() pushes its authorization request to the provider before the browser opens
+/// (Pushed Authorization Requests, RFC 9126). Pushed, the request's parameters (scope, redirect URI, state,
+/// nonce, PKCE challenge, prompt, extra parameters, ...) travel in a POST from the app to the provider's
+/// `pushed_authorization_request_endpoint`, and the browser gets only `client_id` and the `request_uri` the
+/// provider answered: nothing of the request is in the browser's address bar or history. The device flow
+/// never uses it.
+enum class PushedAuthorization {
+  /// Push when the provider's metadata sets `require_pushed_authorization_requests` (the default); else the
+  /// parameters go in the authorization URL as before.
+  when_required,
+  /// Always push. A provider without a `pushed_authorization_request_endpoint` makes sign_in() fail with
+  /// ErrorCode::missing_endpoint before any browser opens.
+  always,
+};
+
 /// Who the app is and where it signs in. Only `issuer` and `client_id` are required.
 /// Ownership: Client::create() takes it by value and keeps it; the app's copy is independent.
 struct ClientOptions {
@@ -64,6 +79,10 @@ struct ClientOptions {
 
   /// The loopback redirect URI: path, port, address family.
   RedirectOptions redirect;
+  /// When sign_in() uses Pushed Authorization Requests (RFC 9126). A refused push fails the sign-in with
+  /// ErrorCode::authorization_error and the provider's `error` / `error_description`, before any browser
+  /// opens.
+  PushedAuthorization pushed_authorization = PushedAuthorization::when_required;
 
   /// Where the session is kept between runs (ignored when platform.store is set). The default, the
   /// platform keychain, never falls back silently: without one, storing fails with a clear error.

@@ -21,7 +21,19 @@ typedef enum nativeauth_storage {
   NATIVEAUTH_STORAGE_MEMORY = 2    /**< Nothing persists beyond the process. */
 } nativeauth_storage;
 
-#define NATIVEAUTH_CLIENT_OPTIONS_VERSION 1
+/**
+ * When a sign-in first pushes its authorization request to the provider (Pushed Authorization Requests,
+ * RFC 9126): the browser then gets only client_id and a request_uri, none of the request's parameters.
+ */
+typedef enum nativeauth_pushed_authorization {
+  /** Only when the provider's metadata sets require_pushed_authorization_requests (the default). */
+  NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED = 0,
+  /** Always; a provider without a pushed_authorization_request_endpoint fails the sign-in (MISSING_ENDPOINT). */
+  NATIVEAUTH_PUSHED_AUTHORIZATION_ALWAYS = 1
+} nativeauth_pushed_authorization;
+
+/** Version 2 appended `pushed_authorization`; a version 1 struct ends before it and is read as such. */
+#define NATIVEAUTH_CLIENT_OPTIONS_VERSION 2
 
 /**
  * Who the client is and where it signs in. Strings are UTF-8 and copied by nativeauth_client_new();
@@ -47,15 +59,20 @@ typedef struct nativeauth_client_options {
   int32_t request_timeout_ms;       /**< Whole HTTP request; 0: 30000. */
   int32_t log_level;                /**< nativeauth_log_level for host->log; 0 is trace: set it. INIT: info. */
   const nativeauth_host *host;      /**< Host callbacks (copied); NULL: the desktop defaults. */
+  /* version 2 */
+  int32_t pushed_authorization; /**< nativeauth_pushed_authorization; 0: when the provider requires it. */
 } nativeauth_client_options;
 
 /* clang-format off */
 #define NATIVEAUTH_CLIENT_OPTIONS_INIT \
   { NATIVEAUTH_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NATIVEAUTH_STORAGE_KEYCHAIN, NULL, NULL, \
-    NULL, 0, 0, 0, NATIVEAUTH_LOG_INFO, NULL }
+    NULL, 0, 0, 0, NATIVEAUTH_LOG_INFO, NULL, NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED }
 /* clang-format on */
 
-/** Fills `options` with the defaults of `version`. Errors: INVALID_ARGUMENT, UNSUPPORTED_VERSION. */
+/**
+ * Fills `options` with the defaults of `version`, writing only the fields that version has (an app built
+ * against version 1 passes a smaller struct). Errors: INVALID_ARGUMENT, UNSUPPORTED_VERSION.
+ */
 NATIVEAUTH_C_API int nativeauth_client_options_init(nativeauth_client_options *options, uint32_t version);
 
 /**

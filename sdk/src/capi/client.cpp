@@ -5,6 +5,8 @@
 #include "util/strings.hpp"
 
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <vector>
 
 namespace nativeauth::capi {
@@ -20,6 +22,28 @@ static_assert(NATIVEAUTH_LOG_ERROR == static_cast<int>(LogLevel::error));
 static_assert(NATIVEAUTH_LOG_OFF == static_cast<int>(LogLevel::off));
 
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
+
+// How many bytes of nativeauth_client_options an app built against `version` has: version 1 ends where
+// version 2 appended pushed_authorization. Nothing past them is read or written.
+std::size_t client_options_size(std::uint32_t version) {
+  return version >= 2 ? sizeof(nativeauth_client_options) : offsetof(nativeauth_client_options, pushed_authorization);
+}
+
+// Version 2's fields, read only when the caller's struct has them.
+int build_version_2(ClientOptions &o, const nativeauth_client_options &c) {
+  if (c.version < 2) return 0;
+  switch (c.pushed_authorization) {
+    case NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED:
+      o.pushed_authorization = PushedAuthorization::when_required;
+      break;
+    case NATIVEAUTH_PUSHED_AUTHORIZATION_ALWAYS: o.pushed_authorization = PushedAuthorization::always; break;
+    default:
+      return fail(ErrorCode::invalid_argument, "nativeauth_client_options.pushed_authorization " +
+                                                   std::to_string(c.pushed_authorization) +
+                                                   " is not a nativeauth_pushed_authorization");
+  }
+  return 0;
+}
 
 std::int64_t unix_seconds(const std::optional<std::chrono::system_clock::time_point> &t) {
   if (!t) return 0;
@@ -54,6 +78,7 @@ int build_options(ClientOptions &o, const nativeauth_client_options &c) {
                                                  " is not a nativeauth_log_level");
   }
   o.log_level = static_cast<LogLevel>(c.log_level);
+  if (int rc = build_version_2(o, c)) return rc;
   nativeauth_host none = NATIVEAUTH_HOST_INIT;
   if (c.host) {
     if (int rc = check_version("nativeauth_host", c.host->version, NATIVEAUTH_HOST_VERSION)) return rc;
@@ -80,7 +105,7 @@ int nativeauth_client_options_init(nativeauth_client_options *options, uint32_t 
     if (int rc = capi::check_version("nativeauth_client_options", version, NATIVEAUTH_CLIENT_OPTIONS_VERSION))
       return rc;
     const nativeauth_client_options init = NATIVEAUTH_CLIENT_OPTIONS_INIT;
-    *options = init;
+    std::memcpy(options, &init, capi::client_options_size(version));
     options->version = version;
     return 0;
   });

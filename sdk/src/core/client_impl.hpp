@@ -83,6 +83,7 @@ struct AuthorizationRequest {
   std::string nonce;
   std::chrono::steady_clock::time_point deadline;
   std::optional<std::chrono::seconds> max_age;  ///< checked: opts.max_age within 0..kMaxAgeLimit
+  bool pushed = false;  ///< RFC 9126: the parameters go to the PAR endpoint, the browser gets a request_uri
 };
 
 /// When a device sign-in stops polling (device_flow.cpp): the code's expiry, counted from before the
@@ -159,7 +160,16 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   template <typename Flow>
   Result<Session> exclusive_sign_in(Flow &&flow) noexcept;
   Result<Session> run_sign_in(const SignInOptions &opts);
-  std::string authorization_url(const AuthorizationRequest &request, const std::string &redirect_uri) const;
+  /// Whether this sign-in pushes its request (RFC 9126, ClientOptions::pushed_authorization); an error
+  /// when it must and the provider has no PAR endpoint.
+  Result<bool> use_pushed_authorization(const oidc::ProviderMetadata &md) const;
+  /// The authorization request's parameters (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3).
+  core::Params authorization_params(const AuthorizationRequest &request, const std::string &redirect_uri) const;
+  /// The URL the browser opens: the parameters in its query, or, for a pushed request, only client_id and
+  /// the request_uri the PAR endpoint answered (RFC 9126 §4), which it fails without.
+  Result<std::string> authorization_url(const AuthorizationRequest &request, const std::string &redirect_uri);
+  /// RFC 9126 §2: POSTs `params` to the PAR endpoint; the request_uri it answered.
+  Result<std::string> push_authorization_request(const oidc::ProviderMetadata &md, core::Params params);
   /// The redirect reaches the app, which hands it over (custom scheme, claimed https; RFC 8252 §7.1, §7.2).
   Result<Session> sign_in_through_app(const AuthorizationRequest &request);
   /// The redirect reaches a loopback listener (RFC 8252 §7.3).

@@ -4,6 +4,7 @@
 // token response to a stored session that every flow shares (tokens_to_session.cpp), the device flow.
 #include "core/client_impl.hpp"
 
+#include "core/par.hpp"
 #include "core/token_endpoint.hpp"
 #include "core/url.hpp"
 #include "util/quote.hpp"
@@ -39,6 +40,8 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   if (!metadata) return std::move(metadata).error();
   const oidc::ProviderMetadata &md = **metadata;
   if (md.jwks_uri.empty()) return make_error(ErrorCode::missing_endpoint, "provider metadata has no jwks_uri");
+  auto pushed = use_pushed_authorization(md);
+  if (!pushed) return std::move(pushed).error();
   if (cancel_requested) return cancelled();
 
   auto pkce = core::make_pkce();
@@ -54,7 +57,8 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
                                      std::move(*state),
                                      std::move(*nonce),
                                      std::chrono::steady_clock::now() + opts.timeout,
-                                     *max_age};
+                                     *max_age,
+                                     *pushed};
 
   auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
                  : opts.listen                                    ? sign_in_through_loopback(request)
@@ -63,8 +67,28 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   return store_signed_in(std::move(*session), md);
 }
 
-std::string Client::Impl::authorization_url(const AuthorizationRequest &request,
-                                            const std::string &redirect_uri) const {
+Result<bool> Client::Impl::use_pushed_authorization(const oidc::ProviderMetadata &md) const {
+  const bool always = options.pushed_authorization == PushedAuthorization::always;
+  if (!always && !md.require_pushed_authorization_requests) return false;
+  if (!md.pushed_authorization_request_endpoint.empty()) return true;
+  // Checked before any listener or browser: a sign-in that cannot be pushed must not half start.
+  if (always) {
+    return make_error(ErrorCode::missing_endpoint,
+                      "pushed authorization requests were asked for (ClientOptions::pushed_authorization is "
+                      "always), but the provider " +
+                          util::quoted(md.issuer) +
+                          " advertises no pushed_authorization_request_endpoint (RFC 9126 §5); sign in without "
+                          "them (when_required), or turn them on at the provider");
+  }
+  return make_error(ErrorCode::missing_endpoint,
+                    "the provider " + util::quoted(md.issuer) +
+                        " requires pushed authorization requests (require_pushed_authorization_requests) but "
+                        "advertises no pushed_authorization_request_endpoint; its metadata contradicts itself: "
+                        "tell the provider's administrator");
+}
+
+core::Params Client::Impl::authorization_params(const AuthorizationRequest &request,
+                                                const std::string &redirect_uri) const {
   const SignInOptions &opts = request.opts;
   core::Params params = {{"response_type", "code"},
                          {"client_id", options.client_id},
@@ -80,9 +104,47 @@ std::string Client::Impl::authorization_url(const AuthorizationRequest &request,
   if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
   if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
   for (const auto &p : opts.extra_params) params.push_back(p);
+  return params;
+}
+
+Result<std::string> Client::Impl::authorization_url(const AuthorizationRequest &request,
+                                                    const std::string &redirect_uri) {
+  core::Params params = authorization_params(request, redirect_uri);
   std::string url = core::append_query(request.md.authorization_endpoint, params);
+  // The same redacted view of the request whichever way it travels: state, nonce and challenge as ***.
   log.debug("authorization request: " + core::redact_url(url));
+  if (!request.pushed) return url;
+  auto request_uri = push_authorization_request(request.md, std::move(params));
+  if (!request_uri) return std::move(request_uri).error();
+  url = core::pushed_authorization_url(request.md.authorization_endpoint, options.client_id, *request_uri);
+  log.debug("the browser gets only the pushed request's reference: " + core::redact_url(url));
   return url;
+}
+
+Result<std::string> Client::Impl::push_authorization_request(const oidc::ProviderMetadata &md, core::Params params) {
+  const std::string &endpoint = md.pushed_authorization_request_endpoint;
+  log.debug("pushing the authorization request to " + core::redact_url(endpoint) + " (RFC 9126)");
+  auto http_request = core::make_par_request(endpoint, std::move(params), options.client_id, options.client_secret);
+  auto http_response = platform.http->send(http_request);
+  if (!http_response) {
+    Error e = std::move(http_response).error();
+    e.message = "the pushed authorization request to " + core::redact_url(endpoint) + " failed: " + e.message;
+    return e;
+  }
+  auto pushed = core::parse_par_response(*http_response);
+  if (!pushed) {
+    Error e = std::move(pushed).error();
+    if (!e.oauth_error.empty()) {
+      // RFC 9126 §2.3: the provider refused the request itself (scope, redirect_uri, client, ...).
+      e.message += ": " + util::quoted(e.oauth_error, 80) +
+                   (e.oauth_description.empty() ? "" : " (" + util::quoted(e.oauth_description, 300) + ")") +
+                   "; check the sign-in's parameters and the client's registration at the provider";
+    }
+    return e;
+  }
+  log.debug("the provider took the pushed authorization request; its request_uri is valid for " +
+            std::to_string(pushed->expires_in) + " s");
+  return std::move(pushed->request_uri);
 }
 
 Error Client::Impl::sign_in_timed_out(const SignInOptions &opts, bool os_chosen_port) const {
@@ -113,11 +175,12 @@ Result<Session> Client::Impl::sign_in_through_app(const AuthorizationRequest &re
 
 Result<Session> Client::Impl::sign_in_through_handover(const AuthorizationRequest &request,
                                                        const std::string &redirect_uri, bool os_chosen_port) {
-  const std::string url = authorization_url(request, redirect_uri);
+  auto url = authorization_url(request, redirect_uri);
+  if (!url) return std::move(url).error();
   if (cancel_requested) return cancelled();
   // The wait is registered before the URL is shown: a redirect handed over at once is not refused.
   auto response = await_app_redirect(redirect_uri, request.state, request.deadline, [&]() -> Result<void> {
-    auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in");
+    auto shown = show_url(*url, request.opts.open_browser, request.opts.on_authorization_url, "sign in");
     if (shown) log.info("waiting for the app to hand over the redirect to " + redirect_uri);
     return shown;
   });
@@ -164,11 +227,12 @@ Result<Session> Client::Impl::sign_in_through_loopback(const AuthorizationReques
   // RFC 8252 §7.3: the IP literal, not "localhost", so no resolver or firewall can redirect it.
   const std::string redirect_uri = std::string(redirect.ipv6_host ? "http://[::1]:" : "http://127.0.0.1:") +
                                    std::to_string((*listener)->port()) + redirect.path;
-  const std::string url = authorization_url(request, redirect_uri);
+  auto url = authorization_url(request, redirect_uri);
+  if (!url) return std::move(url).error();
 
   ListenerScope registered(*this, listener->get());
   if (cancel_requested) return cancelled();
-  if (auto shown = show_url(url, request.opts.open_browser, request.opts.on_authorization_url, "sign in"); !shown) {
+  if (auto shown = show_url(*url, request.opts.open_browser, request.opts.on_authorization_url, "sign in"); !shown) {
     return std::move(shown).error();
   }
   log.info("waiting for the browser to return to " + redirect_uri);

@@ -75,12 +75,16 @@ Result<ProviderMetadata> parse_provider_metadata(std::string_view json, const st
   m.revocation_endpoint = core::get_string(*doc, "revocation_endpoint").value_or("");
   m.end_session_endpoint = core::get_string(*doc, "end_session_endpoint").value_or("");
   m.device_authorization_endpoint = core::get_string(*doc, "device_authorization_endpoint").value_or("");
+  m.pushed_authorization_request_endpoint =
+      core::get_string(*doc, "pushed_authorization_request_endpoint").value_or("");
   m.scopes_supported = core::get_strings(*doc, "scopes_supported");
   m.code_challenge_methods_supported = core::get_strings(*doc, "code_challenge_methods_supported");
   m.id_token_signing_alg_values_supported = core::get_strings(*doc, "id_token_signing_alg_values_supported");
   m.token_endpoint_auth_methods_supported = core::get_strings(*doc, "token_endpoint_auth_methods_supported");
   m.authorization_response_iss_parameter_supported =
       core::get_bool(*doc, "authorization_response_iss_parameter_supported").value_or(false);
+  m.require_pushed_authorization_requests =
+      core::get_bool(*doc, "require_pushed_authorization_requests").value_or(false);
 
   for (const auto &[name, value] :
        {std::pair<const char *, const std::string *>{"authorization_endpoint", &m.authorization_endpoint},
@@ -94,7 +98,8 @@ Result<ProviderMetadata> parse_provider_metadata(std::string_view json, const st
         {"userinfo_endpoint", &m.userinfo_endpoint},
         {"revocation_endpoint", &m.revocation_endpoint},
         {"end_session_endpoint", &m.end_session_endpoint},
-        {"device_authorization_endpoint", &m.device_authorization_endpoint}}) {
+        {"device_authorization_endpoint", &m.device_authorization_endpoint},
+        {"pushed_authorization_request_endpoint", &m.pushed_authorization_request_endpoint}}) {
     if (value->empty()) continue;
     if (auto ok = core::require_secure_url(*value, name); !ok) return std::move(ok).error();
   }

@@ -23,11 +23,13 @@ struct ProviderMetadata {
   std::string revocation_endpoint;
   std::string end_session_endpoint;
   std::string device_authorization_endpoint;
+  std::string pushed_authorization_request_endpoint;  ///< RFC 9126 §5; empty: the provider offers no PAR
   std::vector<std::string> scopes_supported;
   std::vector<std::string> code_challenge_methods_supported;
   std::vector<std::string> id_token_signing_alg_values_supported;
   std::vector<std::string> token_endpoint_auth_methods_supported;
   bool authorization_response_iss_parameter_supported = false;  ///< RFC 9207 §3
+  bool require_pushed_authorization_requests = false;           ///< RFC 9126 §5: absent means false
 };
 
 /// `<issuer>/.well-known/openid-configuration` (OIDC Discovery §4.1; a trailing '/' is not doubled).

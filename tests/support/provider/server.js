@@ -24,7 +24,7 @@ const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--a
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
        [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
        [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]
-       [--no-device-flow] [--exact-post-logout-redirect-uri URI]...`;
+       [--no-device-flow] [--require-par | --no-par] [--exact-post-logout-redirect-uri URI]...`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -45,6 +45,8 @@ try {
       'device-ttl': { type: 'string', default: '600' },
       'device-interval': { type: 'string' },
       'no-device-flow': { type: 'boolean', default: false },
+      'require-par': { type: 'boolean', default: false },
+      'no-par': { type: 'boolean', default: false },
       'events-file': { type: 'string' },
       'conform-id-token-claims': { type: 'boolean', default: false },
       'ignore-stdin': { type: 'boolean', default: false },
@@ -90,6 +92,11 @@ const deviceTtl = positiveInt('device-ttl');
 // oidc-provider sends no `interval` (clients then use RFC 8628's 5 s) and never answers slow_down.
 const deviceInterval = args['device-interval'] === undefined ? undefined : positiveInt('device-interval');
 const eventsFile = args['events-file'];
+// Pushed Authorization Requests (RFC 9126): offered by default (POST /request), not required.
+// --require-par makes every authorization request go through it (`require_pushed_authorization_requests`
+// in the metadata, RFC 9126 §5; /auth then refuses a request without a request_uri); --no-par turns the
+// endpoint off, so the metadata names none.
+if (args['require-par'] && args['no-par']) fail('--require-par and --no-par exclude each other');
 // --exact-post-logout-redirect-uri: like providers that ignore RFC 8252 §7.3 for post-logout URIs, only
 // these URIs are registered and they are compared exactly, port included.
 const exactPostLogout = args['exact-post-logout-redirect-uri'];
@@ -136,7 +143,9 @@ function freshCounters() {
     'revocation.success': 0,
     'authorization.success': 0,
     'authorization.error': 0,
-    errors: {}, // error code -> count, over grant.error and authorization.error
+    'pushed_authorization_request.success': 0,
+    'pushed_authorization_request.error': 0,
+    errors: {}, // error code -> count, over grant.error, authorization.error and pushed_authorization_request.error
   };
 }
 let counters = freshCounters();
@@ -423,6 +432,10 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: !args['no-device-flow'] },
+    pushedAuthorizationRequests: {
+      enabled: !args['no-par'],
+      requirePushedAuthorizationRequests: args['require-par'],
+    },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     introspection: { enabled: false },
@@ -472,6 +485,14 @@ provider.on('authorization.success', (ctx) => record('authorization.success', {
   client_id: ctx.oidc?.client?.clientId,
 }));
 provider.on('authorization.error', (ctx, err) => record('authorization.error', {
+  client_id: ctx.oidc?.client?.clientId,
+  error: err.error || err.name,
+  error_description: err.error_description,
+}));
+provider.on('pushed_authorization_request.success', (ctx) => record('pushed_authorization_request.success', {
+  client_id: ctx.oidc?.client?.clientId,
+}));
+provider.on('pushed_authorization_request.error', (ctx, err) => record('pushed_authorization_request.error', {
   client_id: ctx.oidc?.client?.clientId,
   error: err.error || err.name,
   error_description: err.error_description,
@@ -565,5 +586,5 @@ if (!args['ignore-stdin']) {
   process.stdin.resume();
 }
 
-process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s, device code ${deviceTtl}s${deviceInterval !== undefined ? ` every ${deviceInterval}s` : ''})\n`);
+process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s, device code ${deviceTtl}s${deviceInterval !== undefined ? ` every ${deviceInterval}s` : ''}, PAR ${args['no-par'] ? 'off' : args['require-par'] ? 'required' : 'offered'})\n`);
 process.stdout.write(`${JSON.stringify({ issuer, port: boundPort })}\n`);
