@@ -63,14 +63,8 @@ Platform default_platform() {
 
 Result<Defaults> complete(Platform given, const ClientOptions &options) {
   Defaults out;
-  const Platform os = default_platform();
   Platform &p = out.platform;
-  p = std::move(given);
-  if (!p.browser) p.browser = os.browser;
-  if (!p.loopback) p.loopback = os.loopback;
-  if (!p.locks) p.locks = os.locks;
-  if (!p.relay) p.relay = os.relay;
-  if (!p.clock) p.clock = os.clock;
+  p = with_os_parts(std::move(given), default_platform());
   if (!p.store) {
     auto store = default_store(options);
     if (!store) return std::move(store).error();

@@ -27,4 +27,15 @@ struct Defaults {
 /// cannot be made is an error (ErrorCode::storage_unavailable and friends).
 Result<Defaults> complete(Platform given, const ClientOptions &options);
 
+/// `given` with its empty browser, listener, locks, relay and clock taken from `os` (the parts that do not
+/// depend on ClientOptions); what every platform's complete() starts with.
+inline Platform with_os_parts(Platform given, const Platform &os) {
+  if (!given.browser) given.browser = os.browser;
+  if (!given.loopback) given.loopback = os.loopback;
+  if (!given.locks) given.locks = os.locks;
+  if (!given.relay) given.relay = os.relay;
+  if (!given.clock) given.clock = os.clock;
+  return given;
+}
+
 }  // namespace nativeauth::platform
