@@ -6,6 +6,7 @@
 // command's "%1" itself.
 #include "windows/browser_launcher.hpp"
 
+#include "util/strings.hpp"
 #include "windows/win32.hpp"
 
 // clang-format off: need <windows.h> (win32.hpp) first
@@ -22,35 +23,6 @@
 
 namespace nativeauth::windows {
 namespace {
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-// The $BROWSER convention: %s is the URL, %% a literal '%'; anything else is copied as is.
-std::string expand(const std::string &word, const std::string &url, bool &used_url) {
-  std::string out;
-  out.reserve(word.size());
-  for (std::size_t i = 0; i < word.size(); ++i) {
-    if (word[i] == '%' && i + 1 < word.size() && (word[i + 1] == 's' || word[i + 1] == '%')) {
-      if (word[i + 1] == 's') {
-        out += url;
-        used_url = true;
-      } else {
-        out += '%';
-      }
-      ++i;
-    } else {
-      out += word[i];
-    }
-  }
-  return out;
-}
 
 // %BROWSER% split into commands (';' outside quotes) of words (spaces and tabs outside quotes); a quote
 // toggles quoting and is dropped, so `""` is an empty word.
@@ -219,7 +191,8 @@ class WindowsBrowserLauncher final : public platform::BrowserLauncher {
   static Result<void> open_impl(const std::string &url) {
     // RFC 8252 §4, §8.12: the authorization request goes to the system browser. Handing the shell a file
     // path, a file:, data: or custom-scheme URL would instead run whatever handler is registered for it.
-    if (!starts_with_ci(url, "https://") && !starts_with_ci(url, "http://")) {
+    if (!nativeauth::util::starts_with_ascii_ci(url, "https://") &&
+        !nativeauth::util::starts_with_ascii_ci(url, "http://")) {
       return make_error(ErrorCode::invalid_argument, "browser launcher: only http and https URLs are opened");
     }
     // RFC 3986 §2 has no place for spaces, control bytes or '"'. A '"' would also close the "%1" of the
@@ -260,7 +233,8 @@ std::vector<std::vector<std::string>> browser_commands(const std::string &url, c
     if (words.empty() || words.front().empty() || words.front().find("%s") != std::string::npos) continue;
     std::vector<std::string> argv{words.front()};
     bool used_url = false;
-    for (std::size_t i = 1; i < words.size(); ++i) argv.push_back(expand(words[i], url, used_url));
+    for (std::size_t i = 1; i < words.size(); ++i)
+      argv.push_back(nativeauth::util::expand_browser_word(words[i], url, used_url));
     if (!used_url) argv.push_back(url);
     if (std::find(commands.begin(), commands.end(), argv) == commands.end()) commands.push_back(std::move(argv));
   }

@@ -45,4 +45,30 @@ inline std::string lower_ascii(std::string_view s) {
   return out;
 }
 
+/// Whether `s` starts with `lower_prefix` (lower-case ASCII), ignoring ASCII case in `s`.
+inline bool starts_with_ascii_ci(std::string_view s, std::string_view lower_prefix) {
+  return s.size() >= lower_prefix.size() && lower_ascii(s.substr(0, lower_prefix.size())) == lower_prefix;
+}
+
+/// One word of a $BROWSER / %BROWSER% command with the convention's escapes applied: `%s` is `url` (and sets
+/// `used_url`), `%%` a literal '%'; anything else is copied as it is. Shared by the browser launchers.
+inline std::string expand_browser_word(const std::string &word, const std::string &url, bool &used_url) {
+  std::string out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (word[i] == '%' && i + 1 < word.size() && (word[i + 1] == 's' || word[i + 1] == '%')) {
+      if (word[i + 1] == 's') {
+        out += url;
+        used_url = true;
+      } else {
+        out += '%';
+      }
+      ++i;
+    } else {
+      out += word[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace nativeauth::util
