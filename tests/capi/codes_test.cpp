@@ -57,6 +57,7 @@ const std::map<int, std::string> &c_codes() {
       {NATIVEAUTH_E_STORAGE_CORRUPT, "storage_corrupt"},
       {NATIVEAUTH_E_STORAGE_SLOT_MISMATCH, "storage_slot_mismatch"},
       {NATIVEAUTH_E_SLOT_BUSY, "slot_busy"},
+      {NATIVEAUTH_E_KEY_UNAVAILABLE, "key_unavailable"},
       {NATIVEAUTH_E_SIGN_IN_REQUIRED, "sign_in_required"},
       {NATIVEAUTH_E_IN_PROGRESS, "in_progress"},
       {NATIVEAUTH_E_UNSUPPORTED_VERSION, "unsupported_version"},

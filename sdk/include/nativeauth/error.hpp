@@ -81,6 +81,10 @@ enum class ErrorCode : int {
   /// same session) for longer than ClientOptions::lock_timeout. Transient: the session is untouched;
   /// try again. Not a reason to sign in again.
   slot_busy = 704,
+  /// The slot's DPoP key (RFC 9449) cannot be made or used: no key store works here, or the key the session
+  /// was bound to is gone (a cleared TPM, a deleted key, a record moved to another machine). A session
+  /// bound to a lost key cannot be refreshed: sign in again.
+  key_unavailable = 705,
 
   // 8xx: session state
   sign_in_required = 800,  ///< No session, or the provider ended it.

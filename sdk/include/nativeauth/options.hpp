@@ -62,6 +62,19 @@ enum class PushedAuthorization {
   always,
 };
 
+/// Whether sessions are sender-constrained with DPoP (RFC 9449): the provider binds the refresh token and the
+/// access tokens to a key pair of this slot (platform::KeyStore), so a copied token is useless without the key.
+/// A session bound at sign-in stays bound until it ends, whatever this option says later: its refreshes and
+/// Client::authorize() always sign proofs with its key.
+enum class Dpop {
+  off,  ///< Bearer tokens (the default).
+  /// Bind when the provider's metadata lists ES256 in `dpop_signing_alg_values_supported`; else Bearer.
+  when_offered,
+  /// Always bind. A provider that answers a DPoP token request with a Bearer token fails the sign-in with
+  /// ErrorCode::invalid_token_response (nothing is stored).
+  required,
+};
+
 /// Who the app is and where it signs in. Only `issuer` and `client_id` are required.
 /// Ownership: Client::create() takes it by value and keeps it; the app's copy is independent.
 struct ClientOptions {
@@ -83,6 +96,10 @@ struct ClientOptions {
   /// ErrorCode::authorization_error and the provider's `error` / `error_description`, before any browser
   /// opens.
   PushedAuthorization pushed_authorization = PushedAuthorization::when_required;
+  /// Whether sign-ins bind the session to a DPoP key (RFC 9449). The key is made at sign-in in
+  /// platform.keys, its thumbprint sent as `dpop_jkt` so the code is bound too, and it is replaced at the
+  /// next sign-in and deleted at sign-out.
+  Dpop dpop = Dpop::off;
 
   /// Where the session is kept between runs (ignored when platform.store is set). The default, the
   /// platform keychain, never falls back silently: without one, storing fails with a clear error.

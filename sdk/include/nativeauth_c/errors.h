@@ -76,7 +76,9 @@ typedef enum nativeauth_error_code {
   /* Appended later (enumerators are only ever appended, never renumbered): */
   /** Another thread or process held the session's slot lock (refreshing, signing in or out) longer than
       the client waits. Transient: the session is untouched; try again. */
-  NATIVEAUTH_E_SLOT_BUSY = -704
+  NATIVEAUTH_E_SLOT_BUSY = -704,
+  /** The session's DPoP key cannot be made or used (gone, or no key store works here): sign in again. */
+  NATIVEAUTH_E_KEY_UNAVAILABLE = -705
 } nativeauth_error_code;
 
 /**

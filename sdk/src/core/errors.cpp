@@ -53,6 +53,7 @@ const char *to_string(ErrorCode code) noexcept {
     case ErrorCode::storage_corrupt: return "storage_corrupt";
     case ErrorCode::storage_slot_mismatch: return "storage_slot_mismatch";
     case ErrorCode::slot_busy: return "slot_busy";
+    case ErrorCode::key_unavailable: return "key_unavailable";
     case ErrorCode::sign_in_required: return "sign_in_required";
   }
   return "unknown";

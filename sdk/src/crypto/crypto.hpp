@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The core's view of cryptography (randomness, hashes, JWS verification, scrypt and AES-256-GCM). One implementation
+// The core's view of cryptography (randomness, hashes, JWS verification, ES256 signing, scrypt and AES-256-GCM). One implementation
 // per backend, the only code that sees a crypto library: crypto.cpp (OpenSSL 3) and, on Windows, crypto_cng.cpp
 // (BCrypt/CNG). Both give the same results, error codes and messages (tests/unit/crypto_vectors_test.cpp).
 #pragma once
@@ -10,9 +10,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace nativeauth::crypto {
@@ -49,6 +51,35 @@ struct JwkPublicKey {
 /// Messages never include key or signature bytes.
 Result<void> verify_signature(std::string_view alg, const JwkPublicKey &key, std::string_view signing_input,
                               const Bytes &signature);
+
+/// A P-256 key pair that signs ES256 (RFC 7518 §3.4): DPoP proofs made in software (RFC 9449). The private
+/// key lives in the backend's key object; private_scalar() copies it out only to be stored in the slot's
+/// record. Copies share one key. Thread safety: sign() may be called from several threads at once.
+class EcSigningKey {
+ public:
+  /// A new key from the backend's CSPRNG. Errors: ErrorCode::internal.
+  static Result<EcSigningKey> generate();
+  /// The key with private scalar `d` (32 bytes, big-endian) and public point (`x`, `y`, 32 bytes each).
+  /// Errors: ErrorCode::key_unavailable when they are not a P-256 key pair (wrong lengths, a point off the
+  /// curve, d·G ≠ (x, y)).
+  static Result<EcSigningKey> import(const SecretString &d, const Bytes &x, const Bytes &y);
+
+  /// The JWS signature R‖S (64 bytes) of SHA-256(`signing_input`), with a fresh random k. Errors: internal.
+  Result<Bytes> sign(std::string_view signing_input) const;
+  /// The public point's coordinates, 32 bytes each, big-endian.
+  const Bytes &x() const noexcept { return x_; }
+  const Bytes &y() const noexcept { return y_; }
+  /// The private scalar d, 32 bytes big-endian (to store the key). Errors: internal.
+  Result<SecretString> private_scalar() const;
+
+  struct State;  ///< the backend's key object (crypto.cpp, crypto_cng.cpp)
+
+ private:
+  EcSigningKey(std::shared_ptr<const State> state, Bytes x, Bytes y)
+      : state_(std::move(state)), x_(std::move(x)), y_(std::move(y)) {}
+  std::shared_ptr<const State> state_;
+  Bytes x_, y_;
+};
 
 /// scrypt's cost parameters (RFC 7914 §2): N (CPU/memory cost, a power of 2 above 1), r (block size), p
 /// (parallelisation). Memory used: about 128 * N * r bytes.

@@ -80,6 +80,7 @@ Result<ProviderMetadata> parse_provider_metadata(std::string_view json, const st
   m.scopes_supported = core::get_strings(*doc, "scopes_supported");
   m.code_challenge_methods_supported = core::get_strings(*doc, "code_challenge_methods_supported");
   m.id_token_signing_alg_values_supported = core::get_strings(*doc, "id_token_signing_alg_values_supported");
+  m.dpop_signing_alg_values_supported = core::get_strings(*doc, "dpop_signing_alg_values_supported");
   m.token_endpoint_auth_methods_supported = core::get_strings(*doc, "token_endpoint_auth_methods_supported");
   m.authorization_response_iss_parameter_supported =
       core::get_bool(*doc, "authorization_response_iss_parameter_supported").value_or(false);

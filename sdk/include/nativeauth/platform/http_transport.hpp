@@ -30,6 +30,11 @@ struct HttpResponse {
   std::string content_type;
   /// The Cache-Control header; empty when absent.
   std::string cache_control;
+  /// The DPoP-Nonce header (RFC 9449 §8, §9); empty when absent.
+  std::string dpop_nonce;
+  /// The WWW-Authenticate header (RFC 9110 §11.6.1): several joined with ", ", as RFC 9110 §5.3 allows;
+  /// empty when absent.
+  std::string www_authenticate;
   SecretString body;  ///< May hold tokens: wiped when the response is destroyed.
 };
 

@@ -8,6 +8,7 @@
 #include <nativeauth/platform/clock.hpp>
 #include <nativeauth/platform/credential_store.hpp>
 #include <nativeauth/platform/http_transport.hpp>
+#include <nativeauth/platform/key_store.hpp>
 #include <nativeauth/platform/loopback_listener.hpp>
 #include <nativeauth/platform/redirect_relay.hpp>
 #include <nativeauth/platform/slot_lock.hpp>
@@ -34,6 +35,11 @@ struct Platform {
   /// Default (Linux, with a store that persists and ClientOptions::token_cache): the kernel keyring's
   /// access-token cache; elsewhere none. None: every new process reads the store.
   std::shared_ptr<TokenCache> token_cache;
+  /// Where DPoP keys are made (ClientOptions::dpop). Default: the platform's hardware store when it has one
+  /// that works (Linux: a TPM 2.0; Windows: CNG's Platform Crypto Provider, else a non-exportable software
+  /// key of CNG), else software_key_store(). A session keeps the name of the store its key is in and is
+  /// always reopened there.
+  std::shared_ptr<KeyStore> keys;
 };
 
 /// The parts of the platform nativeauth was built for (browser launcher, loopback listener, slot locks,
