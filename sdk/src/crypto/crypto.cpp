@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, JWS verification, scrypt and AES-256-GCM.
+// The OpenSSL 3 implementation of crypto.hpp: CSPRNG, SHA-256, JWS verification, ES256 signing keys, scrypt and
+// AES-256-GCM.
 //
 // libcrypto is loaded on first use, not at start-up (NATIVEAUTH_CRYPTO_DLOPEN, set by CMake on ELF
 // platforms; docs/adr/0008). Most runs of an app answer a still-fresh token from the keychain and call
@@ -52,8 +53,10 @@ namespace {
 // One row per library area, kept as written:
 // clang-format off
 #define NATIVEAUTH_LIBCRYPTO_FUNCTIONS(X)                                                                    \
-  X(BN_bin2bn) X(BN_cmp) X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits)                                 \
-  X(ECDSA_SIG_free) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(i2d_ECDSA_SIG)                                      \
+  X(BN_bin2bn) X(BN_bn2binpad) X(BN_clear_free) X(BN_cmp) X(BN_free) X(BN_is_odd) X(BN_is_one) X(BN_num_bits) \
+  X(ECDSA_SIG_free) X(ECDSA_SIG_get0) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) X(d2i_ECDSA_SIG) X(i2d_ECDSA_SIG)   \
+  X(EVP_DigestSign) X(EVP_DigestSignInit_ex) X(EVP_PKEY_CTX_set_group_name) X(EVP_PKEY_generate)              \
+  X(EVP_PKEY_get_bn_param) X(EVP_PKEY_get_octet_string_param) X(EVP_PKEY_keygen_init) X(EVP_PKEY_pairwise_check) \
   X(ERR_pop_to_mark) X(ERR_set_mark)                                                                         \
   X(EVP_Digest) X(EVP_DigestVerify) X(EVP_DigestVerifyInit_ex) X(EVP_MD_CTX_free) X(EVP_MD_CTX_new)          \
   X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_aes_256_gcm)                     \
@@ -152,6 +155,9 @@ struct ParamFree {
 struct BnFree {
   void operator()(BIGNUM *p) const noexcept { ossl().BN_free(p); }
 };
+struct BnClearFree {  // for private scalars: zeroed before they are freed
+  void operator()(BIGNUM *p) const noexcept { ossl().BN_clear_free(p); }
+};
 struct EcdsaSigFree {
   void operator()(ECDSA_SIG *p) const noexcept { ossl().ECDSA_SIG_free(p); }
 };
@@ -175,6 +181,7 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamFree>;
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using SecretBnPtr = std::unique_ptr<BIGNUM, BnClearFree>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 
 /// Whatever OpenSSL pushes onto this thread's error queue while one of our calls runs is dropped when the
@@ -552,6 +559,128 @@ Result<std::optional<SecretString>> aes_256_gcm_open(const SecretString &key, co
   if (ossl().EVP_DecryptFinal_ex(ctx.get(), o + len, &tail) != 1) return std::optional<SecretString>();
   std::string plain(out.data(), static_cast<std::size_t>(len + tail));
   return std::optional<SecretString>(SecretString(std::move(plain)));
+}
+
+// --- ES256 signing keys (DPoP proofs, RFC 9449)
+
+struct EcSigningKey::State {
+  PkeyPtr key;
+};
+
+namespace {
+
+constexpr std::size_t kP256Length = 32;  // bytes of d, of x, of y, of R and of S
+
+/// The public point of `key` as x, y (SEC 1 §2.3.3 uncompressed: 0x04 || X || Y).
+Result<std::pair<Bytes, Bytes>> p256_point(const EVP_PKEY *key) {
+  unsigned char point[1 + 2 * kP256Length];
+  std::size_t len = 0;
+  if (ossl().EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len) != 1 ||
+      len != sizeof point || point[0] != 0x04) {
+    return fail(ErrorCode::internal, "OpenSSL could not give the P-256 key's public point");
+  }
+  return std::make_pair(Bytes(point + 1, point + 1 + kP256Length), Bytes(point + 1 + kP256Length, point + len));
+}
+
+/// EVP_PKEY_fromdata of a P-256 key pair, checked: the point on the curve and d·G equal to it.
+PkeyPtr p256_key_pair(const SecretString &d, const Bytes &x, const Bytes &y) {
+  Bytes point{0x04};
+  point.insert(point.end(), x.begin(), x.end());
+  point.insert(point.end(), y.begin(), y.end());
+  SecretBnPtr priv(ossl().BN_bin2bn(bytes_of(d.reveal()), static_cast<int>(d.size()), nullptr));
+  ParamBldPtr bld(ossl().OSSL_PARAM_BLD_new());
+  if (!priv || !bld ||
+      ossl().OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
+      ossl().OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
+      ossl().OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()) != 1) {
+    return nullptr;
+  }
+  ParamPtr params(ossl().OSSL_PARAM_BLD_to_param(bld.get()));
+  PkeyCtxPtr ctx(ossl().EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY *raw = nullptr;
+  if (!params || !ctx || ossl().EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      ossl().EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {
+    ossl().EVP_PKEY_free(raw);
+    return nullptr;
+  }
+  PkeyPtr key(raw);
+  PkeyCtxPtr check(ossl().EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check || ossl().EVP_PKEY_pairwise_check(check.get()) != 1) return nullptr;
+  return key;
+}
+
+}  // namespace
+
+Result<EcSigningKey> EcSigningKey::generate() {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
+  ErrorQueueScope errors;
+  PkeyCtxPtr ctx(ossl().EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY *raw = nullptr;
+  if (!ctx || ossl().EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+      ossl().EVP_PKEY_CTX_set_group_name(ctx.get(), "prime256v1") != 1 ||
+      ossl().EVP_PKEY_generate(ctx.get(), &raw) != 1) {
+    ossl().EVP_PKEY_free(raw);
+    return fail(ErrorCode::internal, "OpenSSL could not generate a P-256 key");
+  }
+  auto state = std::make_shared<State>();
+  state->key.reset(raw);
+  auto point = p256_point(raw);
+  if (!point) return std::move(point).error();
+  return EcSigningKey(std::move(state), std::move(point->first), std::move(point->second));
+}
+
+Result<EcSigningKey> EcSigningKey::import(const SecretString &d, const Bytes &x, const Bytes &y) {
+  if (auto ready = library_ready(); !ready) return std::move(ready).error();
+  if (d.size() != kP256Length || x.size() != kP256Length || y.size() != kP256Length) {
+    return fail(ErrorCode::key_unavailable, "the stored DPoP key is not a P-256 key (wrong lengths)");
+  }
+  ErrorQueueScope errors;
+  auto state = std::make_shared<State>();
+  state->key = p256_key_pair(d, x, y);
+  if (!state->key) return fail(ErrorCode::key_unavailable, "the stored DPoP key is not a valid P-256 key pair");
+  return EcSigningKey(std::move(state), x, y);
+}
+
+Result<Bytes> EcSigningKey::sign(std::string_view signing_input) const {
+  if (!state_) return fail(ErrorCode::internal, "an empty signing key was used");
+  ErrorQueueScope errors;
+  MdCtxPtr md(ossl().EVP_MD_CTX_new());
+  unsigned char der[80];  // an ECDSA-Sig-Value of P-256 has at most 72 bytes
+  std::size_t der_len = sizeof der;
+  if (!md ||
+      ossl().EVP_DigestSignInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, state_->key.get(), nullptr) != 1 ||
+      ossl().EVP_DigestSign(md.get(), der, &der_len, bytes_of(signing_input), signing_input.size()) != 1) {
+    return fail(ErrorCode::internal, "OpenSSL could not sign with the P-256 key");
+  }
+  const unsigned char *p = der;
+  EcdsaSigPtr sig(ossl().d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
+  const BIGNUM *r = nullptr;
+  const BIGNUM *s = nullptr;
+  if (sig) ossl().ECDSA_SIG_get0(sig.get(), &r, &s);
+  Bytes out(2 * kP256Length);
+  // RFC 7518 §3.4: R and S, each left-padded to 32 bytes.
+  if (!r || !s || ossl().BN_bn2binpad(r, out.data(), kP256Length) != static_cast<int>(kP256Length) ||
+      ossl().BN_bn2binpad(s, out.data() + kP256Length, kP256Length) != static_cast<int>(kP256Length)) {
+    return fail(ErrorCode::internal, "OpenSSL's ECDSA signature could not be converted to R||S");
+  }
+  return out;
+}
+
+Result<SecretString> EcSigningKey::private_scalar() const {
+  if (!state_) return fail(ErrorCode::internal, "an empty signing key was used");
+  ErrorQueueScope errors;
+  BIGNUM *raw = nullptr;
+  if (ossl().EVP_PKEY_get_bn_param(state_->key.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+    return fail(ErrorCode::internal, "OpenSSL could not give the P-256 key's private scalar");
+  }
+  SecretBnPtr d(raw);
+  std::string out(kP256Length, '\0');
+  if (ossl().BN_bn2binpad(d.get(), reinterpret_cast<unsigned char *>(&out[0]), kP256Length) !=
+      static_cast<int>(kP256Length)) {
+    util::wipe(out);
+    return fail(ErrorCode::internal, "OpenSSL could not give the P-256 key's private scalar");
+  }
+  return SecretString(std::move(out));
 }
 
 namespace detail {
