@@ -132,12 +132,17 @@ size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
 struct Headers {
   std::string content_type;
   std::string cache_control;
+  std::string dpop_nonce;
+  std::string www_authenticate;  ///< every WWW-Authenticate field, joined with ", " (RFC 9110 §5.3)
 };
+
+constexpr std::size_t kMaxChallengeBytes = 8 * 1024;  // what the core parses at most
 
 size_t on_header(char *buffer, size_t size, size_t nitems, void *userdata) {
   auto *h = static_cast<Headers *>(userdata);
   const size_t n = size * nitems;
   std::string_view line(buffer, n);
+  if (line.rfind("HTTP/", 0) == 0) *h = Headers{};  // a new response (after a 1xx): only the final one counts
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
@@ -148,6 +153,10 @@ size_t on_header(char *buffer, size_t size, size_t nitems, void *userdata) {
       value.remove_suffix(1);
     if (name == "content-type") h->content_type = std::string(value);
     if (name == "cache-control") h->cache_control = std::string(value);
+    if (name == "dpop-nonce") h->dpop_nonce = std::string(value);
+    if (name == "www-authenticate" && h->www_authenticate.size() + value.size() < kMaxChallengeBytes) {
+      h->www_authenticate += (h->www_authenticate.empty() ? "" : ", ") + std::string(value);
+    }
   }
   return n;
 }
@@ -334,6 +343,8 @@ class CurlTransport final : public platform::HttpTransport {
     response.status = static_cast<int>(status);
     response.content_type = headers.content_type;
     response.cache_control = headers.cache_control;
+    response.dpop_nonce = headers.dpop_nonce;
+    response.www_authenticate = headers.www_authenticate;
     response.body = SecretString(sink.data);
     secure_wipe(sink.data.data(), sink.data.capacity());
     return response;

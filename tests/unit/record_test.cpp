@@ -41,7 +41,8 @@ TEST(Record, RoundTrip) {
   EXPECT_EQ(s.claims.subject(), "alice");
   EXPECT_EQ(parsed->token_endpoint, "https://idp.example/t/token");
   const auto doc = nlohmann::json::parse(record.reveal());
-  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["version"], 2);
+  EXPECT_FALSE(doc.contains("dpop")) << "a Bearer session has no key";
   EXPECT_EQ(doc["subject"], "alice");
 }
 
@@ -91,6 +92,36 @@ TEST(Record, DescribeHoldsNoSecretAndReportsProblems) {
   const auto broken = describe_record(SecretString("garbage"), kSlot);
   ASSERT_TRUE(broken.problem);
   EXPECT_EQ(broken.client_id, "app-a");
+}
+
+TEST(Record, Version2KeepsTheDpopKeyAndVersion1StillLoads) {
+  Session bound = sample();
+  bound.token_type = "DPoP";
+  bound.dpop = DpopBinding{"tpm", "ES256", "jkt-abc", SecretString("wrapped-key-blob")};
+  const auto record = serialize_session(bound, "t");
+  auto parsed = parse_session_record(record, kSlot);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_TRUE(parsed->session.dpop);
+  EXPECT_EQ(parsed->session.dpop->key_store, "tpm");
+  EXPECT_EQ(parsed->session.dpop->algorithm, "ES256");
+  EXPECT_EQ(parsed->session.dpop->jkt, "jkt-abc");
+  EXPECT_EQ(parsed->session.dpop->key_reference.reveal(), "wrapped-key-blob");
+  EXPECT_EQ(clone_session(parsed->session).dpop->key_reference.reveal(), "wrapped-key-blob");
+  EXPECT_EQ(describe_record(record, kSlot).dpop_key_store.value_or(""), "tpm");
+  EXPECT_FALSE(describe_record(serialize_session(sample(), "t"), kSlot).dpop_key_store);
+
+  auto v1 = nlohmann::json::parse(serialize_session(sample(), "t").reveal());
+  v1["version"] = 1;
+  auto old = parse_session_record(SecretString(v1.dump()), kSlot);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_FALSE(old->session.dpop);
+
+  auto incomplete = nlohmann::json::parse(record.reveal());
+  incomplete["dpop"].erase("key");
+  auto refused = parse_session_record(SecretString(incomplete.dump()), kSlot);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::storage_corrupt);
+  EXPECT_EQ(refused.error().message.find("wrapped-key-blob"), std::string::npos);
 }
 
 }  // namespace

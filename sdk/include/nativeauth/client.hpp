@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,18 @@ struct AccessToken {
   std::optional<std::chrono::system_clock::time_point> expires_at;
   /// The scopes the token was granted (Session::scopes).
   std::vector<std::string> scopes;
+};
+
+/// What an API request needs to carry the session's access token (Client::authorize()): two header values.
+struct RequestAuthorization {
+  /// The Authorization header's value: "DPoP <token>" for a DPoP-bound session (RFC 9449 §7.1), else
+  /// "Bearer <token>" (RFC 6750 §2.1). Wiped when dropped.
+  SecretString authorization;
+  /// The DPoP header's value: a proof for exactly this method and URL, with the token's hash (`ath`) and the
+  /// server's last nonce. Empty for a Bearer session. Single-use by design; wiped when dropped.
+  SecretString dpop;
+  /// When the access token expires, when known.
+  std::optional<std::chrono::system_clock::time_point> expires_at;
 };
 
 /// What sign_out() did, step by step. A failed remote step never leaves local tokens behind.
@@ -107,6 +120,20 @@ class NATIVEAUTH_API Client {
   /// transient errors (network, 5xx) keep the session, as does slot_busy (another thread or process
   /// held the slot lock past ClientOptions::lock_timeout: try again).
   Result<AccessToken> access_token(const AccessTokenOptions &options = {});
+
+  /// The headers a `method` request to `url` (an absolute http(s) URL; its query and fragment are not part
+  /// of the proof) must carry: access_token() (refreshing silently as it does), then for a DPoP-bound
+  /// session a proof signed by the session's key (RFC 9449 §7), with the last DPoP-Nonce that URL's server
+  /// gave. Errors: those of access_token(); invalid_argument for a method that is not an HTTP token or a
+  /// URL that is not absolute http(s); key_unavailable when the session's key is gone (sign in again).
+  Result<RequestAuthorization> authorize(std::string_view method, std::string_view url,
+                                         const AccessTokenOptions &options = {});
+
+  /// Sends `request` to an API with authorize()'s headers added, through ClientOptions::platform.http (TLS
+  /// verified, bounded, no redirects). Keeps the answer's DPoP-Nonce for that server, and answers a 401 that
+  /// asks for one (`WWW-Authenticate: DPoP error="use_dpop_nonce"`, RFC 9449 §9) with one retry carrying it.
+  /// Any other status is the API's answer, returned as is.
+  Result<platform::HttpResponse> send_authorized(platform::HttpRequest request, const AccessTokenOptions &options = {});
 
   /// An API refused `token` although it had not expired (HTTP 401, RFC 6750 §3.1 `invalid_token`; git
   /// calling its credential helper's `erase`): if it is still this slot's access token, forgets it, so that

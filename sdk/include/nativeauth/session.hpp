@@ -52,6 +52,19 @@ class NATIVEAUTH_API Claims {
 ///
 /// Thread safety: a plain value type (distinct objects may be used from distinct threads).
 /// Ownership: owns its tokens; they are wiped when it is destroyed.
+/// The DPoP key (RFC 9449) a session's tokens are bound to: the provider refuses them without a proof made
+/// with this key.
+struct DpopBinding {
+  /// platform::KeyStore::name() of the store that holds the key: "software", "tpm", "cng-platform", ...
+  std::string key_store;
+  std::string algorithm = "ES256";  ///< The JWS algorithm of its proofs.
+  /// The RFC 7638 thumbprint of its public key (sent as `dpop_jkt`; the tokens' `cnf.jkt`).
+  std::string jkt;
+  /// What the store reopens the key from (platform::CreatedKey::reference). Secret: for a software key it
+  /// is the private key itself.
+  SecretString key_reference;
+};
+
 struct Session {
   /// The issuer that issued the tokens.
   std::string issuer;
@@ -74,6 +87,8 @@ struct Session {
   Claims claims;
   /// When these tokens were issued (this device's clock).
   std::chrono::system_clock::time_point issued_at{};
+  /// Set when the tokens are DPoP-bound (ClientOptions::dpop; token_type "DPoP"): the key they are bound to.
+  std::optional<DpopBinding> dpop;
 };
 
 /// What one storage slot holds, without its secrets: for "who is signed in where" views.
@@ -95,6 +110,8 @@ struct SlotInfo {
   bool has_refresh_token = false;
   /// Granted scopes.
   std::vector<std::string> scopes;
+  /// When the session is DPoP-bound: where its key lives (DpopBinding::key_store; never the key).
+  std::optional<std::string> dpop_key_store;
   /// Set when the record could not be read (corrupt, or written for another slot); the other
   /// fields are then empty. The slot is reported rather than skipped.
   std::optional<std::string> problem;

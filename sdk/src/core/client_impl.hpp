@@ -11,6 +11,7 @@
 
 #include "core/callback.hpp"
 #include "core/device_authorization.hpp"
+#include "core/dpop.hpp"
 #include "core/logger.hpp"
 #include "core/pkce.hpp"
 #include "core/record.hpp"
@@ -84,6 +85,14 @@ struct AuthorizationRequest {
   std::chrono::steady_clock::time_point deadline;
   std::optional<std::chrono::seconds> max_age;  ///< checked: opts.max_age within 0..kMaxAgeLimit
   bool pushed = false;  ///< RFC 9126: the parameters go to the PAR endpoint, the browser gets a request_uri
+  /// RFC 9449: the key this sign-in binds the session to (its thumbprint goes out as dpop_jkt, §10); null: Bearer.
+  const struct NewDpopKey *dpop = nullptr;
+};
+
+/// A DPoP key made for one sign-in (dpop_session.cpp): deleted again unless the session it binds is stored.
+struct NewDpopKey {
+  DpopBinding binding;
+  std::shared_ptr<platform::ProofKey> key;
 };
 
 /// When a device sign-in stops polling (device_flow.cpp): the code's expiry, counted from before the
@@ -145,6 +154,36 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   std::uint64_t next_subscriber = 1;
 
   platform::SlotKey slot() const { return {options.issuer, options.client_id, options.profile}; }
+
+  // DPoP (RFC 9449): the nonces servers gave, and the one key this client has open (its slot's).
+  core::NonceBook dpop_nonces;
+  std::mutex key_mutex;  ///< guards open_key
+  NewDpopKey open_key;   ///< binding.jkt empty: none open
+
+  // --- dpop_session.cpp
+  /// The key a sign-in binds its session to: made in platform.keys when ClientOptions::dpop asks for it and
+  /// the provider offers ES256 (`dpop_signing_alg_values_supported`); nullopt: Bearer.
+  Result<std::optional<NewDpopKey>> dpop_key_for_sign_in(const oidc::ProviderMetadata &md);
+  /// The store a binding names: platform.keys, or the software store; key_unavailable when neither is it.
+  Result<std::shared_ptr<platform::KeyStore>> key_store_named(const std::string &name) const;
+  /// The binding's key, opened once and kept while it is the slot's.
+  Result<std::shared_ptr<platform::ProofKey>> proof_key(const DpopBinding &binding);
+  /// Deletes a key that no session uses any more (replaced, signed out, sign-in failed) of this client's slot,
+  /// or of slot `of`. Never fails: a key that could not be deleted is logged.
+  void discard_key(const DpopBinding &binding, const std::optional<platform::SlotKey> &of = std::nullopt);
+  /// Sends `request` with a DPoP proof by `key` (and `ath` of `access_token` when given); a refusal that asks
+  /// for a nonce (RFC 9449 §8, §9) is answered once with a new proof carrying it. Without a key, just sends.
+  Result<platform::HttpResponse> send_with_proof(platform::HttpRequest request, platform::ProofKey *key,
+                                                 const SecretString *access_token = nullptr);
+  /// The token response's token_type against what was asked (RFC 9449 §5): a DPoP request answered with a
+  /// Bearer token is an error when ClientOptions::dpop is required.
+  Result<bool> bound_by_response(const std::string &token_type, const NewDpopKey *dpop) const;
+  /// Client::authorize(): `client`'s access_token(), then the headers for it.
+  Result<RequestAuthorization> authorize_request(Client &client, std::string_view method, std::string_view url,
+                                                 const AccessTokenOptions &token_options);
+  /// The key `token` is bound to: none for a Bearer token; this client's session's when it is that session's
+  /// token, else the slot's (a token from the token cache, in a process that has not read the slot).
+  Result<std::optional<DpopBinding>> binding_of(const AccessToken &token);
 
   // --- scopes.cpp
   /// Checks what an app adds to a sign-in request: `extra` may not name a parameter in `reserved`, and the
@@ -248,14 +287,20 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   Result<Session> session_from_tokens(const platform::HttpResponse &response, const oidc::ProviderMetadata &md,
                                       const std::optional<std::string> &nonce,
                                       std::optional<std::chrono::seconds> max_age,
-                                      const std::vector<std::string> &scopes);
+                                      const std::vector<std::string> &scopes, const NewDpopKey *dpop = nullptr);
   /// OIDC Core §5.3: when the granted scopes' claims are all missing from the ID token's `claims`, asks the
   /// UserInfo endpoint with the session's access token and adds what the ID token lacks (userinfo.cpp).
   /// Never fails: a refused or failed request is a warning, and `claims` stay as they were.
   void add_userinfo_claims(core::Json &claims, const Session &session, const oidc::ProviderMetadata &md);
+  /// The Authorization header (and DPoP proof header, for a DPoP-bound session) a request to `url` needs.
+  Result<std::vector<std::pair<std::string, SecretString>>> resource_headers(
+      const SecretString &access_token, const std::string &token_type, const DpopBinding *binding,
+      std::string_view method, std::string_view url);
   /// After a successful sign-in (any flow): stores the session in the slot under the slot lock,
   /// publishes it and emits `signed_in`.
   Result<Session> store_signed_in(Session session, const oidc::ProviderMetadata &md);
+  /// The DPoP key of the session in the slot that `next` replaces, unless it is `next`'s own (the slot lock held).
+  std::optional<DpopBinding> replaced_key(const Session &next);
   /// Stores `session` in the slot while the slot lock is held by the caller, then publishes it. When the
   /// store refuses, the tokens stay in memory (dirty: stored again before use) and the transient error says
   /// "<what> could not be stored: <the store's reason>", complete: callers add nothing to it.
@@ -306,7 +351,7 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
                                                      const oidc::ProviderMetadata &md);
   /// Ends the session this client holds: erases the slot (its lock is held by the caller), publishes
   /// "signed out" and queues `ended` with `reason`.
-  void end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,
+  void end_session(const platform::SlotKey &key, const Session &ended_session, const Error &reason,
                    PendingEvents &events);
 
   // --- token_cache.cpp

@@ -11,12 +11,12 @@ namespace nativeauth::core {
 namespace {
 
 // Members this version reads and writes; everything else is carried through untouched.
-constexpr std::array<const char *, 17> kKnown = {"version",        "issuer",     "client_id",
+constexpr std::array<const char *, 18> kKnown = {"version",        "issuer",     "client_id",
                                                  "profile",        "token_type", "access_token",
                                                  "refresh_token",  "id_token",   "access_token_expires_at",
                                                  "scopes",         "subject",    "claims",
                                                  "token_endpoint", "issued_at",  "issued_at_ms",
-                                                 "written_at_ms",  "name"};
+                                                 "written_at_ms",  "name",       "dpop"};
 
 bool known(const std::string &key) {
   return std::find_if(kKnown.begin(), kKnown.end(), [&](const char *k) { return key == k; }) != kKnown.end();
@@ -57,6 +57,21 @@ Result<Json> open_record(const SecretString &record, const platform::SlotKey &ex
   return std::move(*doc);
 }
 
+/// Version 2's `dpop` member: where the session's DPoP key is and how to reopen it.
+Result<DpopBinding> parse_dpop(Json &member) {
+  DpopBinding b;
+  if (member.is_object()) {
+    b.key_store = get_string(member, "store").value_or("");
+    b.algorithm = get_string(member, "alg").value_or("");
+    b.jkt = get_string(member, "jkt").value_or("");
+    b.key_reference = take_secret(member, "key");
+  }
+  if (b.key_store.empty() || b.algorithm.empty() || b.jkt.empty() || b.key_reference.empty()) {
+    return make_error(ErrorCode::storage_corrupt, "the stored session's DPoP key is incomplete");
+  }
+  return b;
+}
+
 }  // namespace
 
 SecretString serialize_session(const Session &session, const std::string &token_endpoint,
@@ -86,6 +101,11 @@ SecretString serialize_session(const Session &session, const std::string &token_
   if (const auto name = session.claims.string("name")) j["name"] = *name;
   j["claims"] = Json::parse(session.claims.json(), nullptr, false);
   j["token_endpoint"] = token_endpoint;
+  if (session.dpop) {
+    const DpopBinding &b = *session.dpop;
+    j["dpop"] = {{"store", b.key_store}, {"alg", b.algorithm}, {"jkt", b.jkt}};
+    j["dpop"]["key"] = std::string(b.key_reference.reveal());
+  }
   std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   wipe_json(j);
   SecretString out(text);
@@ -119,6 +139,14 @@ Result<SessionRecord> parse_session_record(const SecretString &record, const pla
   s.scopes = get_strings(doc, "scopes");
   if (const auto it = doc.find("claims"); it != doc.end() && it->is_object()) s.claims = Claims(it->dump());
   r.token_endpoint = get_string(doc, "token_endpoint").value_or("");
+  if (const auto it = doc.find("dpop"); it != doc.end()) {
+    auto binding = parse_dpop(*it);
+    if (!binding) {
+      wipe_json(doc);
+      return std::move(binding).error();
+    }
+    s.dpop = std::move(*binding);
+  }
   Json extra = Json::object();
   for (auto &[key, value] : doc.items())
     if (!known(key)) extra[key] = value;
@@ -144,6 +172,7 @@ Session clone_session(const Session &s) {
   c.scopes = s.scopes;
   c.claims = s.claims;
   c.issued_at = s.issued_at;
+  if (s.dpop) c.dpop = DpopBinding{s.dpop->key_store, s.dpop->algorithm, s.dpop->jkt, s.dpop->key_reference.clone()};
   return c;
 }
 
@@ -165,6 +194,9 @@ SlotInfo describe_record(const SecretString &record, const platform::SlotKey &ke
   const auto rt = doc.find("refresh_token");
   info.has_refresh_token = rt != doc.end() && rt->is_string() && !rt->get_ref<const std::string &>().empty();
   info.scopes = get_strings(doc, "scopes");
+  if (const auto it = doc.find("dpop"); it != doc.end() && it->is_object()) {
+    info.dpop_key_store = get_string(*it, "store");
+  }
   wipe_json(doc);
   return info;
 }

@@ -12,7 +12,8 @@
 
 namespace nativeauth::core {
 
-inline constexpr int kRecordVersion = 1;
+/// 2: the `dpop` member (a DPoP-bound session's key, RFC 9449). Version 1 records still load.
+inline constexpr int kRecordVersion = 2;
 
 /// A stored session: the session, where its refresh token is redeemed, and the members a newer
 /// version of nativeauth wrote that this one does not know (kept, so rewriting never loses them).

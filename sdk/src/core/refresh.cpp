@@ -237,13 +237,20 @@ Result<core::TokenResponse> Client::Impl::redeem_refresh_token(const core::Sessi
   // One retry when the response was lost after the request may have reached the provider: providers
   // with a reuse grace window accept the same refresh token again; others answer invalid_grant.
   Result<core::TokenResponse> tokens = make_error(ErrorCode::internal, "no attempt");
+  // RFC 9449 §5.2: a bound refresh token is redeemed only with a proof by its key.
+  std::shared_ptr<platform::ProofKey> key;
+  if (record.session.dpop) {
+    auto opened = proof_key(*record.session.dpop);
+    if (!opened) return std::move(opened).error();
+    key = std::move(*opened);
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto request = core::make_token_request(md.token_endpoint,
                                             {{"grant_type", "refresh_token"},
                                              {"refresh_token", std::string(record.session.refresh_token.reveal())}},
                                             options.client_id, options.client_secret);
     log.debug(attempt == 0 ? "refreshing the access token" : "retrying the refresh once (the response was lost)");
-    auto response = platform.http->send(request);
+    auto response = send_with_proof(std::move(request), key.get());
     if (!response) {
       tokens = std::move(response).error();
       if (tokens.error().code == ErrorCode::network) continue;
@@ -264,7 +271,7 @@ Result<AccessToken> Client::Impl::refresh_refused(Error e, const core::SessionRe
                             (e.http_status == 400 || e.http_status == 401);
   if (e.code == ErrorCode::invalid_grant || bare_refusal) {
     // The provider ended the session (revoked, expired, reused). The slot is ours (we hold its lock).
-    end_session(slot(), record.session.claims.subject(), e, events);
+    end_session(slot(), record.session, e, events);
     log.info(bare_refusal ? "the token endpoint refused the refresh token (HTTP " + std::to_string(e.http_status) +
                                 " without an OAuth error); sign-in is required"
                           : "the provider ended the session (invalid_grant); sign-in is required");
@@ -331,7 +338,7 @@ Result<AccessToken> Client::Impl::store_refreshed(const core::SessionRecord &rec
     if (!claims) {
       // Tokens that may belong to someone else are never used: the session ends here.
       Error bad = std::move(claims).error();
-      end_session(slot(), record.session.claims.subject(), bad, events);
+      end_session(slot(), record.session, bad, events);
       bad.message = "the ID token returned by a refresh was refused (" + bad.message + "); sign in again";
       return bad;
     }
@@ -360,9 +367,11 @@ Result<AccessToken> Client::Impl::store_refreshed(const core::SessionRecord &rec
   return token_of(next);
 }
 
-void Client::Impl::end_session(const platform::SlotKey &key, const std::string &subject, const Error &reason,
+void Client::Impl::end_session(const platform::SlotKey &key, const Session &ended_session, const Error &reason,
                                PendingEvents &events) {
+  const std::string subject = ended_session.claims.subject();
   (void)platform.store->erase(key);
+  if (ended_session.dpop) discard_key(*ended_session.dpop);
   publish(nullptr);
   SessionEvent ended = event(SessionEventKind::ended, subject);
   ended.reason = reason;

@@ -15,9 +15,9 @@ namespace {
 
 // Parameters nativeauth computes itself; an app may not override them through extra_params.
 const std::vector<std::string_view> kReservedParams = {
-    "response_type",         "client_id",    "redirect_uri", "scope",   "state",      "nonce",      "code_challenge",
-    "code_challenge_method", "prompt",       "login_hint",   "max_age", "ui_locales", "acr_values", "request",
-    "request_uri",           "response_mode"};
+    "response_type",         "client_id",     "redirect_uri", "scope",   "state",      "nonce",      "code_challenge",
+    "code_challenge_method", "prompt",        "login_hint",   "max_age", "ui_locales", "acr_values", "request",
+    "request_uri",           "response_mode", "dpop_jkt"};
 
 Error cancelled() { return make_error(ErrorCode::cancelled, "sign-in was cancelled"); }
 
@@ -43,6 +43,17 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   auto pushed = use_pushed_authorization(md);
   if (!pushed) return std::move(pushed).error();
   if (cancel_requested) return cancelled();
+  auto dpop = dpop_key_for_sign_in(md);
+  if (!dpop) return std::move(dpop).error();
+  // A key made for this sign-in is deleted again unless the session it binds is stored.
+  struct DiscardUnlessKept {
+    Impl &impl;
+    const std::optional<NewDpopKey> &key;
+    bool keep = false;
+    ~DiscardUnlessKept() {
+      if (key && !keep) impl.discard_key(key->binding);
+    }
+  } discard{*this, *dpop};
 
   auto pkce = core::make_pkce();
   if (!pkce) return std::move(pkce).error();
@@ -58,12 +69,14 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
                                      std::move(*nonce),
                                      std::chrono::steady_clock::now() + opts.timeout,
                                      *max_age,
-                                     *pushed};
+                                     *pushed,
+                                     *dpop ? &**dpop : nullptr};
 
   auto session = redirect.kind == core::RedirectTarget::Kind::app ? sign_in_through_app(request)
                  : opts.listen                                    ? sign_in_through_loopback(request)
                                                                   : sign_in_without_listener(request);
   if (!session) return std::move(session).error();
+  discard.keep = session->dpop.has_value();
   return store_signed_in(std::move(*session), md);
 }
 
@@ -103,6 +116,8 @@ core::Params Client::Impl::authorization_params(const AuthorizationRequest &requ
   if (request.max_age) params.emplace_back("max_age", std::to_string(request.max_age->count()));
   if (opts.ui_locales) params.emplace_back("ui_locales", *opts.ui_locales);
   if (opts.acr_values) params.emplace_back("acr_values", *opts.acr_values);
+  // RFC 9449 §10: the code is bound to the session's key too, so a stolen code is useless without it.
+  if (request.dpop) params.emplace_back("dpop_jkt", request.dpop->binding.jkt);
   for (const auto &p : opts.extra_params) params.push_back(p);
   return params;
 }
@@ -284,14 +299,14 @@ Result<Session> Client::Impl::complete(const core::AuthorizationResponse &respon
   auto http_request = core::make_token_request(md.token_endpoint, std::move(form), options.client_id,
                                                options.client_secret);
   log.debug("exchanging the authorization code at " + md.token_endpoint);
-  auto http_response = platform.http->send(http_request);
+  auto http_response = send_with_proof(std::move(http_request), request.dpop ? request.dpop->key.get() : nullptr);
   if (!http_response) {
     Error e = std::move(http_response).error();
     e.message = "the token request failed: " + e.message;
     return e;
   }
   return session_from_tokens(*http_response, md, std::optional<std::string>(request.nonce), request.max_age,
-                             request.scopes);
+                             request.scopes, request.dpop);
 }
 
 Result<void> Client::Impl::show_url(const std::string &url, bool open_browser,

@@ -105,6 +105,8 @@ Result<void> Client::Impl::revoke_and_erase(const platform::SlotKey &key, const 
   auto erased = platform.store->erase(key);
   if (!erased) return std::move(erased).error();
   ++report.slots_erased;
+  // The key goes with the session (a TPM or CNG object included); another app's slot's key too.
+  if (parsed && parsed->session.dpop) discard_key(*parsed->session.dpop, key);
   if (erased_own && parsed) erased_own->subject = parsed->session.claims.subject();
   return {};
 }

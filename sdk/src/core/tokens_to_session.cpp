@@ -75,9 +75,11 @@ Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &
                                                   const oidc::ProviderMetadata &md,
                                                   const std::optional<std::string> &nonce,
                                                   std::optional<std::chrono::seconds> max_age,
-                                                  const std::vector<std::string> &scopes) {
+                                                  const std::vector<std::string> &scopes, const NewDpopKey *dpop) {
   auto tokens = core::parse_token_response(http_response);
   if (!tokens) return std::move(tokens).error();
+  auto bound = bound_by_response(tokens->token_type, dpop);
+  if (!bound) return std::move(bound).error();
   if (tokens->id_token.empty()) {
     return make_error(ErrorCode::invalid_token_response,
                       "the token response has no id_token although the openid scope was requested");
@@ -97,6 +99,13 @@ Result<Session> Client::Impl::session_from_tokens(const platform::HttpResponse &
   s.token_type = tokens->token_type;
   if (tokens->expires_in) s.access_token_expiry = check.now + std::chrono::seconds(*tokens->expires_in);
   s.scopes = tokens->scope ? util::split_spaces(*tokens->scope) : scopes;
+  if (*bound) {
+    const DpopBinding &b = dpop->binding;
+    s.dpop = DpopBinding{b.key_store, b.algorithm, b.jkt, b.key_reference.clone()};
+    std::lock_guard<std::mutex> lock(key_mutex);  // open: its proofs (userinfo, refresh) need no reopening
+    open_key.binding = DpopBinding{b.key_store, b.algorithm, b.jkt, SecretString()};
+    open_key.key = dpop->key;
+  }
   add_userinfo_claims(*claims, s, md);  // browser and device sign-in; refresh.cpp does not come here
   s.claims = Claims(claims->dump(-1, ' ', false, core::Json::error_handler_t::replace));
   s.issued_at = check.now;
@@ -113,12 +122,25 @@ Result<Session> Client::Impl::store_signed_in(Session session, const oidc::Provi
       e.message = std::string(kWhat) + " could not be stored: " + e.message;
       return e;
     }
+    // The key of the session this one replaces is deleted once the new session is stored (RFC 9449: one key
+    // per session; a TPM or CNG key would otherwise outlive it).
+    std::optional<DpopBinding> replaced = replaced_key(session);
     auto stored = store_and_publish(session, md.token_endpoint, "{}", kWhat);
     if (!stored) return std::move(stored).error();  // it says what could not be stored, once
+    if (replaced) discard_key(*replaced);
   }
   emit({event(SessionEventKind::signed_in, session.claims.subject())});
   log.info("signed in");
   return session;
+}
+
+std::optional<DpopBinding> Client::Impl::replaced_key(const Session &next) {
+  auto loaded = platform.store->load(slot());
+  if (!loaded || !loaded->has_value()) return std::nullopt;
+  auto record = core::parse_session_record(**loaded, slot());
+  if (!record || !record->session.dpop) return std::nullopt;
+  if (next.dpop && next.dpop->jkt == record->session.dpop->jkt) return std::nullopt;
+  return std::move(record->session.dpop);
 }
 
 void Client::Impl::publish(std::shared_ptr<const SessionState> next) {

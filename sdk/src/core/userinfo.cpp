@@ -76,20 +76,29 @@ void Client::Impl::add_userinfo_claims(core::Json &claims, const Session &sessio
   const auto scopes = core::scopes_without_claims(claims, session.scopes);
   if (scopes.empty()) return;
   const std::string which = util::join(scopes, ", ");
-  if (!session.token_type.empty() && util::lower_ascii(session.token_type) != "bearer") {
-    log.warning("the ID token has no claims of scope " + which + " and the access token is not a Bearer token; " +
-                "signed in without them");
+  const std::string type = util::lower_ascii(session.token_type);
+  if (!type.empty() && type != "bearer" && type != "dpop") {
+    log.warning("the ID token has no claims of scope " + which + " and the access token is neither a Bearer nor " +
+                "a DPoP token; signed in without them");
     return;
   }
   platform::HttpRequest request;
   request.url = md.userinfo_endpoint;
   request.headers.emplace_back("Accept", "application/json");
-  // RFC 6750 §2.1: the header, never the query (a URL is logged and kept by servers).
-  request.headers.emplace_back("Authorization", "Bearer " + std::string(session.access_token.reveal()));
+  // RFC 6750 §2.1 (RFC 9449 §7.1): the header, never the query (a URL is logged and kept by servers).
+  std::string problem;
+  auto headers = resource_headers(session.access_token, session.token_type.empty() ? "Bearer" : session.token_type,
+                                  session.dpop ? &*session.dpop : nullptr, request.method, request.url);
+  if (!headers) {
+    log.warning("could not add the claims of scope " + which + " from the userinfo endpoint (" +
+                headers.error().message + "); signed in without them");
+    return;
+  }
+  for (auto &[name, value] : *headers) request.headers.emplace_back(name, std::string(value.reveal()));
   log.debug("the ID token has no claims of scope " + which + ": asking " + core::redact_url(md.userinfo_endpoint));
   auto response = platform.http->send(request);
-  util::wipe(request.headers.back().second);
-  std::string problem;
+  for (auto &header : request.headers) util::wipe(header.second);
+  if (response) dpop_nonces.remember(request.url, *response);
   if (!response) {
     problem = response.error().message;
   } else if (response->status != 200) {

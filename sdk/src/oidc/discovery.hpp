@@ -28,7 +28,7 @@ struct ProviderMetadata {
   std::vector<std::string> code_challenge_methods_supported;
   std::vector<std::string> id_token_signing_alg_values_supported;
   std::vector<std::string> token_endpoint_auth_methods_supported;
-  std::vector<std::string> dpop_signing_alg_values_supported;  ///< RFC 9449 §5.1; empty: no DPoP offered
+  std::vector<std::string> dpop_signing_alg_values_supported;   ///< RFC 9449 §5.1; empty: no DPoP offered
   bool authorization_response_iss_parameter_supported = false;  ///< RFC 9207 §3
   bool require_pushed_authorization_requests = false;           ///< RFC 9126 §5: absent means false
 };

@@ -24,7 +24,8 @@ const USAGE = `usage: node provider/server.js [--port 0] [--host 127.0.0.1] [--a
        [--path /tenant] [--access-ttl SECONDS] [--id-token-ttl SECONDS] [--refresh-ttl SECONDS]
        [--events-file PATH] [--conform-id-token-claims] [--ignore-stdin]
        [--public-origin http://127.0.0.1:PORT] [--device-ttl SECONDS] [--device-interval SECONDS]
-       [--no-device-flow] [--require-par | --no-par] [--exact-post-logout-redirect-uri URI]...`;
+       [--no-device-flow] [--require-par | --no-par] [--dpop-nonce | --no-dpop]
+       [--exact-post-logout-redirect-uri URI]...`;
 
 function fail(message) {
   process.stderr.write(`provider: ${message}\n${USAGE}\n`);
@@ -46,6 +47,8 @@ try {
       'device-interval': { type: 'string' },
       'no-device-flow': { type: 'boolean', default: false },
       'require-par': { type: 'boolean', default: false },
+      'dpop-nonce': { type: 'boolean', default: false },
+      'no-dpop': { type: 'boolean', default: false },
       'no-par': { type: 'boolean', default: false },
       'events-file': { type: 'string' },
       'conform-id-token-claims': { type: 'boolean', default: false },
@@ -86,6 +89,7 @@ if (prefix) {
 }
 const accessTtl = positiveInt('access-ttl');
 const SHORT_LIVED_CLIENT = 'nativeauth-short-lived';
+const DPOP_CLIENT = 'nativeauth-dpop';
 const idTokenTtl = positiveInt('id-token-ttl');
 const refreshTtl = positiveInt('refresh-ttl');
 const deviceTtl = positiveInt('device-ttl');
@@ -97,6 +101,10 @@ const eventsFile = args['events-file'];
 // in the metadata, RFC 9126 §5; /auth then refuses a request without a request_uri); --no-par turns the
 // endpoint off, so the metadata names none.
 if (args['require-par'] && args['no-par']) fail('--require-par and --no-par exclude each other');
+// DPoP (RFC 9449) is offered by default (ES256 among dpop_signing_alg_values_supported), and required for
+// the client DPOP_CLIENT (dpop_bound_access_tokens). --dpop-nonce makes the token and userinfo endpoints
+// demand a server nonce in every proof (use_dpop_nonce, RFC 9449 §8, §9); --no-dpop turns DPoP off.
+if (args['dpop-nonce'] && args['no-dpop']) fail('--dpop-nonce and --no-dpop exclude each other');
 // --exact-post-logout-redirect-uri: like providers that ignore RFC 8252 §7.3 for post-logout URIs, only
 // these URIs are registered and they are compared exactly, port included.
 const exactPostLogout = args['exact-post-logout-redirect-uri'];
@@ -145,6 +153,8 @@ function freshCounters() {
     'authorization.error': 0,
     'pushed_authorization_request.success': 0,
     'pushed_authorization_request.error': 0,
+    'token.dpop': 0, // token responses with token_type DPoP (any grant)
+    'token.bearer': 0, // token responses with token_type Bearer
     errors: {}, // error code -> count, over grant.error, authorization.error and pushed_authorization_request.error
   };
 }
@@ -398,11 +408,13 @@ const clientDefaults = {
 
 const provider = new Provider(issuer, {
   adapter: MapAdapter,
-  clients: ['nativeauth-cli', 'nativeauth-test', 'nativeauth-test-b', SHORT_LIVED_CLIENT].map((client_id) => ({
-    client_id,
-    client_name: client_id,
-    ...clientDefaults,
-  })),
+  clients: ['nativeauth-cli', 'nativeauth-test', 'nativeauth-test-b', SHORT_LIVED_CLIENT, DPOP_CLIENT]
+    .map((client_id) => ({
+      client_id,
+      client_name: client_id,
+      ...clientDefaults,
+      ...(client_id === DPOP_CLIENT ? { dpop_bound_access_tokens: true } : {}),
+    })),
   jwks: { keys: [signingJwk()] },
   enabledJWA: {
     idTokenSigningAlgValues: [alg],
@@ -431,6 +443,11 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: true },
+    dPoP: {
+      enabled: !args['no-dpop'],
+      nonceSecret: args['dpop-nonce'] ? crypto.randomBytes(32) : undefined,
+      requireNonce: () => args['dpop-nonce'],
+    },
     deviceFlow: { enabled: !args['no-device-flow'] },
     pushedAuthorizationRequests: {
       enabled: !args['no-par'],
@@ -503,6 +520,11 @@ provider.on('server_error', (ctx, err) => {
 // The revocation endpoint emits no success event.
 provider.use(async (ctx, next) => {
   await next();
+  if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    const type = String(ctx.body.token_type || '').toLowerCase();
+    if (type === 'dpop') record('token.dpop');
+    else if (type === 'bearer') record('token.bearer');
+  }
   if (ctx.oidc?.route === 'revocation' && ctx.status === 200) {
     record('revocation.success', { client_id: ctx.oidc.client?.clientId });
   }
@@ -586,5 +608,5 @@ if (!args['ignore-stdin']) {
   process.stdin.resume();
 }
 
-process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s, device code ${deviceTtl}s${deviceInterval !== undefined ? ` every ${deviceInterval}s` : ''}, PAR ${args['no-par'] ? 'off' : args['require-par'] ? 'required' : 'offered'})\n`);
+process.stderr.write(`provider: issuer ${issuer}${publicOrigin ? ` (listening on ${hostForUrl}:${boundPort})` : ''} (alg ${alg}, access ${accessTtl}s, id_token ${idTokenTtl}s, refresh ${refreshTtl}s, device code ${deviceTtl}s${deviceInterval !== undefined ? ` every ${deviceInterval}s` : ''}, PAR ${args['no-par'] ? 'off' : args['require-par'] ? 'required' : 'offered'}, DPoP ${args['no-dpop'] ? 'off' : args['dpop-nonce'] ? 'with nonces' : 'offered'})\n`);
 process.stdout.write(`${JSON.stringify({ issuer, port: boundPort })}\n`);
