@@ -124,7 +124,11 @@ Result<platform::HttpResponse> Client::Impl::send_with_proof(platform::HttpReque
 }
 
 Result<bool> Client::Impl::bound_by_response(const std::string &token_type, const NewDpopKey *dpop) const {
-  if (!dpop) return false;
+  if (!dpop) {
+    if (!is_dpop_type(token_type)) return false;
+    return make_error(ErrorCode::invalid_token_response,
+                      "the provider issued a DPoP-bound token although no DPoP proof was sent (RFC 9449 §5)");
+  }
   if (is_dpop_type(token_type)) return true;
   if (options.dpop == Dpop::required) {
     return make_error(ErrorCode::invalid_token_response,

@@ -257,6 +257,10 @@ Result<core::TokenResponse> Client::Impl::redeem_refresh_token(const core::Sessi
       break;
     }
     tokens = core::parse_token_response(*response);
+    if (tokens && tokens->token_type == "DPoP" && !key) {
+      tokens = make_error(ErrorCode::invalid_token_response,
+                          "the provider issued a DPoP-bound token although no DPoP proof was sent (RFC 9449 §5)");
+    }
     break;
   }
   return tokens;

@@ -93,13 +93,17 @@ Result<TokenResponse> parse_token_response(const platform::HttpResponse &respons
   if (r.access_token.empty()) {
     return make_error(ErrorCode::invalid_token_response, "the token response has no access_token (RFC 6749 §5.1)");
   }
-  // RFC 6749 §5.1: token_type is required and case-insensitive; nativeauth sends Bearer tokens.
-  if (!iequals(r.token_type, "Bearer")) {
+  // RFC 6749 §5.1: token_type is required and case-insensitive; nativeauth uses Bearer (RFC 6750) and DPoP
+  // (RFC 9449 §5) tokens. Whether a DPoP token was asked for is the caller's to check.
+  if (iequals(r.token_type, "Bearer")) {
+    r.token_type = "Bearer";
+  } else if (iequals(r.token_type, "DPoP")) {
+    r.token_type = "DPoP";
+  } else {
     return make_error(ErrorCode::invalid_token_response, "the token response has token_type " +
                                                              util::quoted(r.token_type, 40) +
-                                                             "; only Bearer is supported");
+                                                             "; only Bearer and DPoP are supported");
   }
-  r.token_type = "Bearer";
   // A negative lifetime means nothing; an absurd one would overflow time arithmetic (tests/fuzz).
   constexpr std::int64_t kMaxLifetime = 10LL * 365 * 24 * 3600;
   if (r.expires_in && *r.expires_in < 0) r.expires_in.reset();
