@@ -7,6 +7,7 @@
 #include "linux/tpm_key_store.hpp"
 
 #include "core/base64url.hpp"
+#include "core/platform_defaults.hpp"
 #include "crypto/crypto.hpp"
 
 #include <gtest/gtest.h>
@@ -342,6 +343,29 @@ TEST(TpmKeyStoreDetection, TheEnvironmentChoosesTheTpmStoreOrNone) {
   EXPECT_EQ(linux_platform::tpm_tcti_from_environment(), "device:/dev/tpmrm0");
   EXPECT_EQ(static_cast<bool>(linux_platform::make_tpm_key_store_if_present()),
             ::access("/dev/tpmrm0", R_OK | W_OK) == 0);
+}
+
+// Linux's defaults (platform/linux/defaults.cpp) give a Client the TPM store when there is a TPM, and leave an
+// app's own store alone.
+TEST(TpmKeyStoreDetection, LinuxDefaultsUseTheTpmStoreWhenThereIsATpm) {
+  ClientOptions options;
+  options.storage = StorageKind::memory;
+  ::setenv("NATIVEAUTH_TPM_TCTI", "swtpm:path=/nonexistent/sock", 1);
+  auto defaults = platform::complete(platform::Platform{}, options);
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  ASSERT_TRUE(defaults->platform.keys);
+  EXPECT_EQ(defaults->platform.keys->name(), "tpm");
+  platform::Platform own;
+  own.keys = make_tpm_key_store("swtpm:path=/app/own");  // any store the app gives
+  auto with_own = platform::complete(own, options);
+  ASSERT_TRUE(with_own) << with_own.error().to_string();
+  EXPECT_EQ(with_own->platform.keys, own.keys);
+  ::setenv("NATIVEAUTH_TPM", "off", 1);
+  auto opted_out = platform::complete(platform::Platform{}, options);
+  ASSERT_TRUE(opted_out) << opted_out.error().to_string();
+  EXPECT_FALSE(opted_out->platform.keys) << "left empty: the core fills in its software store";
+  ::unsetenv("NATIVEAUTH_TPM");
+  ::unsetenv("NATIVEAUTH_TPM_TCTI");
 }
 
 }  // namespace
