@@ -329,6 +329,22 @@ TEST(TpmKeyStoreUnreachable, NoTpmAtTheTctiIsKeyUnavailableAtOnceWithWhatToDo) {
   ::close(fd);
 }
 
+// tpm2-tss missing or broken: ctest runs this alone with a stand-in libtss2-esys.so.0 that has no ESAPI
+// (tss_stub.c, first in LD_LIBRARY_PATH); the store must say what to install, and nothing else may fail.
+TEST(TpmKeyStoreWithoutTss, CreateAndOpenSayWhatToInstall) {
+  if (!std::getenv("NATIVEAUTH_TEST_TSS_STUB")) GTEST_SKIP() << "run by ctest with the stand-in libtss2-esys.so.0";
+  auto store = make_tpm_key_store("swtpm:path=/nonexistent/sock");
+  auto created = store->create(kSlot, "ES256");
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::key_unavailable);
+  EXPECT_NE(created.error().message.find("libtss2-esys"), std::string::npos) << created.error().message;
+  EXPECT_NE(created.error().message.find("NATIVEAUTH_TPM=off"), std::string::npos) << created.error().message;
+  auto opened = store->open(kSlot, SecretString("tpm2-v1:AAAA"));
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::key_unavailable);
+  EXPECT_NE(opened.error().message.find("libtss2-esys"), std::string::npos) << opened.error().message;
+}
+
 // make_tpm_key_store_if_present(): the environment decides, without touching a TPM.
 TEST(TpmKeyStoreDetection, TheEnvironmentChoosesTheTpmStoreOrNone) {
   ::setenv("NATIVEAUTH_TPM_TCTI", "swtpm:path=/nonexistent/sock", 1);
