@@ -22,7 +22,7 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   find_package(CURL REQUIRED)
   set(NATIVEAUTH_PLATFORM_SOURCES ${_common}
     linux/browser_launcher.cpp linux/clock.cpp linux/defaults.cpp linux/encrypted_store_host.cpp
-    linux/kernel_keyring.cpp linux/token_cache.cpp linux/url_scheme.cpp
+    linux/kernel_keyring.cpp linux/token_cache.cpp linux/tpm_key_store.cpp linux/tss_loader.cpp linux/url_scheme.cpp
     posix/file_store.cpp posix/loopback_listener.cpp posix/redirect_relay.cpp posix/slot_lock.cpp posix/spawn.cpp
     libcurl/curl_transport.cpp)
   set(NATIVEAUTH_PLATFORM_LIBS "")
@@ -34,6 +34,9 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   else()
     list(APPEND NATIVEAUTH_PLATFORM_SOURCES linux/no_keychain.cpp)
   endif()
+  # The TPM key store uses only tpm2-tss's headers (Debian: libtss2-dev): ESAPI and the TCTI loader are loaded
+  # on its first create() or open(); platform/CMakeLists.txt adds PkgConfig::TSS2's include directories.
+  pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET GLOBAL tss2-esys tss2-tctildr tss2-mu tss2-rc)
   # ELF: libcurl, libcrypto and libsecret are loaded on first use, not linked (docs/adr/0005, 0008,
   # 0009); only their headers are used at build time.
   set(NATIVEAUTH_PLATFORM_DEFINES NATIVEAUTH_CURL_DLOPEN)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Linux's defaults, wired in one place: libcurl for HTTP, the Secret Service (or the opt-in file store,
 // or memory) for sessions, the $BROWSER/xdg-open/gio launcher, the POSIX loopback listener, flock slot
-// locks, the Unix-socket redirect relay and the coarse wall clock. Not here: any of those parts.
+// locks, the Unix-socket redirect relay, the coarse wall clock, and the TPM's DPoP key store when there is a
+// TPM. Not here: any of those parts.
 
 #include "core/platform_defaults.hpp"
 
@@ -15,6 +16,7 @@
 #include "linux/clock.hpp"
 #include "linux/kernel_keyring.hpp"
 #include "linux/token_cache.hpp"
+#include "linux/tpm_key_store.hpp"
 #include "posix/loopback_listener.hpp"
 #include "posix/redirect_relay.hpp"
 #include "posix/slot_lock.hpp"
@@ -79,6 +81,8 @@ Result<Defaults> complete(Platform given, const ClientOptions &options) {
           "sessions are kept in files protected only by file permissions (the file store was chosen)");
     }
   }
+  // A TPM when one is reachable (NATIVEAUTH_TPM=off opts out); left empty, the core uses its software store.
+  if (!p.keys) p.keys = linux_platform::make_tpm_key_store_if_present();
   if (!p.http) {
     libcurl::CurlTransportOptions t;
     t.connect_timeout = options.connect_timeout;
