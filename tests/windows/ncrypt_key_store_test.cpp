@@ -96,6 +96,12 @@ TEST_P(NcryptLifecycleTest, KeyIsMadeSignsStaysInsideIsReopenedAndDeleted) {
     GTEST_SKIP() << "this machine's " << narrow_ascii(provider_name(which)) << " cannot make P-256 keys: " << problem;
   }
   ASSERT_TRUE(created.has_value()) << created.error().message;
+  // Nothing left behind in the user's key store, whichever check below fails.
+  struct RemoveAtEnd {
+    platform::KeyStore &store;
+    const SecretString &reference;
+    ~RemoveAtEnd() { (void)store.remove(kSlot, reference); }
+  } remove_at_end{*store, created->reference};
   const std::string reference(created->reference.reveal());
   EXPECT_EQ(reference.rfind(narrow_ascii(provider_name(which)) + "|nativeauth-dpop-", 0), 0u) << reference;
 
