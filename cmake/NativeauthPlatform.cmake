@@ -50,9 +50,9 @@ elseif(WIN32)
   set(NATIVEAUTH_PLATFORM windows)
   set(NATIVEAUTH_PLATFORM_SOURCES ${_common}
     windows/browser_launcher.cpp windows/credential_store.cpp windows/defaults.cpp windows/loopback_listener.cpp
-    windows/no_file_store.cpp windows/redirect_relay.cpp windows/slot_lock.cpp windows/url_scheme.cpp
-    windows/winhttp_transport.cpp)
-  set(NATIVEAUTH_PLATFORM_LIBS winhttp ws2_32 shell32 ole32 advapi32 bcrypt)
+    windows/ncrypt_key_store.cpp windows/no_file_store.cpp windows/redirect_relay.cpp windows/slot_lock.cpp
+    windows/url_scheme.cpp windows/winhttp_transport.cpp)
+  set(NATIVEAUTH_PLATFORM_LIBS winhttp ws2_32 shell32 ole32 advapi32 bcrypt ncrypt)
   set(NATIVEAUTH_CRYPTO_SOURCES src/crypto/crypto_cng.cpp)
   set(NATIVEAUTH_CRYPTO_LINK bcrypt)
 elseif(APPLE)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Windows' defaults, wired in one place: WinHTTP for HTTP, Credential Manager (or memory) for sessions, the
 // ShellExecuteExW/%BROWSER% launcher, the Winsock loopback listener, named-mutex slot locks, the named-pipe
-// redirect relay and the system clock. Not here: any of those parts.
+// redirect relay, the system clock, and CNG's key storage providers for DPoP keys. Not here: any of those parts.
 
 #include "core/platform_defaults.hpp"
 
@@ -12,6 +12,7 @@
 
 #include "windows/browser_launcher.hpp"
 #include "windows/loopback_listener.hpp"
+#include "windows/ncrypt_key_store.hpp"
 #include "windows/redirect_relay.hpp"
 #include "windows/slot_lock.hpp"
 #include "windows/winhttp_transport.hpp"
@@ -74,6 +75,9 @@ Result<Defaults> complete(Platform given, const ClientOptions &options) {
     t.user_agent = std::string("nativeauth/") + version();
     p.http = windows::make_winhttp_transport(t);
   }
+  // The TPM, else CNG's software provider (non-exportable keys); nullptr when neither can make a P-256 key
+  // (wine), and the core then keeps DPoP keys in software. Chosen once per process.
+  if (!p.keys) p.keys = windows::make_ncrypt_key_store();
   return out;
 }
 

@@ -41,6 +41,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -373,6 +374,10 @@ class Exchange {
     out.status = static_cast<int>(status);
     out.content_type = header(WINHTTP_QUERY_CONTENT_TYPE);
     out.cache_control = header(WINHTTP_QUERY_CACHE_CONTROL);
+    // RFC 9449 §8 and §9: the nonce a server wants in the next proof, and (§7.1) a resource server's challenge,
+    // which may come as several WWW-Authenticate headers (Bearer and DPoP side by side).
+    out.dpop_nonce = header_at(WINHTTP_QUERY_CUSTOM, L"DPoP-Nonce", nullptr).value_or("");
+    out.www_authenticate = every_header(WINHTTP_QUERY_WWW_AUTHENTICATE);
     std::string body;
     util::WipeOnExit wipe_body(body);
     if (auto read = read_body(body); !read) return std::move(read).error();
@@ -420,18 +425,35 @@ class Exchange {
   }
 
   /// A response header's value (UTF-8), empty when absent.
-  std::string header(DWORD which) const {
+  std::string header(DWORD which) const { return header_at(which, WINHTTP_HEADER_NAME_BY_INDEX, nullptr).value_or(""); }
+
+  /// One occurrence of a response header, nullopt when there is none: `which` is a WINHTTP_QUERY_* id, or
+  /// WINHTTP_QUERY_CUSTOM with `name`. `index` (null: the first) is the occurrence asked for, and WinHTTP
+  /// moves it on to the next one when it answers.
+  std::optional<std::string> header_at(DWORD which, const wchar_t *name, DWORD *index) const {
     DWORD size = 0;
-    WinHttpQueryHeaders(request_.get(), which, WINHTTP_HEADER_NAME_BY_INDEX, WINHTTP_NO_OUTPUT_BUFFER, &size,
-                        WINHTTP_NO_HEADER_INDEX);
-    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || size == 0) return {};
+    WinHttpQueryHeaders(request_.get(), which, name, WINHTTP_NO_OUTPUT_BUFFER, &size, index);
+    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || size == 0) return std::nullopt;
     std::wstring value(size / sizeof(wchar_t) + 1, L'\0');
-    if (!WinHttpQueryHeaders(request_.get(), which, WINHTTP_HEADER_NAME_BY_INDEX, value.data(), &size,
-                             WINHTTP_NO_HEADER_INDEX)) {
-      return {};
-    }
+    if (!WinHttpQueryHeaders(request_.get(), which, name, value.data(), &size, index)) return std::nullopt;
     value.resize(size / sizeof(wchar_t));
     return narrow(value);
+  }
+
+  /// Every occurrence of a response header, joined with ", " (RFC 9110 §5.3), empty when absent. At most 32
+  /// are read: more is no answer a client acts on, and the loop must end whatever WinHTTP's index does.
+  std::string every_header(DWORD which, const wchar_t *name = WINHTTP_HEADER_NAME_BY_INDEX) const {
+    std::string joined;
+    DWORD index = 0;
+    for (int i = 0; i < 32; ++i) {
+      const DWORD asked = index;
+      std::optional<std::string> value = header_at(which, name, &index);
+      if (!value) break;
+      if (!joined.empty()) joined += ", ";
+      joined += *value;
+      if (index == asked) break;
+    }
+    return joined;
   }
 
   Error failed(DWORD code) const { return exchange_error(code, target_, progress_.tls_failure, options_); }

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #if defined(_WIN32)
@@ -155,6 +157,7 @@ constexpr const char *kRfc7515A2Signature =
     "gcN_IoypGlUPQGe77Rw";
 constexpr const char *kRfc7515A3X = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
 constexpr const char *kRfc7515A3Y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+constexpr const char *kRfc7515A3D = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI";  // the private part, A.3.1
 constexpr const char *kRfc7515A3Signature =
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
@@ -725,6 +728,153 @@ TEST(Gcm, WrongKeyOrNonceSizeIsAnError) {
   Result<std::optional<SecretString>> opened = crypto::aes_256_gcm_open(key, nonce, "aad", *sealed);
   ASSERT_TRUE(opened.has_value() && opened->has_value());
   EXPECT_EQ((*opened)->reveal(), "plain");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// EcSigningKey: ES256 signing (DPoP proofs, RFC 9449), checked by this file's verify_signature
+
+JwkPublicKey public_of(const crypto::EcSigningKey &key) {
+  JwkPublicKey jwk;
+  jwk.kty = "EC";
+  jwk.crv = "P-256";
+  jwk.x = key.x();
+  jwk.y = key.y();
+  return jwk;
+}
+
+SecretString secret_of(const Bytes &b) { return SecretString(std::string(b.begin(), b.end())); }
+
+/// A new key, or a test failure (and the RFC 7515 A.3 key, so that the test goes on and fails at its checks).
+crypto::EcSigningKey generated_key() {
+  Result<crypto::EcSigningKey> key = crypto::EcSigningKey::generate();
+  if (key) return *key;
+  ADD_FAILURE() << "EcSigningKey::generate() failed: " << key.error().message;
+  return *crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), b64(kRfc7515A3X), b64(kRfc7515A3Y));
+}
+
+Bytes signature_of(const crypto::EcSigningKey &key, std::string_view input) {
+  Result<Bytes> sig = key.sign(input);
+  EXPECT_TRUE(sig.has_value()) << sig.error().message;
+  return sig ? *sig : Bytes();
+}
+
+TEST(EcSigningKey, GeneratedKeySignsVerifiably) {
+  const crypto::EcSigningKey key = generated_key();
+  EXPECT_EQ(key.x().size(), 32u);
+  EXPECT_EQ(key.y().size(), 32u);
+  const Bytes sig = signature_of(key, kFixedInput);
+  EXPECT_EQ(sig.size(), 64u);  // RFC 7518 §3.4: R ‖ S, not DER
+  EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", public_of(key), kFixedInput, sig)));
+  // The twins: another input, and another key's public part, refuse the same signature.
+  EXPECT_TRUE(FailsWith(crypto::verify_signature("ES256", public_of(key), std::string(kFixedInput) + "x", sig),
+                        ErrorCode::id_token_signature));
+  EXPECT_TRUE(FailsWith(crypto::verify_signature("ES256", public_of(generated_key()), kFixedInput, sig),
+                        ErrorCode::id_token_signature));
+}
+
+TEST(EcSigningKey, TwoSignaturesOfOneInputDifferAndBothVerify) {
+  const crypto::EcSigningKey key = generated_key();
+  const Bytes first = signature_of(key, kFixedInput);
+  const Bytes second = signature_of(key, kFixedInput);
+  EXPECT_NE(first, second);  // a fresh random k each time (RFC 6979's deterministic k would repeat)
+  EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", public_of(key), kFixedInput, first)));
+  EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", public_of(key), kFixedInput, second)));
+}
+
+TEST(EcSigningKey, TwoGeneratedKeysDiffer) {
+  const crypto::EcSigningKey a = generated_key();
+  const crypto::EcSigningKey b = generated_key();
+  EXPECT_NE(a.x(), b.x());
+  EXPECT_NE(a.private_scalar()->reveal(), b.private_scalar()->reveal());
+}
+
+TEST(EcSigningKey, ReimportedScalarSignsForTheSamePublicKey) {
+  const crypto::EcSigningKey key = generated_key();
+  Result<SecretString> d = key.private_scalar();
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(d->size(), 32u);
+  Result<crypto::EcSigningKey> again = crypto::EcSigningKey::import(*d, key.x(), key.y());
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->x(), key.x());
+  EXPECT_EQ(again->y(), key.y());
+  EXPECT_EQ(again->private_scalar()->reveal(), d->reveal());
+  EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", public_of(key), kFixedInput,
+                                                signature_of(*again, kFixedInput))));
+}
+
+// RFC 7515 A.3.1's key pair: imported, it signs what its published public key verifies, and gives d back.
+TEST(EcSigningKey, Rfc7515A3KeySignsVerifiably) {
+  Result<crypto::EcSigningKey> key = crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), b64(kRfc7515A3X),
+                                                                  b64(kRfc7515A3Y));
+  ASSERT_TRUE(key.has_value()) << key.error().message;
+  const std::string input = rfc7515_es256_input();
+  const Bytes sig = signature_of(*key, input);
+  EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", rfc7515_a3_key(), input, sig)));
+  EXPECT_TRUE(FailsWith(crypto::verify_signature("ES256", fixed_p256_key(), input, sig),
+                        ErrorCode::id_token_signature));
+  EXPECT_EQ(to_hex(key->private_scalar()->reveal()), to_hex(b64(kRfc7515A3D)));
+}
+
+TEST(EcSigningKey, ImportOfWrongLengthsIsRefused) {
+  const Bytes d = b64(kRfc7515A3D);
+  const Bytes x = b64(kRfc7515A3X);
+  const Bytes y = b64(kRfc7515A3Y);
+  const Bytes d31(d.begin() + 1, d.end());
+  Bytes d33 = d;
+  d33.insert(d33.begin(), 0);
+  const Bytes x31(x.begin() + 1, x.end());
+  for (const auto &[dd, xx, yy] : {std::make_tuple(d31, x, y), std::make_tuple(d33, x, y), std::make_tuple(d, x31, y),
+                                   std::make_tuple(d, x, Bytes()), std::make_tuple(Bytes(), x, y)}) {
+    Result<crypto::EcSigningKey> key = crypto::EcSigningKey::import(secret_of(dd), xx, yy);
+    ASSERT_FALSE(key.has_value()) << dd.size() << "/" << xx.size() << "/" << yy.size();
+    EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+  }
+}
+
+// d·G must be the point given: a record whose parts disagree would sign proofs no server accepts.
+TEST(EcSigningKey, ImportOfAnotherKeysPointIsRefused) {
+  Result<crypto::EcSigningKey> key = crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), b64(kP256X),
+                                                                  b64(kP256Y));
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+  EXPECT_FALSE(key.error().message.empty());
+  // and the other way round: a generated key's point with the RFC's d
+  const crypto::EcSigningKey other = generated_key();
+  key = crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), other.x(), other.y());
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+}
+
+TEST(EcSigningKey, ImportOfAPointOffTheCurveIsRefused) {
+  Bytes y = b64(kRfc7515A3Y);
+  y.back() ^= 0x01;
+  Result<crypto::EcSigningKey> key = crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), b64(kRfc7515A3X), y);
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+  key = crypto::EcSigningKey::import(secret_of(b64(kRfc7515A3D)), Bytes(32, 0), Bytes(32, 0));
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+}
+
+TEST(EcSigningKey, ImportOfAZeroScalarIsRefused) {
+  const crypto::EcSigningKey other = generated_key();
+  Result<crypto::EcSigningKey> key = crypto::EcSigningKey::import(secret_of(Bytes(32, 0)), other.x(), other.y());
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code, ErrorCode::key_unavailable);
+}
+
+TEST(EcSigningKey, CopiesShareOneKeyAndSignFromSeveralThreads) {
+  const crypto::EcSigningKey key = generated_key();
+  const crypto::EcSigningKey copy = key;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
+  std::vector<Bytes> sigs(8);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < sigs.size(); ++i) {
+    threads.emplace_back([&, i] { sigs[i] = (i % 2 ? copy : key).sign(kFixedInput).value_or(Bytes()); });
+  }
+  for (std::thread &t : threads) t.join();
+  for (const Bytes &sig : sigs) {
+    EXPECT_TRUE(Succeeds(crypto::verify_signature("ES256", public_of(key), kFixedInput, sig)));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

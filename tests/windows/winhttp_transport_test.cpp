@@ -262,6 +262,20 @@ TEST_F(WinHttpTransportTest, ContentTypeAndCacheControlAreCaptured) {
   EXPECT_EQ(bare->cache_control, "");
 }
 
+// RFC 9449 §9: a resource server's nonce challenge. Both WWW-Authenticate headers arrive, in order, joined as
+// RFC 9110 §5.3 allows; a response without them leaves both fields empty.
+TEST_F(WinHttpTransportTest, DpopNonceAndEveryWwwAuthenticateAreCaptured) {
+  auto r = transport()->send(get(fixtures_ + "/dpop-challenge"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->dpop_nonce, "eyJ7S_zG.eyJH0-Z.HX4w-7v");
+  EXPECT_EQ(r->www_authenticate, R"(Bearer realm="api", DPoP error="use_dpop_nonce", algs="ES256")");
+  auto bare = transport()->send(get(fixtures_ + "/headers"));
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ(bare->dpop_nonce, "");
+  EXPECT_EQ(bare->www_authenticate, "");
+}
+
 TEST_F(WinHttpTransportTest, AnyStatusIsAResponse) {
   auto http = transport();
   for (int status : {201, 204, 401, 404, 500, 503}) {

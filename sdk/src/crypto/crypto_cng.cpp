@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Windows implementation of crypto.hpp on BCrypt (CNG): CSPRNG, SHA-256, JWS verification, scrypt and
-// AES-256-GCM, with the same checks, error codes and messages as the OpenSSL one (crypto.cpp).
+// The Windows implementation of crypto.hpp on BCrypt (CNG): CSPRNG, SHA-256, JWS verification, ES256 signing keys,
+// scrypt and AES-256-GCM, with the same checks, error codes and messages as the OpenSSL one (crypto.cpp).
 //
 // bcrypt.dll ships with every Windows since Vista, so nothing is loaded lazily here. Algorithm providers are
 // opened on first use and kept for the life of the process (BCryptOpenAlgorithmProvider is costly; an opened
@@ -29,6 +29,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -620,6 +621,140 @@ Result<std::optional<SecretString>> aes_256_gcm_open(const SecretString &key, co
   }
   std::string plain(out.data(), size);
   return std::optional<SecretString>(SecretString(std::move(plain)));
+}
+
+// --- ES256 signing keys (DPoP proofs, RFC 9449)
+
+/// A BCrypt P-256 ECDSA key. BCryptSignHash on one key from several threads is not documented as safe, so
+/// signing takes the lock (DPoP signs once per request: it never contends in practice).
+struct EcSigningKey::State {
+  KeyPtr key;
+  mutable std::mutex sign_lock;
+};
+
+namespace {
+
+constexpr std::size_t kP256Length = 32;  // bytes of d, of x, of y, of R and of S
+
+/// The BCRYPT_ECCKEY_BLOB header, then the parts (x ‖ y, or x ‖ y ‖ d), as BCryptImportKeyPair reads them.
+std::string ecc_blob(ULONG magic, std::initializer_list<std::string_view> parts) {
+  BCRYPT_ECCKEY_BLOB header{};
+  header.dwMagic = magic;
+  header.cbKey = static_cast<ULONG>(kP256Length);
+  std::string blob(reinterpret_cast<const char *>(&header), sizeof header);
+  for (std::string_view part : parts) blob.append(part.data(), part.size());
+  return blob;
+}
+
+std::string_view chars(const Bytes &b) { return {reinterpret_cast<const char *>(b.data()), b.size()}; }
+
+/// Exports `key` as `blob_type` (BCRYPT_ECCPUBLIC_BLOB or BCRYPT_ECCPRIVATE_BLOB) into `out`, which the caller
+/// wipes when it holds d.
+bool export_p256(BCRYPT_KEY_HANDLE key, const wchar_t *blob_type, std::string &out) {
+  out.assign(sizeof(BCRYPT_ECCKEY_BLOB) + 3 * kP256Length, '\0');
+  ULONG written = 0;
+  const NTSTATUS status = BCryptExportKey(key, nullptr, blob_type, reinterpret_cast<PUCHAR>(&out[0]),
+                                          static_cast<ULONG>(out.size()), &written, 0);
+  if (!succeeded(status) || written < sizeof(BCRYPT_ECCKEY_BLOB)) return false;
+  BCRYPT_ECCKEY_BLOB header{};
+  std::memcpy(&header, out.data(), sizeof header);
+  const std::size_t parts = std::wstring_view(blob_type) == BCRYPT_ECCPRIVATE_BLOB ? 3 : 2;
+  return header.cbKey == kP256Length && written == sizeof header + parts * kP256Length;
+}
+
+/// SHA-256 of `input`, signed by `key`: R ‖ S as BCryptSignHash writes it for ECDSA (RFC 7518 §3.4's form).
+NTSTATUS sign_p256(BCRYPT_KEY_HANDLE key, std::string_view input, Bytes &out) {
+  Result<BCRYPT_ALG_HANDLE> sha = provider(Provider::sha256);
+  if (!sha) return kStatusNotSupported;
+  std::uint8_t hash[32];
+  NTSTATUS status = digest(*sha, input, hash, sizeof hash);
+  if (!succeeded(status)) return status;
+  out.assign(2 * kP256Length, 0);
+  ULONG written = 0;
+  status = BCryptSignHash(key, nullptr, hash, sizeof hash, out.data(), static_cast<ULONG>(out.size()), &written, 0);
+  if (succeeded(status) && written != out.size()) return kStatusInvalidSignature;
+  return status;
+}
+
+/// True when `key` (imported from d, x and y) really is the pair d, d·G = (x, y). CNG does not promise to check
+/// that on import, and wine's bcrypt checks nothing (neither the pair nor that the point is on the curve); nor
+/// can either import d alone and give back the point it derives (wine refuses a zeroed point). So the check is
+/// made the way a verifier would see it: a signature made with d must verify under (x, y), imported as a public
+/// key (which Windows validates on the curve). A mismatched pair passes with probability about 2^-256.
+bool pair_matches(BCRYPT_KEY_HANDLE key, const Bytes &x, const Bytes &y) {
+  constexpr std::string_view kProbe = "nativeauth: P-256 pairwise check";
+  Bytes signature;
+  if (!succeeded(sign_p256(key, kProbe, signature))) return false;
+  JwkPublicKey jwk;
+  jwk.kty = "EC";
+  jwk.crv = "P-256";
+  jwk.x = x;
+  jwk.y = y;
+  return verify_impl("ES256", jwk, kProbe, signature).has_value();
+}
+
+}  // namespace
+
+Result<EcSigningKey> EcSigningKey::generate() {
+  Result<BCRYPT_ALG_HANDLE> alg = provider(Provider::ecdsa_p256);
+  if (!alg) return std::move(alg).error();
+  BCRYPT_KEY_HANDLE raw = nullptr;
+  NTSTATUS status = BCryptGenerateKeyPair(*alg, &raw, 256, 0);
+  KeyPtr key(raw);
+  if (succeeded(status)) status = BCryptFinalizeKeyPair(raw, 0);
+  std::string pub;
+  if (!succeeded(status) || !export_p256(raw, BCRYPT_ECCPUBLIC_BLOB, pub)) {
+    return fail(ErrorCode::internal, "CNG could not generate a P-256 key (status " + status_text(status) + ")");
+  }
+  const auto *point = reinterpret_cast<const std::uint8_t *>(pub.data()) + sizeof(BCRYPT_ECCKEY_BLOB);
+  auto state = std::make_shared<State>();
+  state->key = std::move(key);
+  return EcSigningKey(std::move(state), Bytes(point, point + kP256Length),
+                      Bytes(point + kP256Length, point + 2 * kP256Length));
+}
+
+Result<EcSigningKey> EcSigningKey::import(const SecretString &d, const Bytes &x, const Bytes &y) {
+  if (d.size() != kP256Length || x.size() != kP256Length || y.size() != kP256Length) {
+    return fail(ErrorCode::key_unavailable, "the stored DPoP key is not a P-256 key (wrong lengths)");
+  }
+  Result<BCRYPT_ALG_HANDLE> alg = provider(Provider::ecdsa_p256);
+  if (!alg) return std::move(alg).error();
+  std::string blob = ecc_blob(BCRYPT_ECDSA_PRIVATE_P256_MAGIC, {chars(x), chars(y), d.reveal()});
+  util::WipeOnExit wipe_blob(blob);
+  BCRYPT_KEY_HANDLE raw = nullptr;
+  const NTSTATUS status = BCryptImportKeyPair(*alg, nullptr, BCRYPT_ECCPRIVATE_BLOB, &raw,
+                                              reinterpret_cast<PUCHAR>(&blob[0]), static_cast<ULONG>(blob.size()), 0);
+  KeyPtr key(raw);
+  if (!succeeded(status) || !pair_matches(raw, x, y)) {
+    return fail(ErrorCode::key_unavailable, "the stored DPoP key is not a valid P-256 key pair");
+  }
+  auto state = std::make_shared<State>();
+  state->key = std::move(key);
+  return EcSigningKey(std::move(state), x, y);
+}
+
+Result<Bytes> EcSigningKey::sign(std::string_view signing_input) const {
+  if (!state_) return fail(ErrorCode::internal, "an empty signing key was used");
+  Bytes out;
+  NTSTATUS status = 0;
+  {
+    const std::lock_guard<std::mutex> lock(state_->sign_lock);
+    status = sign_p256(state_->key.get(), signing_input, out);
+  }
+  if (!succeeded(status)) {
+    return fail(ErrorCode::internal, "CNG could not sign with the P-256 key (status " + status_text(status) + ")");
+  }
+  return out;
+}
+
+Result<SecretString> EcSigningKey::private_scalar() const {
+  if (!state_) return fail(ErrorCode::internal, "an empty signing key was used");
+  std::string blob;
+  util::WipeOnExit wipe_blob(blob);
+  if (!export_p256(state_->key.get(), BCRYPT_ECCPRIVATE_BLOB, blob)) {
+    return fail(ErrorCode::internal, "CNG could not give the P-256 key's private scalar");
+  }
+  return SecretString(blob.substr(sizeof(BCRYPT_ECCKEY_BLOB) + 2 * kP256Length, kP256Length));
 }
 
 namespace detail {

@@ -17,6 +17,9 @@
 //   /headers              200 with Content-Type "application/json; charset=utf-8" and Cache-Control
 //                         "public, max-age=300"
 //   /redirect             302 to /echo?redirected=1, body "moved"
+//   /dpop-challenge       401 as a DPoP resource server asks for a nonce (RFC 9449 §9): two WWW-Authenticate
+//                         headers, 'Bearer realm="api"' then 'DPoP error="use_dpop_nonce", algs="ES256"', and
+//                         DPoP-Nonce "eyJ7S_zG.eyJH0-Z.HX4w-7v"
 //   /bytes/N              200, N bytes of 'x' with Content-Length
 //   /chunked/N            200, N bytes of 'x' chunked (no Content-Length)
 //   /stall                reads the request, never answers
@@ -88,6 +91,10 @@ function answer(req, res, body, socket) {
   } else if (path === '/headers') {
     json(res, 200, { ok: true }, {
       'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+  } else if (path === '/dpop-challenge') {
+    json(res, 401, { error: 'use_dpop_nonce' }, {
+      'WWW-Authenticate': ['Bearer realm="api"', 'DPoP error="use_dpop_nonce", algs="ES256"'],
+      'DPoP-Nonce': 'eyJ7S_zG.eyJH0-Z.HX4w-7v' });
   } else if (path === '/redirect') {
     res.writeHead(302, { Location: '/echo?redirected=1', 'Content-Type': 'text/plain', 'Content-Length': 5 });
     res.end('moved');
