@@ -48,10 +48,6 @@ class NATIVEAUTH_API Claims {
   std::shared_ptr<const Data> data_;
 };
 
-/// A signed-in session. Move-only because it owns secrets.
-///
-/// Thread safety: a plain value type (distinct objects may be used from distinct threads).
-/// Ownership: owns its tokens; they are wiped when it is destroyed.
 /// The DPoP key (RFC 9449) a session's tokens are bound to: the provider refuses them without a proof made
 /// with this key.
 struct DpopBinding {
@@ -65,6 +61,10 @@ struct DpopBinding {
   SecretString key_reference;
 };
 
+/// A signed-in session. Move-only because it owns secrets.
+///
+/// Thread safety: a plain value type (distinct objects may be used from distinct threads).
+/// Ownership: owns its tokens; they are wiped when it is destroyed.
 struct Session {
   /// The issuer that issued the tokens.
   std::string issuer;

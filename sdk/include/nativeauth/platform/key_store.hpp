@@ -35,14 +35,14 @@ class ProofKey {
 
 /// A key just made, and what reopens it later.
 struct CreatedKey {
-  std::unique_ptr<ProofKey> key;
+  std::unique_ptr<ProofKey> key;  ///< The key, ready to sign.
   /// What the slot's record keeps to reopen the key (KeyStore::open()): a TPM-wrapped blob, a CNG key name, a
   /// host app's key alias, or (software) the private key itself. Secret: the record is kept as a whole in
   /// the credential store.
   SecretString reference;
 };
 
-/// Makes, reopens and deletes DPoP keys; one backend per file in platform/<os>/ (software: the core's).
+/// Makes, reopens and deletes DPoP keys; one backend per file in the platform's folder (software: the core's).
 /// Thread safety: every method may be called from any thread. Ownership: shared (platform::Platform::keys).
 class KeyStore {
  public:
