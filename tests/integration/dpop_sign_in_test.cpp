@@ -32,7 +32,7 @@ class DpopSignIn : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string why;
-    nonces_ = ProviderProcess::start({"ES256", "", {"--dpop-nonce"}}, &why).release();
+    nonces_ = ProviderProcess::start({"ES256", "", {"--dpop-nonce", "--device-interval", "1"}}, &why).release();
     ASSERT_NE(nonces_, nullptr) << why;
     plain_ = ProviderProcess::start({}, &why).release();
     ASSERT_NE(plain_, nullptr) << why;
@@ -280,6 +280,24 @@ TEST_F(DpopSignIn, AProviderWithoutDpopGivesBearerWhenOfferedAndAnErrorWhenRequi
   EXPECT_EQ(refused.error().code, ErrorCode::missing_endpoint);
   EXPECT_NE(refused.error().message.find("dpop_signing_alg_values_supported"), std::string::npos);
   EXPECT_EQ(urls().size(), 1u) << "no browser for a sign-in that cannot bind";
+}
+
+TEST_F(DpopSignIn, TheDeviceFlowBindsTooWithProofsOnItsPolls) {
+  auto client = client_for(*nonces_, Dpop::required);
+  ASSERT_TRUE(client);
+  DeviceSignInOptions o;
+  o.on_user_code = [](const DeviceCode &code) {
+    // The user's side: the system browser ($BROWSER, the test browser) on the complete URI.
+    auto launched = platform::default_platform().browser->open(code.verification_uri_complete.value_or(""));
+    EXPECT_TRUE(launched) << launched.error().to_string();
+  };
+  auto session = client->sign_in_with_device_code(o);
+  ASSERT_TRUE(session) << session.error().to_string() << "\n" << browser_log() << log();
+  EXPECT_EQ(session->token_type, "DPoP");
+  ASSERT_TRUE(session->dpop);
+  int status = 0;
+  EXPECT_EQ(get_json(*client, nonces_->issuer() + "/me", &status).value("sub", ""), "alice");
+  EXPECT_EQ(status, 200);
 }
 
 TEST_F(DpopSignIn, AuthorizeRefusesWhatIsNotARequest) {

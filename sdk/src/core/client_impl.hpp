@@ -161,6 +161,14 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   NewDpopKey open_key;   ///< binding.jkt empty: none open
 
   // --- dpop_session.cpp
+  /// Deletes a sign-in's new DPoP key on the way out, unless `keep` was set because the session it binds was
+  /// stored.
+  struct NewKeyGuard {
+    Impl &impl;
+    const std::optional<NewDpopKey> &key;
+    bool keep = false;
+    ~NewKeyGuard();
+  };
   /// The key a sign-in binds its session to: made in platform.keys when ClientOptions::dpop asks for it and
   /// the provider offers ES256 (`dpop_signing_alg_values_supported`); nullopt: Bearer.
   Result<std::optional<NewDpopKey>> dpop_key_for_sign_in(const oidc::ProviderMetadata &md);
@@ -272,7 +280,8 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   /// Polls the token endpoint (§3.4, §3.5) until the user finishes, refuses, the code expires, the wait
   /// times out or cancel(); the first success is stored like any sign-in.
   Result<Session> poll_device_token(const oidc::ProviderMetadata &md, const core::DeviceAuthorization &da,
-                                    const std::vector<std::string> &scopes, const DeviceWait &wait);
+                                    const std::vector<std::string> &scopes, const DeviceWait &wait,
+                                    const NewDpopKey *dpop = nullptr);
   /// What an OAuth error answer to a poll means (§3.5): nullopt to keep polling (pending, slow_down, which
   /// widens `interval`, or transient), else the error that ends the sign-in.
   std::optional<Error> device_poll_refusal(Error e, std::chrono::seconds &interval, const DeviceWait &wait);

@@ -105,6 +105,10 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
   }
   if (md.jwks_uri.empty()) return make_error(ErrorCode::missing_endpoint, "provider metadata has no jwks_uri");
   if (cancel_requested) return cancelled();
+  // RFC 9449 works with any grant: the polls carry proofs, and the tokens are bound to this key.
+  auto dpop = dpop_key_for_sign_in(md);
+  if (!dpop) return std::move(dpop).error();
+  NewKeyGuard discard{*this, *dpop};
 
   DeviceWait wait;
   auto authorization = request_device_code(md, *scopes, opts, wait.expires);
@@ -125,7 +129,9 @@ Result<Session> Client::Impl::run_device_sign_in(const DeviceSignInOptions &opts
     return make_error(ErrorCode::invalid_argument,
                       "the on_user_code callback threw, so the user may never have seen the code; sign-in abandoned");
   }
-  return poll_device_token(md, da, *scopes, wait);
+  auto session = poll_device_token(md, da, *scopes, wait, *dpop ? &**dpop : nullptr);
+  discard.keep = session && session->dpop;
+  return session;
 }
 
 Result<core::DeviceAuthorization> Client::Impl::request_device_code(const oidc::ProviderMetadata &md,
@@ -155,7 +161,8 @@ Result<core::DeviceAuthorization> Client::Impl::request_device_code(const oidc::
 }
 
 Result<Session> Client::Impl::poll_device_token(const oidc::ProviderMetadata &md, const core::DeviceAuthorization &da,
-                                                const std::vector<std::string> &scopes, const DeviceWait &wait) {
+                                                const std::vector<std::string> &scopes, const DeviceWait &wait,
+                                                const NewDpopKey *dpop) {
   std::chrono::seconds interval = da.shown.interval;
   int transient_failures = 0;
   for (;;) {
@@ -177,7 +184,7 @@ Result<Session> Client::Impl::poll_device_token(const oidc::ProviderMetadata &md
     log.trace("polling the token endpoint for the device code");
     // A cancel() during the request is seen by the next wait: an answer already on its way is used, as
     // the browser flow uses a token response that was requested before cancel().
-    auto answer = platform.http->send(poll_request);
+    auto answer = send_with_proof(std::move(poll_request), dpop ? dpop->key.get() : nullptr);
     if (!answer) {
       Error e = std::move(answer).error();
       if (!e.transient && e.code != ErrorCode::network) {
@@ -193,7 +200,7 @@ Result<Session> Client::Impl::poll_device_token(const oidc::ProviderMetadata &md
     }
     if (answer->status == 200) {
       // The first success ends polling: polling again after it would revoke the grant at some providers.
-      auto session = session_from_tokens(*answer, md, std::nullopt, std::nullopt, scopes);
+      auto session = session_from_tokens(*answer, md, std::nullopt, std::nullopt, scopes, dpop);
       if (!session) return std::move(session).error();
       if (transient_failures > 0) log.debug("signed in after " + std::to_string(transient_failures) + " failed polls");
       return store_signed_in(std::move(*session), md);

@@ -59,6 +59,10 @@ Result<std::optional<NewDpopKey>> Client::Impl::dpop_key_for_sign_in(const oidc:
   return std::optional<NewDpopKey>(std::move(out));
 }
 
+Client::Impl::NewKeyGuard::~NewKeyGuard() {
+  if (key && !keep) impl.discard_key(key->binding);
+}
+
 Result<std::shared_ptr<platform::KeyStore>> Client::Impl::key_store_named(const std::string &name) const {
   if (platform.keys && platform.keys->name() == name) return platform.keys;
   if (name == "software") return platform::software_key_store();

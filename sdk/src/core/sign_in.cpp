@@ -45,15 +45,7 @@ Result<Session> Client::Impl::run_sign_in(const SignInOptions &opts) {
   if (cancel_requested) return cancelled();
   auto dpop = dpop_key_for_sign_in(md);
   if (!dpop) return std::move(dpop).error();
-  // A key made for this sign-in is deleted again unless the session it binds is stored.
-  struct DiscardUnlessKept {
-    Impl &impl;
-    const std::optional<NewDpopKey> &key;
-    bool keep = false;
-    ~DiscardUnlessKept() {
-      if (key && !keep) impl.discard_key(key->binding);
-    }
-  } discard{*this, *dpop};
+  NewKeyGuard discard{*this, *dpop};  // deleted again unless the session it binds is stored
 
   auto pkce = core::make_pkce();
   if (!pkce) return std::move(pkce).error();
