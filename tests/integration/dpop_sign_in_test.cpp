@@ -28,6 +28,33 @@ using Json = nlohmann::json;
 
 int counter(const ProviderProcess &p, const char *name) { return p.events().value(name, -1); }
 
+/// The real software key store, with a count of what the SDK asked it to delete (the software store's own
+/// remove() has nothing to delete: the key lives in the record). An observer, not a fake: every key is real.
+class CountingKeyStore final : public platform::KeyStore {
+ public:
+  std::string name() const override { return "software"; }
+  Result<platform::CreatedKey> create(const platform::SlotKey &slot, std::string_view alg) override {
+    return inner_->create(slot, alg);
+  }
+  Result<std::unique_ptr<platform::ProofKey>> open(const platform::SlotKey &slot, const SecretString &ref) override {
+    return inner_->open(slot, ref);
+  }
+  Result<void> remove(const platform::SlotKey &slot, const SecretString &ref) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    removed_.push_back(std::string(ref.reveal()));
+    return inner_->remove(slot, ref);
+  }
+  std::vector<std::string> removed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return removed_;
+  }
+
+ private:
+  std::shared_ptr<platform::KeyStore> inner_ = platform::software_key_store();
+  std::mutex mutex_;
+  std::vector<std::string> removed_;
+};
+
 class DpopSignIn : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -61,6 +88,7 @@ class DpopSignIn : public ::testing::Test {
     o.dpop = dpop;
     o.pushed_authorization = par;
     o.platform.store = store_;
+    o.platform.keys = keys_;
     o.log_level = LogLevel::trace;
     o.log = [this](LogLevel, std::string_view line) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -120,6 +148,7 @@ class DpopSignIn : public ::testing::Test {
   static ProviderProcess *plain_;
   static ProviderProcess *off_;
   std::shared_ptr<MemoryCredentialStore> store_ = std::make_shared<MemoryCredentialStore>();
+  std::shared_ptr<CountingKeyStore> keys_ = std::make_shared<CountingKeyStore>();
   TempDir tmp_;
   TempDir profile_;
   ScopedEnv env_;
@@ -244,6 +273,14 @@ TEST_F(DpopSignIn, ACopiedRefreshTokenIsRefusedWithoutTheKey) {
   auto refreshed = client->access_token(force);
   ASSERT_TRUE(refreshed) << refreshed.error().to_string() << log();
   EXPECT_EQ(refreshed->token_type, "DPoP");
+
+  // Sign-out deletes the session's key from its store (for a TPM or CNG key, the object itself).
+  EXPECT_TRUE(keys_->removed().empty());
+  SignOutOptions local;
+  local.local_only = true;
+  auto out = client->sign_out(local);
+  ASSERT_TRUE(out) << out.error().to_string();
+  EXPECT_EQ(keys_->removed(), std::vector<std::string>{std::string(session->dpop->key_reference.reveal())});
 }
 
 TEST_F(DpopSignIn, WithPushedAuthorizationTheKeyTravelsInThePushedRequest) {
