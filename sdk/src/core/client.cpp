@@ -106,6 +106,7 @@ Result<Client> Client::create(ClientOptions options) {
                         "this platform has no loopback listener; supply one or use an app-handled redirect URI");
     }
     if (!p.locks) return make_error(ErrorCode::invalid_configuration, "this platform has no slot locks; supply one");
+    impl->apps_key_store = options.platform.keys != nullptr;
     if (!p.keys) impl->platform.keys = platform::software_key_store();
     if (!options.token_cache) impl->platform.token_cache.reset();
     if (impl->platform.token_cache) {

@@ -42,10 +42,20 @@ Result<std::optional<NewDpopKey>> Client::Impl::dpop_key_for_sign_in(const oidc:
                       "DPoP is required (ClientOptions::dpop), but the provider " + util::quoted(md.issuer) +
                           " does not list ES256 in dpop_signing_alg_values_supported (RFC 9449 §5.1)");
   }
-  auto created = platform.keys->create(slot(), kAlgorithm);
+  std::shared_ptr<platform::KeyStore> store = platform.keys;
+  auto created = store->create(slot(), kAlgorithm);
+  if (!created && created.error().code == ErrorCode::key_unavailable && !apps_key_store &&
+      store->name() != "software") {
+    // The platform's hardware store was found but cannot make a key now (a TPM without its library, a
+    // device the user may not open): the session is still bound, by a software key, and the log says why.
+    log.warning("the " + store->name() + " key store cannot make a DPoP key (" + created.error().message +
+                "); using a software key kept in the session's record");
+    store = platform::software_key_store();
+    created = store->create(slot(), kAlgorithm);
+  }
   if (!created) return std::move(created).error();
   NewDpopKey out;
-  out.binding.key_store = platform.keys->name();
+  out.binding.key_store = store->name();
   out.binding.algorithm = kAlgorithm;
   out.binding.key_reference = std::move(created->reference);
   out.key = std::move(created->key);
