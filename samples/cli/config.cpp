@@ -44,6 +44,7 @@ Profile load_profile(const std::string &name, bool *found, std::string *error) {
   p.issuer = str("issuer");
   p.client_id = str("client_id");
   p.scope = str("scope");
+  p.dpop = str("dpop");
   if (const auto port = it->find("port");
       port != it->end() && port->is_number_unsigned() && port->get<unsigned>() <= 65535) {
     p.port = static_cast<std::uint16_t>(port->get<unsigned>());

@@ -16,6 +16,7 @@ struct Profile {
   std::optional<std::string> scope;
   std::optional<std::uint16_t> port;
   std::vector<std::pair<std::string, std::string>> params;
+  std::optional<std::string> dpop;  ///< "required", "offered" or "off" (`login --dpop`), checked when used
 };
 
 /// $XDG_CONFIG_HOME/nativeauth/config.json, or ~/.config/nativeauth/config.json.

@@ -85,6 +85,7 @@ int run_login(const LoginArgs &args) {
   options.redirect.port = args.port;
   options.redirect.ipv6 = args.ipv6;
   if (args.par) options.pushed_authorization = nativeauth::PushedAuthorization::always;
+  options.dpop = args.dpop;
   auto client = nativeauth::Client::create(std::move(options));
   if (!client) {
     print_error("sign-in failed", client.error());

@@ -31,6 +31,8 @@ struct LoginArgs {
   bool paste = false;  ///< --paste: paste-back sign-in (paste_login.hpp)
   /// --par: push the authorization request first (RFC 9126), even when the provider does not require it.
   bool par = false;
+  /// --dpop / the profile's "dpop": bind the session to a key of this machine (RFC 9449).
+  nativeauth::Dpop dpop = nativeauth::Dpop::off;
 };
 
 /// Runs the sign-in; returns the process exit code (exit_codes.hpp).

@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "config.hpp"
 #include "console.hpp"
+#include "dpop_cli.hpp"
 #include "exit_codes.hpp"
 #include "git_credential.hpp"
 #include "kubectl_credential.hpp"
@@ -151,6 +152,9 @@ struct Commands {
   cli::UnlockArgs unlock;
   CLI::App *unlock_cmd = nullptr;
   CLI::App *lock_cmd = nullptr;
+
+  std::optional<std::string> login_dpop;  ///< `login --dpop[=required|offered|off]`
+  cli::HeaderRequest token_request;       ///< `token --header --method M --url U --nonce N`
 };
 
 void add_login(CLI::App &app, Commands &c) {
@@ -226,7 +230,10 @@ void add_status_and_token(CLI::App &app, Commands &c) {
       "--json", c.token_json,
       "Print {access_token, token_type, expires_at, expires_in, scopes} (never the refresh token)");
   auto *as_id = c.token_cmd->add_flag("--id-token", c.token_id, "Print the session's ID token instead");
-  auto *as_header = c.token_cmd->add_flag("--header", c.token_header, "Print an `Authorization: Bearer ...` line");
+  auto *as_header = c.token_cmd->add_flag(
+      "--header", c.token_header,
+      "Print the headers a request needs, one per line (`curl -H @-`): `Authorization: Bearer ...`, or for a "
+      "DPoP-bound session `Authorization: DPoP ...` and `DPoP: <proof>` (needs --url)");
   as_json->excludes(as_id)->excludes(as_header);
   as_id->excludes(as_header);
 }
@@ -244,6 +251,29 @@ void add_logout(CLI::App &app, Commands &c) {
                    "Fixed loopback port for the post-logout redirect http://127.0.0.1:PORT/logout (default: the "
                    "profile's port, else chosen by the OS)")
       ->check(CLI::Range(1, 65535));
+}
+
+/// DPoP (RFC 9449): `login --dpop` and `token --header`'s request (dpop_cli.hpp); call after add_login() and
+/// add_status_and_token().
+void add_dpop(Commands &c) {
+  c.login_cmd
+      ->add_flag("--dpop{required}", c.login_dpop,
+                 "Bind the session to a key of this machine (DPoP, RFC 9449; a TPM when there is one): --dpop or "
+                 "--dpop=required, --dpop=offered (only when the provider offers it), --dpop=off")
+      ->check(CLI::IsMember(cli::dpop_names()));
+  CLI::App *token = c.token_cmd;
+  CLI::Option *header = token->get_option("--header");
+  token->add_option("--url", c.token_request.url, "With --header: the URL the request goes to (the DPoP proof's)")
+      ->type_name("URL")
+      ->needs(header);
+  token->add_option("--method", c.token_request.method, "With --header: the request's HTTP method (default: GET)")
+      ->type_name("METHOD")
+      ->needs(header);
+  token
+      ->add_option("--nonce", c.token_request.nonce,
+                   "With --header: the DPoP-Nonce the server sent in its 401 to the last request (RFC 9449 §9)")
+      ->type_name("NONCE")
+      ->needs(header);
 }
 
 /// `completion` and the hidden `build-files` (run by the build): both render the definitions above.
@@ -335,6 +365,7 @@ int run_login_command(Commands &c) {
   login.scope = c.login.scope ? *c.login.scope : profile.scope.value_or("");
   login.port = c.login.port ? *c.login.port : profile.port.value_or(0);
   login.params = profile.params;
+  if (auto rc = cli::resolve_dpop(c.login_dpop, profile.dpop, &login.dpop)) return *rc;
   for (const auto &kv : c.login.params) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -358,6 +389,7 @@ int dispatch(const CLI::App &app, Commands &c) {
   }
   if (c.token_cmd->parsed()) {
     if (auto rc = resolve(c.token_target, true, &target, &profile, &client_given)) return *rc;
+    if (c.token_header) return cli::run_token_headers(target, c.min_ttl, c.token_request);
     const auto form = c.token_json     ? cli::TokenForm::json
                       : c.token_id     ? cli::TokenForm::id_token
                       : c.token_header ? cli::TokenForm::header
@@ -412,6 +444,7 @@ int main(int argc, char **argv) {
   add_register_scheme(app, commands);
   add_status_and_token(app, commands);
   add_logout(app, commands);
+  add_dpop(commands);
   add_kubectl_credential(app, commands);
   add_git_credential(app, commands);
   add_unlock_and_lock(app, commands);

@@ -46,6 +46,9 @@ int run_status(const Target &target, bool client_given, bool json) {
           j["access_token_valid"] = nullptr;
         }
         j["issued_at"] = s.issued_at ? nlohmann::json(utc(*s.issued_at)) : nlohmann::json(nullptr);
+        // Where the DPoP key lives ("software", "tpm", ...); never the key.
+        j["dpop"] = {{"bound", s.dpop_key_store.has_value()},
+                     {"key_store", s.dpop_key_store ? nlohmann::json(*s.dpop_key_store) : nlohmann::json(nullptr)}};
       }
       out["sessions"].push_back(std::move(j));
     }
@@ -65,7 +68,9 @@ int run_status(const Target &target, bool client_given, bool json) {
         const auto left = std::chrono::duration_cast<std::chrono::seconds>(*s.access_token_expiry - now);
         std::cout << ", access token " << (left.count() > 0 ? "valid for " + describe_duration(left) : "expired");
       }
-      std::cout << (s.has_refresh_token ? ", refresh token held" : ", no refresh token") << '\n';
+      std::cout << (s.has_refresh_token ? ", refresh token held" : ", no refresh token");
+      if (s.dpop_key_store) std::cout << ", DPoP-bound (key: " << *s.dpop_key_store << ")";
+      std::cout << '\n';
     }
   }
   if (client_given && !own_slot) {

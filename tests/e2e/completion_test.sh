@@ -43,7 +43,9 @@ bash -n "$tmp/bash" || fail "bash -n refuses the bash script"
 expect_words "bash: commands" "$(bash_complete '')" "${commands[@]}"
 expect_words "bash: lo" "$(bash_complete lo)" login logout
 reject_words "bash: lo" "$(bash_complete lo)" token status
-expect_words "bash: token options" "$(bash_complete token --)" --issuer --client-id --min-ttl --json --header --id-token
+expect_words "bash: token options" "$(bash_complete token --)" --issuer --client-id --min-ttl --json --header --id-token \
+  --url --method --nonce
+expect_words "bash: login options" "$(bash_complete login --)" --dpop --par --device
 expect_words "bash: --storage values" "$(bash_complete token --storage '')" keychain file
 expect_words "bash: completion shells" "$(bash_complete completion '')" bash zsh fish
 [[ -z $(bash_complete token --issuer '') ]] || fail "bash: --issuer's value offered words (want the shell's default)"

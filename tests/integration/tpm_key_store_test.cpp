@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The TPM key store (platform/linux/tpm_key_store.cpp) against a real TPM 2.0: swtpm, Debian's software TPM
-// (libtpms), started by the fixture on Unix sockets it binds itself before swtpm starts (no ports to race
-// for, ready when the process exists), its state in a throw-away directory. Signatures are checked with the
+// (libtpms), started by the fixture (tests/support/cpp/swtpm_process.hpp) on Unix sockets it binds itself
+// before swtpm starts, its state in a throw-away directory. Signatures are checked with the
 // SDK's own ES256 verifier against the public JWK. Skipped only when swtpm is not installed
 // (scripts/bootstrap installs it).
 #include "linux/tpm_key_store.hpp"
@@ -9,6 +9,7 @@
 #include "core/base64url.hpp"
 #include "core/platform_defaults.hpp"
 #include "crypto/crypto.hpp"
+#include "swtpm_process.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,12 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <tss2/tss2_mu.h>
 #include <unistd.h>
@@ -38,73 +35,8 @@ namespace {
 using crypto::Bytes;
 using linux_platform::make_tpm_key_store;
 using platform::SlotKey;
-
-bool swtpm_installed() { return std::system("command -v swtpm >/dev/null 2>&1") == 0; }
-
-int listen_unix(const std::string &path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  ::unlink(path.c_str());
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0 || ::listen(fd, 8) != 0) {
-    ADD_FAILURE() << "cannot listen on " << path << ": " << std::strerror(errno);
-  }
-  return fd;
-}
-
-/// One swtpm process: a TPM 2.0 whose state lives in `dir`, reached at "swtpm:path=<dir>/sock".
-class Swtpm {
- public:
-  Swtpm() {
-    char templ[] = "/tmp/nativeauth-swtpm-XXXXXX";
-    dir_ = ::mkdtemp(templ);
-    start();
-  }
-  ~Swtpm() {
-    stop();
-    (void)std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-  Swtpm(const Swtpm &) = delete;
-  Swtpm &operator=(const Swtpm &) = delete;
-
-  std::string tcti() const { return "swtpm:path=" + dir_ + "/sock"; }
-
-  // The sockets are listening before swtpm runs: a client that connects at once waits in the backlog.
-  void start() {
-    const int server = listen_unix(dir_ + "/sock");
-    const int ctrl = listen_unix(dir_ + "/sock.ctrl");
-    const std::string state = "dir=" + dir_;
-    const std::string server_arg = "type=unixio,fd=" + std::to_string(server);
-    const std::string ctrl_arg = "type=unixio,fd=" + std::to_string(ctrl);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no swtpm behind
-      ::fcntl(server, F_SETFD, 0);
-      ::fcntl(ctrl, F_SETFD, 0);
-      const int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 1);
-      ::dup2(null, 2);  // swtpm reports each client's disconnect there
-      ::execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state.c_str(), "--server", server_arg.c_str(),
-               "--ctrl", ctrl_arg.c_str(), "--flags", "not-need-init,startup-clear", static_cast<char *>(nullptr));
-      ::_exit(127);
-    }
-    ::close(server);
-    ::close(ctrl);
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  std::string dir_;
-  pid_t pid_ = -1;
-};
+using testing::Swtpm;
+using testing::swtpm_installed;
 
 const SlotKey kSlot{"https://issuer.example", "tpm-test", "default"};
 

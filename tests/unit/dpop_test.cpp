@@ -147,6 +147,18 @@ TEST(DpopNonce, KeptPerServerOrigin) {
   EXPECT_EQ(book.nonce_for("https://as.test/token"), "next");
 }
 
+// Client::use_dpop_nonce(): a nonce the app saw itself, checked like one from a response.
+TEST(DpopNonce, GivenByTheAppIsKeptOnlyWhenItIsANonceForAnOrigin) {
+  NonceBook book;
+  EXPECT_TRUE(book.remember("https://rs.test/me", std::string_view("seen-by-curl")));
+  EXPECT_EQ(book.nonce_for("https://rs.test/other"), "seen-by-curl");
+  EXPECT_FALSE(book.remember("https://rs.test/me", std::string_view("bad\"nonce")));
+  EXPECT_FALSE(book.remember("https://rs.test/me", std::string_view("")));
+  EXPECT_FALSE(book.remember("https://rs.test/me", std::string_view(std::string(1025, 'n'))));
+  EXPECT_EQ(book.nonce_for("https://rs.test/me"), "seen-by-curl") << "a refused nonce replaces nothing";
+  EXPECT_FALSE(book.remember("rs.test/me", std::string_view("n"))) << "not an absolute URL";
+}
+
 TEST(SoftwareKeyStore, ReopensTheSameKeyFromItsReference) {
   auto store = platform::software_key_store();
   EXPECT_EQ(store->name(), "software");

@@ -129,6 +129,13 @@ class NATIVEAUTH_API Client {
   Result<RequestAuthorization> authorize(std::string_view method, std::string_view url,
                                          const AccessTokenOptions &options = {});
 
+  /// Gives this client a DPoP-Nonce (RFC 9449 §8, §9) that `url`'s server sent to a request the app made with
+  /// its own HTTP client (a 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a `DPoP-Nonce`
+  /// header): the next authorize() for that server (scheme, host, port) puts it in the proof. Kept in memory
+  /// only, like the nonces send_authorized() sees. Errors: invalid_argument for a URL that is not absolute
+  /// http(s) or a nonce that is not a nonce (empty, over 1024 characters, or not NQCHAR, RFC 9449 §8.1).
+  Result<void> use_dpop_nonce(std::string_view url, std::string_view nonce);
+
   /// Sends `request` to an API with authorize()'s headers added, through ClientOptions::platform.http (TLS
   /// verified, bounded, no redirects). Keeps the answer's DPoP-Nonce for that server, and answers a 401 that
   /// asks for one (`WWW-Authenticate: DPoP error="use_dpop_nonce"`, RFC 9449 §9) with one retry carrying it.

@@ -113,16 +113,20 @@ std::string NonceBook::nonce_for(std::string_view url) const {
 }
 
 void NonceBook::remember(std::string_view url, const platform::HttpResponse &response) {
+  (void)remember(url, std::string_view(response.dpop_nonce));
+}
+
+bool NonceBook::remember(std::string_view url, std::string_view nonce) {
   // RFC 9449 §8.1: the nonce is an opaque string of NQCHAR; anything else (or an absurd length) is ignored.
-  const std::string &nonce = response.dpop_nonce;
-  if (nonce.empty() || nonce.size() > 1024) return;
+  if (nonce.empty() || nonce.size() > 1024) return false;
   for (char c : nonce) {
-    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return;
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return false;
   }
   const std::string origin = origin_of(url);
-  if (origin.empty()) return;
+  if (origin.empty()) return false;
   std::lock_guard<std::mutex> lock(mutex_);
-  by_origin_[origin] = nonce;
+  by_origin_[origin] = std::string(nonce);
+  return true;
 }
 
 }  // namespace nativeauth::core

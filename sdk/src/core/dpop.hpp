@@ -52,6 +52,9 @@ class NonceBook {
   std::string nonce_for(std::string_view url) const;
   /// Keeps `response`'s DPoP-Nonce, when it has one, for `url`'s server.
   void remember(std::string_view url, const platform::HttpResponse &response);
+  /// Keeps `nonce` for `url`'s server (a nonce the app saw itself); false, and nothing kept, when it is not
+  /// a valid nonce (RFC 9449 §8.1: NQCHAR, at most 1024 here) or `url` has no origin.
+  bool remember(std::string_view url, std::string_view nonce);
 
  private:
   mutable std::mutex mutex_;

@@ -227,6 +227,16 @@ Result<RequestAuthorization> Client::authorize(std::string_view method, std::str
   }
 }
 
+Result<void> Client::use_dpop_nonce(std::string_view url, std::string_view nonce) {
+  if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
+  if (!impl_->dpop_nonces.remember(url, nonce)) {
+    return make_error(ErrorCode::invalid_argument,
+                      "not a DPoP nonce for an absolute http(s) URL: a nonce is 1 to 1024 printable ASCII characters "
+                      "without '\"' or '\\' (RFC 9449 §8.1)");
+  }
+  return {};
+}
+
 Result<platform::HttpResponse> Client::send_authorized(platform::HttpRequest request,
                                                        const AccessTokenOptions &options) {
   if (!impl_) return make_error(ErrorCode::invalid_argument, "this Client was moved from");
