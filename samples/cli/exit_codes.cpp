@@ -28,7 +28,8 @@ int exit_code_for(const nativeauth::Error &error) {
     case ErrorCode::device_code_expired:
     case ErrorCode::cancelled:
     case ErrorCode::sign_in_required:
-    case ErrorCode::invalid_grant: return kSignInNeeded;
+    case ErrorCode::invalid_grant:
+    case ErrorCode::key_unavailable: return kSignInNeeded;  // the session's DPoP key is gone: sign in again
     case ErrorCode::network:
     case ErrorCode::tls:
     case ErrorCode::discovery_failed: return kUnreachable;
