@@ -164,10 +164,9 @@ static int delete_key(nativeauth_key_result *result, const nativeauth_slot_key *
 }
 
 static void keys_init(test_keys *k, nativeauth_host_keys *callbacks) {
-  nativeauth_host_keys init = NATIVEAUTH_HOST_KEYS_INIT;
   memset(k, 0, sizeof *k);
   pthread_mutex_init(&k->mutex, NULL);
-  *callbacks = init;
+  NA_CHECK_RC(nativeauth_host_keys_init(callbacks, NATIVEAUTH_HOST_KEYS_VERSION), 0);
   callbacks->payload = k;
   callbacks->create_key = create_key;
   callbacks->sign_key = sign_key;

@@ -78,7 +78,10 @@ static void options_version_3(void) {
   keys.version = 7;
   NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   NA_CHECK(last_mentions("nativeauth_host_keys.version is 7"));
-  keys.version = NATIVEAUTH_HOST_KEYS_VERSION;
+  NA_CHECK_RC(nativeauth_host_keys_init(&keys, 2), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_host_keys_init(NULL, 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_host_keys_init(&keys, NATIVEAUTH_HOST_KEYS_VERSION), 0);
+  NA_CHECK(keys.version == NATIVEAUTH_HOST_KEYS_VERSION && keys.sign_key == NULL);
   keys.create_key = no_key; /* sign_key and delete_key missing */
   NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
   NA_CHECK(last_mentions("create_key, sign_key and delete_key must be set"));

@@ -130,7 +130,8 @@ typedef struct nativeauth_key_result nativeauth_key_result;
  * data representation, an Android Keystore alias); it is kept in the session's record and handed to sign_key
  * and delete_key. `public_jwk` is the public key as a JWK (RFC 7517) JSON object, UTF-8:
  * {"kty":"EC","crv":"P-256","x":"<base64url of X>","y":"<base64url of Y>"}.
- * Ownership: both are copied at once. Errors: INVALID_ARGUMENT (NULL, or an empty reference or JWK).
+ * Ownership: both are copied at once. Thread safety: the callback's own thread.
+ * Errors: INVALID_ARGUMENT (NULL, or an empty reference or JWK).
  */
 NATIVEAUTH_C_API int nativeauth_key_result_set_key(nativeauth_key_result *result, const uint8_t *reference,
                                                    size_t reference_size, const char *public_jwk);
@@ -138,7 +139,8 @@ NATIVEAUTH_C_API int nativeauth_key_result_set_key(nativeauth_key_result *result
 /**
  * From inside sign_key only: the signature, for ES256 exactly 64 bytes, R then S, 32 bytes each, big-endian
  * (RFC 7518 §3.4): not the DER that iOS and Android produce (docs/mobile.md shows the conversion).
- * Ownership: copied at once. Errors: INVALID_ARGUMENT (NULL `result` or `signature`).
+ * Ownership: copied at once. Thread safety: the callback's own thread.
+ * Errors: INVALID_ARGUMENT (NULL `result` or `signature`).
  */
 NATIVEAUTH_C_API int nativeauth_key_result_set_signature(nativeauth_key_result *result, const uint8_t *signature,
                                                          size_t size);
@@ -146,7 +148,7 @@ NATIVEAUTH_C_API int nativeauth_key_result_set_signature(nativeauth_key_result *
 /**
  * From inside any key callback that fails: a message a person can act on (UTF-8; never key material), which
  * the library puts into NATIVEAUTH_E_KEY_UNAVAILABLE's message. Ownership: copied at once.
- * Errors: INVALID_ARGUMENT (NULL).
+ * Thread safety: the callback's own thread. Errors: INVALID_ARGUMENT (NULL).
  */
 NATIVEAUTH_C_API int nativeauth_key_result_set_error(nativeauth_key_result *result, const char *message);
 
@@ -191,6 +193,13 @@ typedef struct nativeauth_host_keys {
 /* clang-format off */
 #define NATIVEAUTH_HOST_KEYS_INIT { NATIVEAUTH_HOST_KEYS_VERSION, NULL, NULL, NULL, NULL }
 /* clang-format on */
+
+/**
+ * Fills `keys` with the defaults of `version` (all callbacks NULL), for languages that cannot use the _INIT
+ * macro (Swift). Thread safety: any thread.
+ * Errors: NATIVEAUTH_E_INVALID_ARGUMENT (NULL), NATIVEAUTH_E_UNSUPPORTED_VERSION.
+ */
+NATIVEAUTH_C_API int nativeauth_host_keys_init(nativeauth_host_keys *keys, uint32_t version);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,17 @@ using namespace nativeauth;
 
 extern "C" {
 
+int nativeauth_host_keys_init(nativeauth_host_keys *keys, uint32_t version) {
+  return capi::guarded([&] {
+    if (!keys) return capi::fail(ErrorCode::invalid_argument, "nativeauth_host_keys_init: keys is NULL");
+    if (int rc = capi::check_version("nativeauth_host_keys", version, NATIVEAUTH_HOST_KEYS_VERSION)) return rc;
+    const nativeauth_host_keys init = NATIVEAUTH_HOST_KEYS_INIT;
+    *keys = init;
+    keys->version = version;
+    return 0;
+  });
+}
+
 int nativeauth_key_result_set_key(nativeauth_key_result *result, const uint8_t *reference, size_t reference_size,
                                   const char *public_jwk) {
   return capi::guarded([&] {
