@@ -69,6 +69,8 @@ public enum ErrorCode {
   UNSUPPORTED_VERSION(-1001),
   /** Another thread or process held the session's lock too long. Transient: try again. */
   SLOT_BUSY(-704),
+  /** The session's DPoP key cannot be made or used (gone, or the key store failed): sign in again. */
+  KEY_UNAVAILABLE(-705),
   /** A code this binding does not know yet (a newer library); see {@link NativeAuthException#rawCode()}. */
   UNKNOWN(0);
 
