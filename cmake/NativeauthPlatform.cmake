@@ -12,8 +12,9 @@
 #   NATIVEAUTH_CRYPTO_LINK       what it links; NATIVEAUTH_CRYPTO_DLOPEN when it loads libcrypto on first use
 #   NATIVEAUTH_CURL_LINK         what the libcurl transport links (empty where there is none)
 
-# Compiled on every platform: the store made of the host app's callbacks (mobile hosts, the C ABI).
-set(_common host_callbacks/callback_store.cpp)
+# Compiled on every platform: the store and the DPoP key store made of the host app's callbacks (mobile hosts,
+# the C ABI).
+set(_common host_callbacks/callback_key_store.cpp host_callbacks/callback_store.cpp)
 
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   set(NATIVEAUTH_PLATFORM linux)

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,77 @@
 static const char *const kIssuer = "http://127.0.0.1:9/";
 
 static int last_mentions(const char *text) { return strstr(nativeauth_error_last()->message, text) != NULL; }
+
+static int no_key(nativeauth_key_result *r, const nativeauth_slot_key *s, const char *a, void *p) {
+  (void)r, (void)s, (void)a, (void)p;
+  return -1;
+}
+
+/* Version 3 of the options (dpop, host_keys): an older caller's struct ends before them, so nothing is
+   written there by _init and whatever lies there is never read; a version 3 struct is checked. */
+static void options_version_3(void) {
+  nativeauth_client_options init;
+  nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
+  nativeauth_host_keys keys = NATIVEAUTH_HOST_KEYS_INIT;
+  nativeauth_client *c = NULL;
+  char *auth = (char *)&o, *dpop = (char *)&o;
+
+  memset(&init, 0xAB, sizeof init);
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 2), 0);
+  NA_CHECK(init.version == 2 && init.pushed_authorization == NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED);
+  {
+    const unsigned char *bytes = (const unsigned char *)&init;
+    size_t i, untouched = 0;
+    for (i = offsetof(nativeauth_client_options, dpop); i < sizeof init; ++i) untouched += bytes[i] == 0xAB;
+    NA_CHECK(untouched == sizeof init - offsetof(nativeauth_client_options, dpop));
+  }
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 3), 0);
+  NA_CHECK(init.version == 3 && init.dpop == NATIVEAUTH_DPOP_OFF && init.host_keys == NULL);
+
+  o.issuer = kIssuer;
+  o.client_id = "nativeauth-test";
+  o.storage = NATIVEAUTH_STORAGE_MEMORY;
+  o.dpop = 9;
+  o.host_keys = (const nativeauth_host_keys *)(uintptr_t)1; /* never dereferenced unless version 3 */
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("dpop 9 is not a nativeauth_dpop"));
+  o.version = 2; /* an app built against version 2: dpop off, whatever the bytes after its struct hold */
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  nativeauth_client_free(c);
+  c = NULL;
+  o.version = 1;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+  nativeauth_client_free(c);
+  c = NULL;
+
+  o.version = NATIVEAUTH_CLIENT_OPTIONS_VERSION;
+  o.dpop = NATIVEAUTH_DPOP_REQUIRED;
+  o.host_keys = &keys;
+  keys.version = 7;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK(last_mentions("nativeauth_host_keys.version is 7"));
+  NA_CHECK_RC(nativeauth_host_keys_init(&keys, 2), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_host_keys_init(NULL, 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_host_keys_init(&keys, NATIVEAUTH_HOST_KEYS_VERSION), 0);
+  NA_CHECK(keys.version == NATIVEAUTH_HOST_KEYS_VERSION && keys.sign_key == NULL);
+  keys.create_key = no_key; /* sign_key and delete_key missing */
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(last_mentions("create_key, sign_key and delete_key must be set"));
+  NA_CHECK(c == NULL);
+  o.host_keys = NULL;
+  NA_CHECK_RC(nativeauth_client_new(&c, &o), 0);
+
+  NA_CHECK_RC(nativeauth_client_authorize(NULL, &dpop, NULL, c, "GET", kIssuer, NULL), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_client_authorize(&auth, &dpop, NULL, NULL, "GET", kIssuer, NULL),
+              NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK(auth == NULL && dpop == NULL);
+  NA_CHECK_RC(nativeauth_client_authorize(&auth, &dpop, NULL, c, "GET", kIssuer, NULL), NATIVEAUTH_E_SIGN_IN_REQUIRED);
+  NA_CHECK(auth == NULL && dpop == NULL);
+  NA_CHECK_RC(nativeauth_key_result_set_key(NULL, (const uint8_t *)"k", 1, "{}"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_key_result_set_signature(NULL, (const uint8_t *)"s", 1), NATIVEAUTH_E_INVALID_ARGUMENT);
+  NA_CHECK_RC(nativeauth_key_result_set_error(NULL, "x"), NATIVEAUTH_E_INVALID_ARGUMENT);
+  nativeauth_client_free(c);
+}
 
 static void args(void) {
   nativeauth_client_options o = NATIVEAUTH_CLIENT_OPTIONS_INIT;
@@ -67,7 +139,7 @@ static void args(void) {
   o.host = &host;
   NA_CHECK_RC(nativeauth_client_new(&c, &o), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   NA_CHECK(last_mentions("nativeauth_host.version is 7"));
-  NA_CHECK_RC(nativeauth_client_options_init(&init, 3), NATIVEAUTH_E_UNSUPPORTED_VERSION);
+  NA_CHECK_RC(nativeauth_client_options_init(&init, 4), NATIVEAUTH_E_UNSUPPORTED_VERSION);
   /* Version 1 callers have a struct that ends before pushed_authorization: nothing is written there. */
   memset(&init, 0xAB, sizeof init);
   NA_CHECK_RC(nativeauth_client_options_init(&init, 1), 0);
@@ -100,6 +172,8 @@ static void args(void) {
     NA_CHECK_RC(nativeauth_client_new(&pc, &po), 0);
     nativeauth_client_free(pc);
   }
+
+  options_version_3();
 
   /* Store callbacks come as a set of four. */
   host.load_slot = NULL;

@@ -32,8 +32,23 @@ typedef enum nativeauth_pushed_authorization {
   NATIVEAUTH_PUSHED_AUTHORIZATION_ALWAYS = 1
 } nativeauth_pushed_authorization;
 
-/** Version 2 appended `pushed_authorization`; a version 1 struct ends before it and is read as such. */
-#define NATIVEAUTH_CLIENT_OPTIONS_VERSION 2
+/**
+ * Whether sessions are sender-constrained with DPoP (RFC 9449): the provider binds the refresh token and the
+ * access tokens to a key pair of the session, so a copied token is useless without the key.
+ */
+typedef enum nativeauth_dpop {
+  NATIVEAUTH_DPOP_OFF = 0, /**< Bearer tokens (the default). */
+  /** Bind when the provider's metadata lists ES256 in dpop_signing_alg_values_supported; else Bearer. */
+  NATIVEAUTH_DPOP_WHEN_OFFERED = 1,
+  /** Always bind; a provider that does not offer it, or answers with a Bearer token, fails the sign-in. */
+  NATIVEAUTH_DPOP_REQUIRED = 2
+} nativeauth_dpop;
+
+/**
+ * Version 2 appended `pushed_authorization`, version 3 `dpop` and `host_keys`; an older struct ends before
+ * them and is read as such.
+ */
+#define NATIVEAUTH_CLIENT_OPTIONS_VERSION 3
 
 /**
  * Who the client is and where it signs in. Strings are UTF-8 and copied by nativeauth_client_new();
@@ -61,12 +76,18 @@ typedef struct nativeauth_client_options {
   const nativeauth_host *host;      /**< Host callbacks (copied); NULL: the desktop defaults. */
   /* version 2 */
   int32_t pushed_authorization; /**< nativeauth_pushed_authorization; 0: when the provider requires it. */
+  /* version 3 */
+  int32_t dpop; /**< nativeauth_dpop; 0: off. */
+  /** Where DPoP keys are made (copied): the host's (Secure Enclave, Android Keystore). NULL: the platform's
+      (Linux: a TPM 2.0, else a software key kept in the session's record). */
+  const nativeauth_host_keys *host_keys;
 } nativeauth_client_options;
 
 /* clang-format off */
 #define NATIVEAUTH_CLIENT_OPTIONS_INIT \
   { NATIVEAUTH_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NATIVEAUTH_STORAGE_KEYCHAIN, NULL, NULL, \
-    NULL, 0, 0, 0, NATIVEAUTH_LOG_INFO, NULL, NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED }
+    NULL, 0, 0, 0, NATIVEAUTH_LOG_INFO, NULL, NATIVEAUTH_PUSHED_AUTHORIZATION_WHEN_REQUIRED, NATIVEAUTH_DPOP_OFF, \
+    NULL }
 /* clang-format on */
 
 /**
@@ -130,6 +151,25 @@ typedef struct nativeauth_access_token_options {
 NATIVEAUTH_C_API int nativeauth_client_access_token(char **out_token, int64_t *out_expires_at,
                                                     nativeauth_client *client,
                                                     const nativeauth_access_token_options *options);
+
+/**
+ * The headers a `method` request to `url` must carry: the C twin of nativeauth::Client::authorize(). Gets a
+ * valid access token as nativeauth_client_access_token() does (refreshing silently), then for a DPoP-bound
+ * session signs a proof for exactly this method and URL (RFC 9449 §7; its query and fragment are not part of
+ * it) with the session's key and the last DPoP-Nonce that URL's server gave.
+ * `*out_authorization` receives the Authorization header's value ("DPoP <token>", or "Bearer <token>" for a
+ * session that is not bound); `*out_dpop` the DPoP header's value, or NULL for a Bearer session (send no
+ * DPoP header then). A proof is single-use: call this for every request. `out_expires_at` (may be NULL)
+ * receives the token's expiry in seconds since 1970, 0 when unknown. `options` may be NULL (defaults).
+ * Ownership: both strings are secrets: release each with nativeauth_secret_free(), which wipes it. Both are
+ * NULL on failure.
+ * Thread safety: any thread. Errors: those of nativeauth_client_access_token(); INVALID_ARGUMENT (NULL
+ * arguments, a method that is not an HTTP token, a URL that is not absolute http(s)); KEY_UNAVAILABLE when
+ * the session's key is gone or the host's sign_key callback failed (the message says which): sign in again.
+ */
+NATIVEAUTH_C_API int nativeauth_client_authorize(char **out_authorization, char **out_dpop, int64_t *out_expires_at,
+                                                 nativeauth_client *client, const char *method, const char *url,
+                                                 const nativeauth_access_token_options *options);
 
 /**
  * The stored session, without its secrets. Every string is UTF-8 and never NULL ("" when absent).

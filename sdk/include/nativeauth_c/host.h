@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host callbacks: the app supplies the browser (ASWebAuthenticationSession, Custom Tabs), the keychain
-   (iOS Keychain, Android Keystore) and a log sink. Every callback is optional; absent ones take the
-   desktop defaults of the platform the library was built for. */
+   (iOS Keychain, Android Keystore), a log sink and DPoP keys (Secure Enclave, Android Keystore). Every
+   callback is optional; absent ones take the desktop defaults of the platform the library was built for. */
 #ifndef NATIVEAUTH_C_HOST_H
 #define NATIVEAUTH_C_HOST_H
 
@@ -116,6 +116,90 @@ typedef struct nativeauth_host {
  * Errors: NATIVEAUTH_E_INVALID_ARGUMENT (NULL), NATIVEAUTH_E_UNSUPPORTED_VERSION.
  */
 NATIVEAUTH_C_API int nativeauth_host_init(nativeauth_host *host, uint32_t version);
+
+/**
+ * What a DPoP key callback hands back (opaque; valid only during the callback): the key it made
+ * (nativeauth_key_result_set_key), the signature it made (nativeauth_key_result_set_signature), or why it
+ * failed (nativeauth_key_result_set_error).
+ */
+typedef struct nativeauth_key_result nativeauth_key_result;
+
+/**
+ * From inside create_key only: the key just made. `reference` (`reference_size` bytes, not NUL-terminated)
+ * is whatever finds the key again in the host's store (a Keychain application tag, a Secure Enclave key's
+ * data representation, an Android Keystore alias); it is kept in the session's record and handed to sign_key
+ * and delete_key. `public_jwk` is the public key as a JWK (RFC 7517) JSON object, UTF-8:
+ * {"kty":"EC","crv":"P-256","x":"<base64url of X>","y":"<base64url of Y>"}.
+ * Ownership: both are copied at once. Thread safety: the callback's own thread.
+ * Errors: INVALID_ARGUMENT (NULL, or an empty reference or JWK).
+ */
+NATIVEAUTH_C_API int nativeauth_key_result_set_key(nativeauth_key_result *result, const uint8_t *reference,
+                                                   size_t reference_size, const char *public_jwk);
+
+/**
+ * From inside sign_key only: the signature, for ES256 exactly 64 bytes, R then S, 32 bytes each, big-endian
+ * (RFC 7518 §3.4): not the DER that iOS and Android produce (docs/mobile.md shows the conversion).
+ * Ownership: copied at once. Thread safety: the callback's own thread.
+ * Errors: INVALID_ARGUMENT (NULL `result` or `signature`).
+ */
+NATIVEAUTH_C_API int nativeauth_key_result_set_signature(nativeauth_key_result *result, const uint8_t *signature,
+                                                         size_t size);
+
+/**
+ * From inside any key callback that fails: a message a person can act on (UTF-8; never key material), which
+ * the library puts into NATIVEAUTH_E_KEY_UNAVAILABLE's message. Ownership: copied at once.
+ * Thread safety: the callback's own thread. Errors: INVALID_ARGUMENT (NULL).
+ */
+NATIVEAUTH_C_API int nativeauth_key_result_set_error(nativeauth_key_result *result, const char *message);
+
+#define NATIVEAUTH_HOST_KEYS_VERSION 1
+
+/**
+ * DPoP keys (RFC 9449) kept by the host app where no process can export them (iOS Secure Enclave, Android
+ * Keystore): the library never sees the private key. Set through nativeauth_client_options.host_keys (version
+ * 3); used when the options' `dpop` binds sessions. One key per session: made at sign-in, deleted at sign-out
+ * and when the next sign-in replaces it. Initialise with NATIVEAUTH_HOST_KEYS_INIT; fields are only ever
+ * appended; all three callbacks are required. The library copies the struct in nativeauth_client_new();
+ * `payload` must stay valid until the client is freed.
+ *
+ * Return values: 0 for success; anything else fails the call with NATIVEAUTH_E_KEY_UNAVAILABLE, whose message
+ * names the callback, the value and the message the callback gave with nativeauth_key_result_set_error().
+ *
+ * Threads: any thread the library works on (the sign-in thread for create_key; the caller's thread for
+ * nativeauth_client_authorize and refreshes); sign_key may run on several threads at once. Callbacks must
+ * not call into the client, and must not throw through the library.
+ */
+typedef struct nativeauth_host_keys {
+  uint32_t version; /**< The struct version the caller was built with (the _VERSION macro); set by _INIT. */
+  void *payload;    /**< Passed as the last argument of every callback below. */
+  /**
+   * Makes a new key pair for `slot` that signs with `algorithm` ("ES256": ECDSA on P-256 with SHA-256), and
+   * hands it over with nativeauth_key_result_set_key().
+   */
+  int (*create_key)(nativeauth_key_result *result, const nativeauth_slot_key *slot, const char *algorithm,
+                    void *payload);
+  /**
+   * Signs `input` (`input_size` bytes: hash it, SHA-256 for ES256, as iOS's
+   * ecdsaSignatureMessageX962SHA256 and Android's "SHA256withECDSA" do) with the key `reference` names, and
+   * hands the signature over with nativeauth_key_result_set_signature().
+   */
+  int (*sign_key)(nativeauth_key_result *result, const nativeauth_slot_key *slot, const uint8_t *reference,
+                  size_t reference_size, const uint8_t *input, size_t input_size, void *payload);
+  /** Deletes the key `reference` names for good; a key already gone is not an error (return 0). */
+  int (*delete_key)(nativeauth_key_result *result, const nativeauth_slot_key *slot, const uint8_t *reference,
+                    size_t reference_size, void *payload);
+} nativeauth_host_keys;
+
+/* clang-format off */
+#define NATIVEAUTH_HOST_KEYS_INIT { NATIVEAUTH_HOST_KEYS_VERSION, NULL, NULL, NULL, NULL }
+/* clang-format on */
+
+/**
+ * Fills `keys` with the defaults of `version` (all callbacks NULL), for languages that cannot use the _INIT
+ * macro (Swift). Thread safety: any thread.
+ * Errors: NATIVEAUTH_E_INVALID_ARGUMENT (NULL), NATIVEAUTH_E_UNSUPPORTED_VERSION.
+ */
+NATIVEAUTH_C_API int nativeauth_host_keys_init(nativeauth_host_keys *keys, uint32_t version);
 
 #ifdef __cplusplus
 }

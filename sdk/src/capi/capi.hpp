@@ -75,6 +75,9 @@ int guarded(F &&body) noexcept {
 /// Builds the platform parts the host supplies (browser, store, log sink) into `options`.
 int apply_host(ClientOptions &options, const nativeauth_host &host);
 
+/// Makes the host's DPoP key callbacks the client's key store (options.platform.keys).
+int apply_host_keys(ClientOptions &options, const nativeauth_host_keys &keys);
+
 /// A sign-in running on this thread, so the browser hook can re-issue a cancel that raced its start.
 struct SignInState;
 void on_show_url(SignInState *state) noexcept;

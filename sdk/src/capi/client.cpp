@@ -24,9 +24,12 @@ static_assert(NATIVEAUTH_LOG_OFF == static_cast<int>(LogLevel::off));
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
 
 // How many bytes of nativeauth_client_options an app built against `version` has: version 1 ends where
-// version 2 appended pushed_authorization. Nothing past them is read or written.
+// version 2 appended pushed_authorization, version 2 where version 3 appended dpop. Nothing past them is read
+// or written.
 std::size_t client_options_size(std::uint32_t version) {
-  return version >= 2 ? sizeof(nativeauth_client_options) : offsetof(nativeauth_client_options, pushed_authorization);
+  if (version >= 3) return sizeof(nativeauth_client_options);
+  if (version == 2) return offsetof(nativeauth_client_options, dpop);
+  return offsetof(nativeauth_client_options, pushed_authorization);
 }
 
 // Version 2's fields, read only when the caller's struct has them.
@@ -43,6 +46,22 @@ int build_version_2(ClientOptions &o, const nativeauth_client_options &c) {
                                                    " is not a nativeauth_pushed_authorization");
   }
   return 0;
+}
+
+// Version 3's fields, read only when the caller's struct has them.
+int build_version_3(ClientOptions &o, const nativeauth_client_options &c) {
+  if (c.version < 3) return 0;
+  switch (c.dpop) {
+    case NATIVEAUTH_DPOP_OFF: o.dpop = Dpop::off; break;
+    case NATIVEAUTH_DPOP_WHEN_OFFERED: o.dpop = Dpop::when_offered; break;
+    case NATIVEAUTH_DPOP_REQUIRED: o.dpop = Dpop::required; break;
+    default:
+      return fail(ErrorCode::invalid_argument,
+                  "nativeauth_client_options.dpop " + std::to_string(c.dpop) + " is not a nativeauth_dpop");
+  }
+  if (!c.host_keys) return 0;
+  if (int rc = check_version("nativeauth_host_keys", c.host_keys->version, NATIVEAUTH_HOST_KEYS_VERSION)) return rc;
+  return apply_host_keys(o, *c.host_keys);
 }
 
 std::int64_t unix_seconds(const std::optional<std::chrono::system_clock::time_point> &t) {
@@ -79,11 +98,23 @@ int build_options(ClientOptions &o, const nativeauth_client_options &c) {
   }
   o.log_level = static_cast<LogLevel>(c.log_level);
   if (int rc = build_version_2(o, c)) return rc;
+  if (int rc = build_version_3(o, c)) return rc;
   nativeauth_host none = NATIVEAUTH_HOST_INIT;
   if (c.host) {
     if (int rc = check_version("nativeauth_host", c.host->version, NATIVEAUTH_HOST_VERSION)) return rc;
   }
   return apply_host(o, c.host ? *c.host : none);
+}
+
+int access_token_options(AccessTokenOptions &o, const nativeauth_access_token_options *options) {
+  if (!options) return 0;
+  if (int rc = check_version("nativeauth_access_token_options", options->version,
+                             NATIVEAUTH_ACCESS_TOKEN_OPTIONS_VERSION)) {
+    return rc;
+  }
+  if (options->min_ttl_s >= 0) o.min_ttl = std::chrono::seconds(options->min_ttl_s);
+  o.force_refresh = options->force_refresh != 0;
+  return 0;
 }
 
 struct SessionInfoDeleter {
@@ -160,18 +191,37 @@ int nativeauth_client_access_token(char **out_token, int64_t *out_expires_at, na
     if (out_expires_at) *out_expires_at = 0;
     if (!client) return fail(ErrorCode::invalid_argument, "nativeauth_client_access_token: client is NULL");
     AccessTokenOptions o;
-    if (options) {
-      if (int rc = capi::check_version("nativeauth_access_token_options", options->version,
-                                       NATIVEAUTH_ACCESS_TOKEN_OPTIONS_VERSION)) {
-        return rc;
-      }
-      if (options->min_ttl_s >= 0) o.min_ttl = std::chrono::seconds(options->min_ttl_s);
-      o.force_refresh = options->force_refresh != 0;
-    }
+    if (int rc = capi::access_token_options(o, options)) return rc;
     auto token = client->client->access_token(o);
     if (!token) return fail(token.error());
     *out_token = capi::dup(token->value.reveal());
     if (out_expires_at) *out_expires_at = capi::unix_seconds(token->expires_at);
+    return 0;
+  });
+}
+
+int nativeauth_client_authorize(char **out_authorization, char **out_dpop, int64_t *out_expires_at,
+                                nativeauth_client *client, const char *method, const char *url,
+                                const nativeauth_access_token_options *options) {
+  return guarded([&] {
+    if (!out_authorization || !out_dpop) {
+      return fail(ErrorCode::invalid_argument, "nativeauth_client_authorize: out_authorization or out_dpop is NULL");
+    }
+    *out_authorization = nullptr;
+    *out_dpop = nullptr;
+    if (out_expires_at) *out_expires_at = 0;
+    if (!client || !method || !url) {
+      return fail(ErrorCode::invalid_argument, "nativeauth_client_authorize: client, method or url is NULL");
+    }
+    AccessTokenOptions o;
+    if (int rc = capi::access_token_options(o, options)) return rc;
+    auto auth = client->client->authorize(method, url, o);
+    if (!auth) return fail(auth.error());
+    std::unique_ptr<char, void (*)(char *)> authorization(capi::dup(auth->authorization.reveal()),
+                                                          nativeauth_secret_free);
+    if (!auth->dpop.empty()) *out_dpop = capi::dup(auth->dpop.reveal());
+    *out_authorization = authorization.release();
+    if (out_expires_at) *out_expires_at = capi::unix_seconds(auth->expires_at);
     return 0;
   });
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Hexadecimal digits: reading one (percent-decoding, escaped names) and writing a 64-bit value.
+// Hexadecimal digits: reading one (percent-decoding, escaped names), writing a 64-bit value or bytes.
 // Header-only; shared by core, platform, C ABI and CLI. Not here: base64url (core/base64url.hpp).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace nativeauth::util {
 
@@ -21,6 +22,19 @@ inline std::string hex16(std::uint64_t value) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, value >>= 4) out[static_cast<std::size_t>(i)] = kDigits[value & 15];
+  return out;
+}
+
+/// `bytes` as two lower-case hex digits each.
+inline std::string hex_bytes(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <nativeauth/secret.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,5 +67,38 @@ class KeyStore {
 /// the slot's record in the credential store. Every platform has it; it is the default where no hardware
 /// store is found.
 NATIVEAUTH_API std::shared_ptr<KeyStore> software_key_store();
+
+/// A key the host app made for a slot (CallbackKeyStoreFunctions::create): what reopens it in the host's
+/// store, and its public half.
+struct HostKey {
+  /// The host's handle of the key (a Keychain tag, a Secure Enclave key's data representation, an Android
+  /// Keystore alias): any bytes. Kept in the slot's record; handed back to sign and remove.
+  SecretString reference;
+  /// The public key as a JWK (RFC 7517) JSON object: {"kty":"EC","crv":"P-256","x":"…","y":"…"}.
+  std::string public_jwk;
+};
+
+/// A key store whose operations are the host app's own functions (iOS Secure Enclave, Android Keystore): the
+/// SDK never sees the private key. Every function must be set. They may be called from any thread, sign from
+/// several at once; exceptions they throw become ErrorCode::key_unavailable.
+struct CallbackKeyStoreFunctions {
+  /// KeyStore::name(), kept in the slot's record with the key; sessions whose key another store made are
+  /// not opened here.
+  std::string name = "host";
+  /// Makes a key pair for the slot, signing with the algorithm ("ES256").
+  std::function<Result<HostKey>(const SlotKey &, std::string_view algorithm)> create;
+  /// Signs `signing_input` (the host hashes it: SHA-256 for ES256) with the key `reference` names; for ES256
+  /// the 64-byte R‖S (RFC 7518 §3.4), not DER.
+  std::function<Result<std::vector<std::uint8_t>>(const SlotKey &, const SecretString &reference,
+                                                  std::string_view signing_input)>
+      sign;
+  /// Deletes the key `reference` names; a key already gone is not an error.
+  std::function<Result<void>(const SlotKey &, const SecretString &reference)> remove;
+};
+
+/// A KeyStore over the host's functions. Its references (CreatedKey::reference) hold the host's reference and
+/// the public JWK, so open() needs no call into the host. ErrorCode::invalid_argument when a function or the
+/// name is missing.
+NATIVEAUTH_API Result<std::shared_ptr<KeyStore>> make_callback_key_store(CallbackKeyStoreFunctions functions);
 
 }  // namespace nativeauth::platform
