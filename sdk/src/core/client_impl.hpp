@@ -158,8 +158,8 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   // DPoP (RFC 9449): the nonces servers gave, and the one key this client has open (its slot's).
   core::NonceBook dpop_nonces;
   bool apps_key_store = false;  ///< ClientOptions::platform.keys was the app's (no fallback from it)
-  std::mutex key_mutex;  ///< guards open_key
-  NewDpopKey open_key;   ///< binding.jkt empty: none open
+  std::mutex key_mutex;         ///< guards open_key
+  NewDpopKey open_key;          ///< binding.jkt empty: none open
 
   // --- dpop_session.cpp
   /// Deletes a sign-in's new DPoP key on the way out, unless `keep` was set because the session it binds was
