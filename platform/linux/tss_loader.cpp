@@ -6,6 +6,7 @@
 #include "util/shared_library.hpp"
 
 #include <string>
+#include <utility>
 
 namespace nativeauth::linux_platform {
 namespace {
@@ -18,18 +19,7 @@ constexpr const char *kInstall =
 
 template <typename Resolve>
 bool load_one(const char *soname, std::string &problem, Resolve &&resolve_rows) {
-  const util::SharedLibrary library = util::open_shared_library(soname);
-  if (!library.handle) {
-    problem = std::string(soname) + " could not be loaded (" + library.error + "); " + kInstall;
-    return false;
-  }
-  util::SymbolResolver resolve(library);
-  resolve_rows(resolve);
-  if (resolve.missing()) {
-    problem = std::string(soname) + " has no " + resolve.missing() + "; it is too old; " + kInstall;
-    return false;
-  }
-  return true;
+  return util::load_library_rows(soname, kInstall, problem, std::forward<Resolve>(resolve_rows));
 }
 
 TssLibrary load_into(TssApi &table) {

@@ -47,4 +47,23 @@ class SymbolResolver {
   const char *missing_ = nullptr;
 };
 
+/// Opens `soname` and resolves its rows of a backend's table (`resolve_rows(SymbolResolver &)`, one
+/// `resolve(table.f, "f")` each). False, with `problem` saying what went wrong and then `install` (what to
+/// install), when the library cannot be opened or lacks a function (it is too old).
+template <typename Resolve>
+bool load_library_rows(const char *soname, const char *install, std::string &problem, Resolve &&resolve_rows) {
+  const SharedLibrary library = open_shared_library(soname);
+  if (!library.handle) {
+    problem = std::string(soname) + " could not be loaded (" + library.error + "); " + install;
+    return false;
+  }
+  SymbolResolver resolve(library);
+  resolve_rows(resolve);
+  if (resolve.missing()) {
+    problem = std::string(soname) + " has no " + resolve.missing() + "; it is too old; " + install;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace nativeauth::util
