@@ -190,9 +190,19 @@ struct NATIVEAUTH_INTERNAL_TYPE Client::Impl {
   /// Client::authorize(): `client`'s access_token(), then the headers for it.
   Result<RequestAuthorization> authorize_request(Client &client, std::string_view method, std::string_view url,
                                                  const AccessTokenOptions &token_options);
+  /// Where the key a token is bound to was found: in the published session (kept alive here) or read from the
+  /// slot; get() is null for a Bearer token.
+  struct TokenBinding {
+    std::shared_ptr<const SessionState> state;
+    std::optional<DpopBinding> read;
+    const DpopBinding *get() const {
+      if (read) return &*read;
+      return state && state->record.session.dpop ? &*state->record.session.dpop : nullptr;
+    }
+  };
   /// The key `token` is bound to: none for a Bearer token; this client's session's when it is that session's
   /// token, else the slot's (a token from the token cache, in a process that has not read the slot).
-  Result<std::optional<DpopBinding>> binding_of(const AccessToken &token);
+  Result<TokenBinding> binding_of(const AccessToken &token);
 
   // --- scopes.cpp
   /// Checks what an app adds to a sign-in request: `extra` may not name a parameter in `reserved`, and the

@@ -172,18 +172,17 @@ Result<std::vector<std::pair<std::string, SecretString>>> Client::Impl::resource
   return out;
 }
 
-Result<std::optional<DpopBinding>> Client::Impl::binding_of(const AccessToken &token) {
-  if (!is_dpop_type(token.token_type)) return std::optional<DpopBinding>();
-  std::shared_ptr<const SessionState> state;
+Result<Client::Impl::TokenBinding> Client::Impl::binding_of(const AccessToken &token) {
+  TokenBinding out;
+  if (!is_dpop_type(token.token_type)) return out;
   {
     std::lock_guard<std::mutex> lock(state_mutex);
-    state = current;
+    out.state = current;
   }
-  const auto copy = [](const DpopBinding &b) {
-    return std::optional<DpopBinding>(DpopBinding{b.key_store, b.algorithm, b.jkt, b.key_reference.clone()});
-  };
-  if (state && state->record.session.dpop && state->token.value == token.value)
-    return copy(*state->record.session.dpop);
+  // The common case, on every authorize(): the published session's binding, read in place (no copy of the
+  // key reference, which for a software key is the private key).
+  if (out.state && out.state->record.session.dpop && out.state->token.value == token.value) return out;
+  out.state.reset();
   // The token came from the token cache (a new process that has not read the slot): the slot has the key.
   auto loaded = platform.store->load(slot());
   if (!loaded) return std::move(loaded).error();
@@ -193,7 +192,8 @@ Result<std::optional<DpopBinding>> Client::Impl::binding_of(const AccessToken &t
   if (!record->session.dpop) {
     return make_error(ErrorCode::key_unavailable, "the access token is DPoP-bound but the session has no key");
   }
-  return copy(*record->session.dpop);
+  out.read = std::move(record->session.dpop);
+  return out;
 }
 
 Result<RequestAuthorization> Client::Impl::authorize_request(Client &client, std::string_view method,
@@ -207,8 +207,7 @@ Result<RequestAuthorization> Client::Impl::authorize_request(Client &client, std
   if (!token) return std::move(token).error();
   auto binding = binding_of(*token);
   if (!binding) return std::move(binding).error();
-  auto headers = resource_headers(token->value, token->token_type, binding->has_value() ? &**binding : nullptr, method,
-                                  url);
+  auto headers = resource_headers(token->value, token->token_type, binding->get(), method, url);
   if (!headers) return std::move(headers).error();
   RequestAuthorization out;
   out.authorization = std::move((*headers)[0].second);
